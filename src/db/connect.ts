@@ -1,0 +1,65 @@
+import mysql from 'mysql2/promise';
+import type { Connection, ConnectionOptions } from 'mysql2/promise';
+import { LrError } from '../errors.js';
+import { describeDsn, type Dsn } from './dsn.js';
+
+export type { Connection } from 'mysql2/promise';
+
+/** Quote an identifier for MySQL: always, whatever its source. */
+export function quoteId(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+export interface ConnectOptions {
+  /** Connect without selecting the DSN's database (it may not exist yet). */
+  noDatabase?: boolean;
+  extra?: Partial<ConnectionOptions>;
+}
+
+/** Open a connection and translate the usual failures into one plain sentence each. */
+export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Connection> {
+  const options: ConnectionOptions = {
+    host: dsn.host,
+    port: dsn.port,
+    user: dsn.user,
+    password: dsn.password,
+    database: opts.noDatabase ? undefined : dsn.database || undefined,
+    socketPath: dsn.socketPath,
+    charset: 'utf8mb4_general_ci',
+    timezone: 'Z',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    multipleStatements: false,
+    connectTimeout: 10_000,
+    ...opts.extra,
+  };
+  try {
+    return await mysql.createConnection(options);
+  } catch (err) {
+    throw translateDbError(err, dsn);
+  }
+}
+
+export function translateDbError(err: unknown, dsn: Dsn): LrError {
+  const e = err as { code?: string; errno?: number; sqlMessage?: string };
+  const where = describeDsn(dsn);
+  const detail = { code: e.code, errno: e.errno, where };
+  switch (e.code) {
+    case 'ECONNREFUSED':
+    case 'ENOENT':
+      return new LrError('LR_DB_UNREACHABLE', `No database server answers at ${where}. Check that MySQL/MariaDB is running and the address is right.`, { cause: err, detail });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new LrError('LR_DB_UNREACHABLE', `The server name in ${where} cannot be found. Check the address.`, { cause: err, detail });
+    case 'ETIMEDOUT':
+      return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} did not answer in time. Check the address and the network.`, { cause: err, detail });
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return new LrError('LR_DB_ACCESS', `The server at ${where} refused the user name or password. Check them and try again.`, { cause: err, detail });
+    case 'ER_BAD_DB_ERROR':
+      return new LrError('LR_DB', `The database ${dsn.database} does not exist on ${where}. Check the name.`, { cause: err, detail });
+    default:
+      return new LrError('LR_DB', `The database server at ${where} reported an error (${e.code ?? 'unknown'}). See the log for detail.`, { cause: err, detail });
+  }
+}
