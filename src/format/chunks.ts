@@ -1,0 +1,157 @@
+/**
+ * Chunk frames (docs/format.md, "Chunk frame"):
+ *
+ *   "LRCK" | fileTag(4) | u64 index | flags(1) | 0(3) | u32 length | u32 crc32(bytes 0..23)
+ *   | sealed(length) | u32 crc32(sealed)
+ *
+ * The head checksum lets a reader tell a real frame from bytes that merely
+ * contain "LRCK", so it can resynchronise after deleted or inserted bytes;
+ * the body checksum lets `check` verify a file without the password.
+ *
+ * scanFrames() is a small state machine over the file's bytes: at the
+ * expected position it parses a frame; anywhere else it searches for the next
+ * frame head whose checksum holds, and reports the skipped bytes as damage.
+ */
+import { crc32 } from 'node:zlib';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CHUNK_MARKER, FLAG_FINAL } from './limits.js';
+import { ByteQueue } from './byte-queue.js';
+
+export function encodeChunkFrame(fileTag: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(CHUNK_HEAD_BYTES + sealed.length + CHUNK_CRC_BYTES);
+  CHUNK_MARKER.copy(frame, 0);
+  fileTag.copy(frame, 4);
+  frame.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
+  frame.writeUInt32BE(index >>> 0, 12);
+  frame[16] = final ? FLAG_FINAL : 0;
+  frame[17] = frame[18] = frame[19] = 0;
+  frame.writeUInt32BE(sealed.length, 20);
+  frame.writeUInt32BE(crc32(frame.subarray(0, 24)), 24);
+  sealed.copy(frame, CHUNK_HEAD_BYTES);
+  frame.writeUInt32BE(crc32(sealed), CHUNK_HEAD_BYTES + sealed.length);
+  return frame;
+}
+
+export type FrameEvent =
+  | {
+      type: 'frame';
+      index: number;
+      final: boolean;
+      /** The sealed bytes read; shorter than sealedLength when the frame was cut by damage. */
+      sealed: Buffer;
+      /** What the (checksummed) head says: plaintext length is sealedLength - 16. */
+      sealedLength: number;
+      bodyIntact: boolean;
+      fileOffset: number;
+      frameLength: number;
+    }
+  /** Bytes that belong to no frame: damage, inserted garbage, or what follows the last chunk. */
+  | { type: 'garbage'; fileOffset: number; length: number };
+
+interface FrameHead {
+  index: number;
+  final: boolean;
+  length: number;
+}
+
+function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: number): FrameHead | null {
+  if (buf.compare(CHUNK_MARKER, 0, 4, at, at + 4) !== 0 || buf.compare(fileTag, 0, 4, at + 4, at + 8) !== 0) return null;
+  if (crc32(buf.subarray(at, at + 24)) !== buf.readUInt32BE(at + 24)) return null;
+  const hi = buf.readUInt32BE(at + 8);
+  if (hi >= 2 ** 16) return null;
+  const flags = buf[at + 16];
+  const length = buf.readUInt32BE(at + 20);
+  if ((flags & ~FLAG_FINAL) !== 0 || length < AEAD_TAG_BYTES || length > maxSealed) return null;
+  return { index: hi * 2 ** 32 + buf.readUInt32BE(at + 12), final: (flags & FLAG_FINAL) !== 0, length };
+}
+
+function nextHeadWithin(frame: Buffer, fileTag: Buffer, maxSealed: number): number | null {
+  for (let at = frame.indexOf(CHUNK_MARKER, 1); at >= 0 && at + CHUNK_HEAD_BYTES <= frame.length; at = frame.indexOf(CHUNK_MARKER, at + 1)) {
+    if (parseHead(frame, at, fileTag, maxSealed)) return at;
+  }
+  return null;
+}
+
+export interface ScanOptions {
+  fileTag: Buffer;
+  chunkSize: number;
+  /** File offset of the first byte `source` yields. */
+  startOffset: number;
+  /** Stop after the first intact final frame (the rest is the header copy). */
+  stopAtFinal?: boolean;
+}
+
+/**
+ * Yields every frame found in `source`, in file order, and the garbage between
+ * them. Memory is bounded by two frames whatever the input.
+ */
+export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
+  const maxSealed = opts.chunkSize + AEAD_TAG_BYTES;
+  const maxFrame = CHUNK_HEAD_BYTES + maxSealed + CHUNK_CRC_BYTES;
+  const queue = new ByteQueue();
+  let offset = opts.startOffset; // file offset of queue's first byte
+  let garbageStart = -1;
+  let ended = false;
+  const iterator = source[Symbol.asyncIterator]();
+
+  const fill = async (want: number): Promise<boolean> => {
+    while (queue.length < want && !ended) {
+      const r = await iterator.next();
+      if (r.done) ended = true;
+      else queue.push(r.value);
+    }
+    return queue.length >= want;
+  };
+  function* flushGarbage(): Generator<FrameEvent> {
+    if (garbageStart >= 0 && offset > garbageStart) yield { type: 'garbage', fileOffset: garbageStart, length: offset - garbageStart };
+    garbageStart = -1;
+  }
+
+  while (await fill(CHUNK_HEAD_BYTES)) {
+    const view = queue.peek(CHUNK_HEAD_BYTES);
+    const head = parseHead(view, 0, opts.fileTag, maxSealed);
+    if (head) {
+      const frameLength = CHUNK_HEAD_BYTES + head.length + CHUNK_CRC_BYTES;
+      if (await fill(frameLength)) {
+        yield* flushGarbage();
+        const framed = queue.peek(frameLength);
+        const bodyIntact = crc32(framed.subarray(CHUNK_HEAD_BYTES, CHUNK_HEAD_BYTES + head.length)) === framed.readUInt32BE(CHUNK_HEAD_BYTES + head.length);
+        // A damaged body may hide the next frame's head (bytes deleted inside
+        // this frame): consume only up to that head so the next frame survives.
+        const consumed = bodyIntact ? frameLength : nextHeadWithin(framed, opts.fileTag, maxSealed) ?? frameLength;
+        const frame = queue.take(consumed);
+        const sealed = frame.subarray(CHUNK_HEAD_BYTES, Math.min(consumed, CHUNK_HEAD_BYTES + head.length));
+        yield { type: 'frame', index: head.index, final: head.final, sealed, sealedLength: head.length, bodyIntact, fileOffset: offset, frameLength: consumed };
+        offset += consumed;
+        if (head.final && bodyIntact && opts.stopAtFinal) return;
+        continue;
+      }
+      // A frame cut short by the end of the file: what is left is garbage.
+    }
+    // Not at a frame: search for the next marker that starts a valid head.
+    if (garbageStart < 0) garbageStart = offset;
+    const scan = queue.peek(queue.length);
+    let next = -1;
+    for (let at = scan.indexOf(CHUNK_MARKER, 1); at >= 0; at = scan.indexOf(CHUNK_MARKER, at + 1)) {
+      if (at + CHUNK_HEAD_BYTES > scan.length) { next = at; break; } // decide once more bytes arrive
+      if (parseHead(scan, at, opts.fileTag, maxSealed)) { next = at; break; }
+    }
+    if (next < 0) {
+      // Keep the last few bytes: a marker may straddle the next read.
+      const keep = Math.min(queue.length, CHUNK_HEAD_BYTES - 1);
+      const drop = ended ? queue.length : queue.length - keep;
+      queue.skip(drop);
+      offset += drop;
+      if (ended) break;
+      await fill(queue.length + 1);
+      continue;
+    }
+    queue.skip(next);
+    offset += next;
+  }
+  if (queue.length > 0) {
+    if (garbageStart < 0) garbageStart = offset;
+    offset += queue.length;
+    queue.skip(queue.length);
+  }
+  yield* flushGarbage();
+}
