@@ -1,0 +1,106 @@
+/**
+ * LOAD DATA text form: fields separated by TAB, rows ended by LF, NULL as \N,
+ * and inside a value: \\ \t \n \r \0 \Z for backslash, tab, LF, CR, NUL and
+ * ^Z. A raw TAB or LF therefore only ever separates fields or rows, which is
+ * what lets a reader find the next whole row after a damaged stretch.
+ */
+const BS = 0x5c;
+const NEEDS_ESCAPE = new Uint8Array(256);
+const ESCAPE_AS = new Uint8Array(256);
+for (const [byte, as] of [[0x5c, 0x5c], [0x09, 0x74], [0x0a, 0x6e], [0x0d, 0x72], [0x00, 0x30], [0x1a, 0x5a]] as const) {
+  NEEDS_ESCAPE[byte] = 1;
+  ESCAPE_AS[byte] = as;
+}
+const UNESCAPE = new Int16Array(256).fill(-1);
+for (const [as, byte] of [[0x5c, 0x5c], [0x74, 0x09], [0x6e, 0x0a], [0x72, 0x0d], [0x30, 0x00], [0x5a, 0x1a], [0x62, 0x08]] as const) UNESCAPE[as] = byte;
+
+/**
+ * Appends rows to a growing buffer. `add` takes the raw column values (null
+ * for SQL NULL) and returns the encoded row's start and end within `buf`.
+ */
+export class RowEncoder {
+  buf: Buffer;
+  length = 0;
+  constructor(initial = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  add(values: (Buffer | null)[]): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (i > 0) {
+        this.ensure(1);
+        this.buf[this.length++] = 0x09;
+      }
+      if (v === null) {
+        this.ensure(2);
+        this.buf[this.length++] = BS;
+        this.buf[this.length++] = 0x4e; // N
+        continue;
+      }
+      this.ensure(v.length * 2);
+      let start = 0;
+      for (let j = 0; j < v.length; j++) {
+        const b = v[j];
+        if (NEEDS_ESCAPE[b] === 1) {
+          if (j > start) this.length += v.copy(this.buf, this.length, start, j);
+          this.buf[this.length++] = BS;
+          this.buf[this.length++] = ESCAPE_AS[b];
+          start = j + 1;
+        }
+      }
+      if (start < v.length) this.length += v.copy(this.buf, this.length, start, v.length);
+    }
+    this.ensure(1);
+    this.buf[this.length++] = 0x0a;
+  }
+
+  /** Hands out the encoded bytes (a copy) and starts again. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.length));
+    this.length = 0;
+    return out;
+  }
+}
+
+export function encodeRow(values: (Buffer | null)[]): Buffer {
+  const e = new RowEncoder(256);
+  e.add(values);
+  return e.take();
+}
+
+/** Splits one encoded row (without its LF) into values; null for \N. Used for reporting keys, not on the load path. */
+export function decodeRow(row: Buffer): (Buffer | null)[] {
+  const out: (Buffer | null)[] = [];
+  let field: number[] = [];
+  let isNull = false;
+  for (let i = 0; i <= row.length; i++) {
+    const b = i < row.length ? row[i] : 0x09;
+    if (b === 0x09) {
+      out.push(isNull ? null : Buffer.from(field));
+      field = [];
+      isNull = false;
+    } else if (b === BS && i + 1 < row.length) {
+      const n = row[++i];
+      if (n === 0x4e && field.length === 0) isNull = true;
+      else field.push(UNESCAPE[n] >= 0 ? UNESCAPE[n] : n);
+    } else field.push(b);
+  }
+  return out;
+}
+
+/** Counts the raw TABs of a row: a whole row of n columns has n - 1. */
+export function countFields(row: Buffer, start = 0, end = row.length): number {
+  let n = 1;
+  for (let i = row.indexOf(0x09, start); i >= 0 && i < end; i = row.indexOf(0x09, i + 1)) n++;
+  return n;
+}

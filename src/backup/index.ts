@@ -1,0 +1,131 @@
+/**
+ * The producer's core: find the last admin, dump one consistent snapshot,
+ * encrypt it to that admin's key, and write it atomically (temporary name,
+ * fsync, rename, fsync of the folder) with mode 0600.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { LrError } from '../errors.js';
+import { connect } from '../db/connect.js';
+import type { Dsn } from '../db/dsn.js';
+import { log } from '../log.js';
+import { VERSION } from '../version.js';
+import { createEncryptingWriter } from '../format/writer.js';
+import type { AdminIdentity } from '../format/header.js';
+import { loadKey, passwordFingerprint } from '../keys/keyring.js';
+import { beginSnapshot, dumpDatabase, type DumpProgress } from './dump.js';
+import { findLastAdmin } from './last-admin.js';
+
+export interface BackupOptions {
+  source: Dsn;
+  outDir: string;
+  exclude?: string[];
+  signal?: AbortSignal;
+  maxRateBytesPerSec?: number;
+  now?: Date;
+  pieceBytes?: number;
+  chunkSize?: number;
+  onProgress?: (p: DumpProgress) => void;
+}
+
+export interface BackupResult {
+  file: string;
+  database: string;
+  admin: AdminIdentity;
+  tables: number;
+  rows: number;
+  /** Size of the .lrb file. */
+  bytes: number;
+  durationMs: number;
+  /** The admin changed their password after enrolling: the backup opens with the old one. */
+  keyStale: boolean;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+export function backupFileName(database: string, at: Date): string {
+  const safe = database.replace(/[^A-Za-z0-9_.-]/g, '_') || 'database';
+  const stamp = `${at.getFullYear()}${pad2(at.getMonth() + 1)}${pad2(at.getDate())}-${pad2(at.getHours())}${pad2(at.getMinutes())}${pad2(at.getSeconds())}`;
+  return `${safe}-${stamp}.lrb`;
+}
+
+export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
+  const started = Date.now();
+  const now = opts.now ?? new Date();
+  const logger = log('backup');
+  const conn = await connect(opts.source);
+  let tmpPath: string | null = null;
+  try {
+    const admin = await findLastAdmin(conn);
+    if (!admin) throw new LrError('LR_NO_ADMIN', 'No Open Dental user has the Security Admin permission, so no one could open a backup. Give an admin the permission, then enroll them.');
+    if (admin.storedPassword === '') {
+      throw new LrError('LR_ADMIN_NO_PASSWORD', `The last admin to log on, ${admin.userName}, has no password, so the backup could not be protected. Set a password for ${admin.userName} in Open Dental, then run: lastresort keys enroll --user ${admin.userName}`);
+    }
+    const entry = await loadKey(conn, admin.userNum);
+    if (!entry) {
+      throw new LrError('LR_ADMIN_NOT_ENROLLED', `The last admin to log on, ${admin.userName}, has not set up a backup key. ${admin.userName} must run: lastresort keys enroll --user ${admin.userName}`);
+    }
+    const keyStale = entry.passwordFingerprint !== passwordFingerprint(admin.storedPassword);
+    if (keyStale) logger.warn({ userNum: admin.userNum }, 'admin changed password since enrolling; backup opens with the password used at enrollment');
+    const identity: AdminIdentity = { userNum: admin.userNum, userName: admin.userName, lastLoginAt: admin.lastLoginAt };
+
+    await beginSnapshot(conn);
+    const [[ver]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
+    await mkdir(opts.outDir, { recursive: true });
+    const file = join(opts.outDir, backupFileName(opts.source.database, now));
+    tmpPath = join(opts.outDir, `.${backupFileName(opts.source.database, now)}.${randomBytes(4).toString('hex')}.tmp`);
+
+    const dump = dumpDatabase(conn, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
+    const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, admin: identity, key: entry.key, createdAt: now, chunkSize: opts.chunkSize });
+    const fh = await open(tmpPath, 'wx', 0o600);
+    try {
+      await pipeline(dump.stream, writer.stream, fileSink(fh), { signal: opts.signal });
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const result = await dump.done;
+    await rename(tmpPath, file);
+    tmpPath = null;
+    await syncDir(opts.outDir);
+    await conn.query('COMMIT');
+    const out: BackupResult = { file, database: opts.source.database, admin: identity, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale };
+    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, durationMs: out.durationMs }, 'backup written');
+    return out;
+  } catch (err) {
+    if (err instanceof LrError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') throw new LrError('LR_IO', `The disk holding ${opts.outDir} is full; no backup was written. Free some space.`, { cause: err });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LrError('LR_IO', `Cannot write to ${opts.outDir} (permission denied). Choose a folder this account may write to.`, { cause: err });
+    if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The backup was stopped before it finished; no file was written.', { cause: err });
+    throw new LrError('LR_DB', `The backup failed while reading the database (${code ?? (err as Error).message?.slice(0, 80)}). See the log for detail.`, { cause: err });
+  } finally {
+    if (tmpPath) await unlink(tmpPath).catch(() => {});
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+/** A Writable onto an open file handle, so the caller can fsync before rename. */
+function fileSink(fh: Awaited<ReturnType<typeof open>>): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      fh.write(chunk).then(() => cb(), cb);
+    },
+    writev(chunks, cb) {
+      fh.writev(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb);
+    },
+  });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } catch {
+    // Some filesystems (network shares) cannot fsync a folder; the rename is still atomic.
+  } finally {
+    await d.close();
+  }
+}
