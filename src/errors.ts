@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   LR_PARTIAL: EXIT.damaged,
   LR_HEADER_DAMAGED: EXIT.damaged,
   LR_WRONG_PASSWORD: EXIT.noKey,
-  LR_NO_PASSWORD: EXIT.noKey,
+  LR_NO_PASSWORD: EXIT.usage,
   LR_NOT_ADMIN: EXIT.noKey,
   LR_NOT_BACKUP: EXIT.notBackup,
   LR_UNSUPPORTED_VERSION: EXIT.notBackup,

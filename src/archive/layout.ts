@@ -32,6 +32,8 @@ export interface CatalogTable {
   columns: ColumnInfo[];
   primaryKey: string[];
   rowsEstimate: number;
+  /** CREATE TABLE again (also in schema.sql): either copy lets the table be made if the other is lost. */
+  create: string;
 }
 
 export type ObjectKind = 'view' | 'trigger' | 'routine' | 'event';

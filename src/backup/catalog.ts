@@ -8,7 +8,7 @@ import { quoteId } from '../db/connect.js';
 import type { Catalog, CatalogTable, ColumnInfo, ObjectDefinition } from '../archive/layout.js';
 
 /** Values of these types travel as HEX() text: their text form does not load back. */
-const HEX_TYPES = new Set(['bit', 'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+export const HEX_TYPES = new Set(['bit', 'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
 
 /** Tables that belong to lastresort's own restore bookkeeping, never to the practice's data. */
 export const INTERNAL_TABLES = new Set(['_lastresort_restore']);
@@ -48,7 +48,7 @@ export async function readCatalog(conn: Connection, database: string, opts: { ex
   for (const r of tableRows) {
     const name = String(r.name);
     if (exclude.has(name) || INTERNAL_TABLES.has(name)) continue;
-    tables.push({ index: tables.length + 1, name, engine: r.engine === null ? null : String(r.engine), columns: columns.get(name) ?? [], primaryKey: keys.get(name) ?? [], rowsEstimate: Number(r.estimate ?? 0) });
+    tables.push({ index: tables.length + 1, name, engine: r.engine === null ? null : String(r.engine), columns: columns.get(name) ?? [], primaryKey: keys.get(name) ?? [], rowsEstimate: Number(r.estimate ?? 0), create: await showCreateTable(conn, name) });
   }
   const objects = (await readObjects(conn, database)).map(({ kind, name, type }) => ({ kind, name, ...(type ? { type } : {}) }));
   return {

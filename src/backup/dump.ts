@@ -8,7 +8,7 @@ import type { Connection } from '../db/connect.js';
 import { CATALOG_PATH, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, dataPath, objectPath, schemaPath, summaryPath, type Catalog, type Manifest, type ObjectKind, type TableSummary } from '../archive/layout.js';
 import { TableHasher } from '../archive/checksum.js';
 import { TarWriter } from '../archive/tar-writer.js';
-import { readCatalog, readObjects, showCreateTable } from './catalog.js';
+import { readCatalog, readObjects } from './catalog.js';
 import { encodedRowPieces } from './rows.js';
 
 export interface DumpProgress {
@@ -74,7 +74,7 @@ async function writeDump(conn: Connection, tar: TarWriter, opts: DumpOptions): P
 
   for (const table of catalog.tables) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    await tar.entry(schemaPath(table.index), Buffer.from(await showCreateTable(conn, table.name), 'utf8'), { [PAX_TABLE]: table.name });
+    await tar.entry(schemaPath(table.index), Buffer.from(table.create, 'utf8'), { [PAX_TABLE]: table.name });
     const hasher = new TableHasher(table.primaryKey.length > 0 ? 'sha256-ordered' : 'sha256-rowsum');
     let rows = 0;
     let bytes = 0;

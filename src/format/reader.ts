@@ -59,6 +59,19 @@ function parseTrailer(tail: Buffer): number | null {
   return tail.readUInt32BE(8);
 }
 
+/** The header copy at the end of the file, or null when it is missing or damaged. */
+export async function readTailHeaderCopy(path: string, fileBytes: number, tail?: Buffer): Promise<HeaderFrame | null> {
+  const trailer = tail ?? (fileBytes >= TRAILER_BYTES ? await readAt(path, fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0));
+  const copyLength = parseTrailer(trailer);
+  if (copyLength === null || copyLength > 8 + LIMITS.headerJsonMax + 36 || copyLength + TRAILER_BYTES > fileBytes) return null;
+  try {
+    const probe = probeHeaderFrame(await readAt(path, fileBytes - TRAILER_BYTES - copyLength, copyLength));
+    return probe.kind === 'ok' ? probe.frame : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads only the start of the file (and its end if the first copy is damaged). */
 export async function locateHeader(path: string): Promise<LocatedHeader> {
   let fileBytes: number;
@@ -85,13 +98,8 @@ export async function locateHeader(path: string): Promise<LocatedHeader> {
   }
   if (probe.kind === 'bad') firstProblem = probe.reason;
 
-  if (copyLength !== null && copyLength <= maxFrame && copyLength + TRAILER_BYTES + magicLength <= fileBytes) {
-    const copy = await readAt(path, fileBytes - TRAILER_BYTES - copyLength, copyLength);
-    const second = probeHeaderFrame(copy);
-    if (second.kind === 'ok') {
-      return { path, frame: second.frame, header: second.frame.header, fileBytes, payloadOffset: magicLength, firstCopyIntact: false, headerCopyUsed: true };
-    }
-  }
+  const second = await readTailHeaderCopy(path, fileBytes, tail);
+  if (second) return { path, frame: second, header: second.header, fileBytes, payloadOffset: magicLength, firstCopyIntact: false, headerCopyUsed: true };
   if (fileBytes < magicLength + 64 && probe.kind === 'need') {
     throw new LrError('LR_HEADER_DAMAGED', 'This backup is cut short inside its header: nothing in it can be recovered. Ask support for a complete copy.');
   }

@@ -1,0 +1,45 @@
+/**
+ * Passwords come from a masked prompt, a file (--password-file) or the
+ * environment (LASTRESORT_PASSWORD): never from the command line, where other
+ * users of the machine could read them in the process list.
+ */
+import { readFile } from 'node:fs/promises';
+import prompts from 'prompts';
+import { LrError } from '../errors.js';
+
+export const PASSWORD_ENV = 'LASTRESORT_PASSWORD';
+
+export interface PasswordSource {
+  passwordFile?: string;
+  /** Shown at the prompt, e.g. "Password of Open Dental admin jsmith". */
+  prompt: string;
+}
+
+export async function readPasswordFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new LrError('LR_NO_FILE', `Cannot read the password file ${path}.`, { cause: err });
+  }
+  // One trailing newline is the file's, not the password's.
+  return text.replace(/\r?\n$/, '');
+}
+
+export async function obtainPassword(src: PasswordSource): Promise<string> {
+  if (src.passwordFile) return readPasswordFile(src.passwordFile);
+  const fromEnv = process.env[PASSWORD_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (process.stdin.isTTY && process.stderr.isTTY) return promptPassword(src.prompt);
+  throw new LrError('LR_NO_PASSWORD', `A password is needed. Give --password-file FILE or set ${PASSWORD_ENV}, or run this in a terminal to be asked.`);
+}
+
+export async function promptPassword(message: string): Promise<string> {
+  let cancelled = false;
+  const { password } = await prompts(
+    { type: 'password', name: 'password', message, stdout: process.stderr },
+    { onCancel: () => { cancelled = true; } },
+  );
+  if (cancelled || typeof password !== 'string') throw new LrError('LR_INTERRUPTED', 'Stopped: no password was entered.');
+  return password;
+}

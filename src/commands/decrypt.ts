@@ -1,0 +1,17 @@
+import { obtainPassword } from '../cli/password.js';
+import { decryptToFile } from '../decrypt/decrypt.js';
+import { locateHeader } from '../format/reader.js';
+import { LrError } from '../errors.js';
+import { humanBytes, note, printJson, safeText } from '../cli/output.js';
+
+export async function decryptCommand(file: string, o: { out: string; passwordFile?: string; json?: boolean }): Promise<void> {
+  const located = await locateHeader(file);
+  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  const r = await decryptToFile(file, password, o.out);
+  const lost = r.damage.damagedChunks > 0 || r.damage.truncated;
+  if (o.json && o.out !== '-') printJson({ out: r.out, bytes: r.bytes, damage: r.damage });
+  else if (o.out !== '-') note(`Decrypted ${humanBytes(r.bytes)} to ${r.out}.`);
+  if (lost) {
+    throw new LrError('LR_DAMAGED', `The backup is damaged: ${r.damage.damagedChunks} chunk(s) lost${r.damage.truncated ? ', and it is cut short' : ''}; lost stretches were written as zeros. Use restore to recover the intact rows.`);
+  }
+}

@@ -1,0 +1,94 @@
+import { writeFile } from 'node:fs/promises';
+import { locateHeader } from '../format/reader.js';
+import { openBackup } from '../decrypt/open.js';
+import { obtainPassword } from '../cli/password.js';
+import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { Progress } from '../cli/progress.js';
+import { EXIT } from '../errors.js';
+import { restoreBackup } from '../restore/restore.js';
+import { resolveTarget } from '../restore/resolve-target.js';
+import { headline, renderMarkdown } from '../restore/report-md.js';
+import { describeRange, type RestoreReport } from '../restore/report.js';
+import { onInterrupt } from '../cli/interrupt.js';
+
+export interface RestoreCliOptions {
+  target: string;
+  passwordFile?: string;
+  tables?: string[];
+  exclude?: string[];
+  force?: boolean;
+  resume?: boolean;
+  report?: string;
+  json?: boolean;
+}
+
+export function restoreCommands(file: string, targetArg: string): RestoreReport['commands'] {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return {
+    resume: `lastresort restore ${q(file)} --target ${q(targetArg)} --resume`,
+    validate: `lastresort validate ${q(file)} --target ${q(targetArg)}`,
+  };
+}
+
+export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
+  await writeFile(path, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation), { mode: 0o600 });
+}
+
+export function exitCodeForReport(r: RestoreReport): number {
+  return r.outcome === 'complete' ? EXIT.ok : r.outcome === 'partial' ? EXIT.damaged : EXIT.failure;
+}
+
+export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
+  const located = await locateHeader(file);
+  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
+  const opened = await openBackup(file, password, located);
+  const target = await resolveTarget(o.target, located.header.database);
+  const progress = new Progress(!o.json || !!process.stderr.isTTY);
+  const controller = new AbortController();
+  const release = onInterrupt(() => controller.abort());
+  let report: RestoreReport;
+  try {
+    report = await restoreBackup({
+      opened,
+      dsn: target.dsn,
+      tables: o.tables,
+      exclude: o.exclude,
+      force: o.force,
+      resume: o.resume,
+      signal: controller.signal,
+      onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${p.table ?? ''}` }),
+    });
+  } catch (err) {
+    if (controller.signal.aborted) {
+      progress.done();
+      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument).resume}`);
+    }
+    throw err;
+  } finally {
+    release();
+    progress.done();
+  }
+  report.commands = restoreCommands(file, target.argument);
+  if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
+  if (o.report) await writeReportFiles(o.report, report);
+  setResultCode(exitCodeForReport(report));
+  if (o.json) {
+    printJson(report);
+    return;
+  }
+  say(headline(report));
+  for (const t of report.tables.filter((t) => t.status !== 'restored' && t.status !== 'skipped')) {
+    const ranges = (t.lostKeyRanges ?? []).map(describeRange).join('; ');
+    say(`  ${t.name}: ${t.status}, ${t.rowsRestored} of ${t.rowsExpected ?? '?'} rows${ranges ? ` (lost: ${ranges})` : ''}${t.error ? ` — ${t.error}` : ''}`);
+  }
+  for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
+  if (target.sandbox) {
+    say(`The restored database ${target.dsn.database} is in the sandbox server, which keeps running.`);
+    say(`  Look at it: ${target.sandbox.connectCommand} ${target.dsn.database}`);
+    say(`  Stop it:    ${target.sandbox.stopCommand}`);
+  }
+  say(`Next: check it with  ${report.commands.validate}`);
+  if (o.report) say(`Report saved to ${o.report} (and ${o.report.replace(/\.json$/i, '')}.md).`);
+}

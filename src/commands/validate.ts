@@ -1,0 +1,29 @@
+import { locateHeader } from '../format/reader.js';
+import { openBackup } from '../decrypt/open.js';
+import { obtainPassword } from '../cli/password.js';
+import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { EXIT } from '../errors.js';
+import { resolveTarget } from '../restore/resolve-target.js';
+import { validateRestore } from '../validate/validate.js';
+import { Progress } from '../cli/progress.js';
+
+export async function validateCommand(file: string, o: { target: string; passwordFile?: string; json?: boolean }): Promise<void> {
+  const located = await locateHeader(file);
+  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  const opened = await openBackup(file, password, located);
+  const target = await resolveTarget(o.target, located.header.database);
+  const progress = new Progress(!o.json || !!process.stderr.isTTY);
+  if (!o.json) note('Comparing every table with the backup…');
+  const r = await validateRestore(opened, target.dsn, { onTable: (name, done, total) => progress.update({ done, total, label: `checking ${name}` }) });
+  progress.done();
+  setResultCode(r.match ? EXIT.ok : EXIT.damaged);
+  if (o.json) {
+    printJson(r);
+    return;
+  }
+  if (r.match) say(`All ${r.tables.length} tables and ${r.objects.length} schema objects match the backup: every row is identical.`);
+  else {
+    say(`The database differs from the backup in ${r.differences.length} way(s):`);
+    for (const d of r.differences) say(`  ${d}`);
+  }
+}

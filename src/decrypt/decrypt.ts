@@ -1,0 +1,58 @@
+import { createWriteStream } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, basename, join } from 'node:path';
+import type { DamageReport, Segment } from '../format/reader.js';
+import { openBackup, payloadOf } from './open.js';
+
+export interface DecryptResult {
+  out: string;
+  bytes: number;
+  damage: DamageReport;
+}
+
+/** Plaintext bytes in order; a lost chunk becomes zeros of its exact length, so tar offsets stay right. */
+async function* plaintextBytes(segments: AsyncIterable<Segment>, counter: { bytes: number }): AsyncGenerator<Buffer> {
+  const ZERO = Buffer.alloc(64 * 1024);
+  for await (const s of segments) {
+    if (s.data) {
+      counter.bytes += s.data.length;
+      yield s.data;
+    } else {
+      for (let left = s.hole; left > 0; left -= ZERO.length) {
+        const n = Math.min(left, ZERO.length);
+        counter.bytes += n;
+        yield ZERO.subarray(0, n);
+      }
+    }
+  }
+}
+
+/**
+ * Writes the decrypted tar to `out` ("-" for stdout), streaming. A file is
+ * written under a temporary name with mode 0600 and renamed when complete.
+ */
+export async function decryptToFile(path: string, password: string, out: string): Promise<DecryptResult> {
+  const opened = await openBackup(path, password);
+  const { segments, damage } = payloadOf(opened);
+  const counter = { bytes: 0 };
+  const source = Readable.from(plaintextBytes(segments, counter), { objectMode: false });
+  if (out === '-') {
+    await pipeline(source, process.stdout as Writable, { end: false });
+    return { out, bytes: counter.bytes, damage };
+  }
+  const tmp = join(dirname(out), `.${basename(out)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await pipeline(source, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    const fh = await open(tmp, 'r+');
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, out);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  return { out, bytes: counter.bytes, damage };
+}

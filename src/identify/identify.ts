@@ -1,0 +1,37 @@
+import { FORMAT_VERSION } from '../format/limits.js';
+import { locateHeader } from '../format/reader.js';
+
+export interface Identity {
+  format: 'lastresort-backup';
+  formatVersion: number;
+  createdAt: string;
+  database: string;
+  serverVersion: string;
+  producerVersion: string;
+  admin: { userNum: number; userName: string; lastLoginAt: string | null };
+  cipher: string;
+  kdf: { algorithm: string; memoryKiB: number; iterations: number; parallelism: number };
+  chunkSize: number;
+  fileBytes: number;
+  headerCopyUsed: boolean;
+}
+
+/** Who can open the file and what it is: reads only the header, needs no password. */
+export async function identify(path: string): Promise<Identity> {
+  const located = await locateHeader(path);
+  const h = located.header;
+  return {
+    format: 'lastresort-backup',
+    formatVersion: FORMAT_VERSION,
+    createdAt: h.createdAt,
+    database: h.database,
+    serverVersion: h.serverVersion,
+    producerVersion: h.producerVersion,
+    admin: { userNum: h.admin.userNum, userName: h.admin.userName, lastLoginAt: h.admin.lastLoginAt },
+    cipher: h.cipher,
+    kdf: { algorithm: h.kdf.algorithm, memoryKiB: h.kdf.memoryKiB, iterations: h.kdf.iterations, parallelism: h.kdf.parallelism },
+    chunkSize: h.chunkSize,
+    fileBytes: located.fileBytes,
+    headerCopyUsed: located.headerCopyUsed,
+  };
+}

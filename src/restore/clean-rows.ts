@@ -1,0 +1,94 @@
+/**
+ * From an entry body with holes to whole rows only. State: `carry` (the start
+ * of a row not yet ended) and `skipping` (after a hole, until the next raw LF,
+ * which always ends a row in this encoding). A row touching a hole is
+ * dropped; every row passed on lies wholly in authenticated bytes.
+ *
+ * The loss tracker learns the last good row before each damaged stretch and
+ * the first good row after it, so the report can name the primary-key range
+ * that was lost.
+ */
+import type { BodyPiece } from '../archive/tar-reader.js';
+import { decodeRow } from '../archive/tsv.js';
+
+export interface LostRange {
+  /** Primary-key columns the range is in. */
+  columns: string[];
+  /** Key of the last row restored before the damage (null: the table's start). */
+  after: string[] | null;
+  /** Key of the first row restored after it (null: the table's end). */
+  before: string[] | null;
+}
+
+export class LossTracker {
+  readonly ranges: LostRange[] = [];
+  private lastRow: Buffer | null = null;
+  private open = false;
+
+  constructor(private readonly keyColumns: string[], private readonly keyPositions: number[]) {}
+
+  private key(row: Buffer | null): string[] | null {
+    if (!row || this.keyPositions.length === 0) return null;
+    const values = decodeRow(row);
+    return this.keyPositions.map((p) => (values[p] === null || values[p] === undefined ? 'NULL' : values[p]!.toString('utf8')));
+  }
+
+  /** Something was lost here: between the last row seen and the next. */
+  damage(): void {
+    if (this.open) return;
+    this.open = true;
+    this.ranges.push({ columns: this.keyColumns, after: this.key(this.lastRow), before: null });
+  }
+
+  /** `rows` holds whole rows ending in LF; only its first and last row are looked at. */
+  passed(rows: Buffer): void {
+    if (rows.length === 0) return;
+    if (this.open) {
+      const lf = rows.indexOf(0x0a);
+      this.ranges[this.ranges.length - 1].before = this.key(rows.subarray(0, lf));
+      this.open = false;
+    }
+    const end = rows.length - 1;
+    const start = rows.lastIndexOf(0x0a, end - 1) + 1;
+    this.lastRow = Buffer.from(rows.subarray(start, end));
+  }
+}
+
+export async function* cleanRows(body: AsyncIterable<BodyPiece>, tracker: LossTracker, counts: { droppedBytes: number }): AsyncGenerator<Buffer> {
+  let carry: Buffer[] = [];
+  let skipping = false;
+  for await (const p of body) {
+    if (p.hole !== undefined) {
+      counts.droppedBytes += carry.reduce((n, b) => n + b.length, 0) + p.hole;
+      carry = [];
+      skipping = true;
+      tracker.damage();
+      continue;
+    }
+    let data = p.data;
+    if (skipping) {
+      const lf = data.indexOf(0x0a);
+      if (lf < 0) {
+        counts.droppedBytes += data.length;
+        continue;
+      }
+      counts.droppedBytes += lf + 1;
+      data = data.subarray(lf + 1);
+      skipping = false;
+    }
+    const lastLf = data.lastIndexOf(0x0a);
+    if (lastLf < 0) {
+      carry.push(data);
+      continue;
+    }
+    const rows = carry.length > 0 ? Buffer.concat([...carry, data.subarray(0, lastLf + 1)]) : data.subarray(0, lastLf + 1);
+    carry = lastLf + 1 < data.length ? [data.subarray(lastLf + 1)] : [];
+    tracker.passed(rows);
+    yield rows;
+  }
+  // A row without its LF was cut short (truncation): it is not loaded.
+  if (carry.length > 0) {
+    counts.droppedBytes += carry.reduce((n, b) => n + b.length, 0);
+    tracker.damage();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Views, routines, triggers and events, created after the data (a trigger
+ * created earlier would fire on every loaded row). Each runs with the
+ * sql_mode and character set it was defined under. Views may depend on
+ * views, so failures are retried while any view still succeeds. A DEFINER
+ * that does not exist on the target is dropped (the object then runs as the
+ * restoring user), and the report says so.
+ */
+import { quoteId, type Connection } from '../db/connect.js';
+import type { ObjectDefinition, ObjectKind } from '../archive/layout.js';
+import { log } from '../log.js';
+
+export interface ObjectOutcome {
+  kind: ObjectKind;
+  name: string;
+  restored: boolean;
+  definerDropped?: boolean;
+  error?: string;
+}
+
+const ORDER: ObjectKind[] = ['routine', 'view', 'trigger', 'event'];
+
+function dropStatement(o: ObjectDefinition): string {
+  const what = o.kind === 'routine' ? (o.type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE') : o.kind.toUpperCase();
+  return `DROP ${what} IF EXISTS ${quoteId(o.name)}`;
+}
+
+async function createOne(conn: Connection, o: ObjectDefinition): Promise<ObjectOutcome> {
+  const settings: string[] = [];
+  if (o.sqlMode !== undefined) settings.push(`sql_mode = ${conn.escape(o.sqlMode)}`);
+  if (o.characterSetClient) settings.push(`character_set_client = ${conn.escape(o.characterSetClient)}`);
+  if (o.collationConnection) settings.push(`collation_connection = ${conn.escape(o.collationConnection)}`);
+  const [[saved]] = (await conn.query('SELECT @@SESSION.sql_mode AS m, @@SESSION.character_set_client AS c, @@SESSION.collation_connection AS k')) as unknown as [{ m: string; c: string; k: string }[]];
+  try {
+    if (settings.length) await conn.query(`SET SESSION ${settings.join(', ')}`);
+    // A forced or resumed restore may meet the object already there.
+    await conn.query(dropStatement(o));
+    try {
+      await conn.query(o.create);
+      return { kind: o.kind, name: o.name, restored: true };
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      const withoutDefiner = o.create.replace(/\bDEFINER\s*=\s*(`(?:[^`]|``)*`|'[^']*'|\S+)@(`(?:[^`]|``)*`|'[^']*'|\S+)\s*/, '');
+      if (/NO_SUCH_USER|MALFORMED_DEFINER|SPECIFIC_ACCESS_DENIED|ACCESS_DENIED/.test(code) && withoutDefiner !== o.create) {
+        await conn.query(withoutDefiner);
+        return { kind: o.kind, name: o.name, restored: true, definerDropped: true };
+      }
+      throw err;
+    }
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return { kind: o.kind, name: o.name, restored: false, error: e.code ?? 'error' };
+  } finally {
+    await conn.query('SET SESSION sql_mode = ?, character_set_client = ?, collation_connection = ?', [saved.m, saved.c, saved.k]).catch(() => {});
+  }
+}
+
+export async function createObjects(conn: Connection, objects: ObjectDefinition[]): Promise<ObjectOutcome[]> {
+  const outcomes: ObjectOutcome[] = [];
+  for (const kind of ORDER) {
+    let pending = objects.filter((o) => o.kind === kind);
+    // Views can depend on each other in any order: retry until a round makes no progress.
+    for (;;) {
+      const failed: { o: ObjectDefinition; outcome: ObjectOutcome }[] = [];
+      for (const o of pending) {
+        const outcome = await createOne(conn, o);
+        if (outcome.restored) outcomes.push(outcome);
+        else failed.push({ o, outcome });
+      }
+      if (failed.length === 0 || failed.length === pending.length || kind !== 'view') {
+        for (const f of failed) {
+          log('restore').warn({ kind: f.o.kind, name: f.o.name, code: f.outcome.error }, 'schema object not restored');
+          outcomes.push(f.outcome);
+        }
+        break;
+      }
+      pending = failed.map((f) => f.o);
+    }
+  }
+  return outcomes;
+}

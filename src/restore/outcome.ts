@@ -1,0 +1,80 @@
+/** Turns what the restore saw into the report: one outcome per table, from the server's own counts. */
+import type { Catalog, Manifest, ObjectDefinition, TableSummary } from '../archive/layout.js';
+import type { DamageReport } from '../format/reader.js';
+import type { OpenedBackup } from '../decrypt/open.js';
+import type { ObjectOutcome } from './objects.js';
+import type { TableState } from './restore.js';
+import type { RestoreReport, TableOutcome } from './report.js';
+
+export type { RestoreReport } from './report.js';
+
+export interface OutcomeInput {
+  opened: OpenedBackup;
+  database: string;
+  where: string;
+  catalog: Catalog | null;
+  manifest: Manifest | null;
+  summaries: Map<number, TableSummary>;
+  tables: Map<number, TableState>;
+  objects: ObjectDefinition[];
+  objectOutcomes: ObjectOutcome[];
+  damage: DamageReport;
+  started: number;
+  subset: boolean;
+}
+
+function tableOutcome(s: TableState | undefined, name: string, expected: number | null): TableOutcome {
+  if (!s || (!s.seen && !s.skipped)) return { name, status: 'missing', rowsExpected: expected, rowsRestored: 0, rowsLost: expected };
+  if (s.skipped) return { name, status: 'skipped', rowsExpected: expected, rowsRestored: 0, rowsLost: null };
+  const rowsLost = expected === null ? null : Math.max(0, expected - s.restored);
+  const out: TableOutcome = { name, status: 'restored', rowsExpected: expected, rowsRestored: s.restored, rowsLost };
+  if (s.error) out.error = s.error;
+  const ranges = s.tracker?.ranges ?? [];
+  if (ranges.length > 0 && (rowsLost ?? 1) > 0) out.lostKeyRanges = ranges;
+  if (!s.created) out.status = s.restored === 0 && (expected ?? 1) > 0 ? 'failed' : 'partial';
+  else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && s.error ? 'failed' : 'partial';
+  return out;
+}
+
+export function buildReport(i: OutcomeInput): RestoreReport {
+  const h = i.opened.located.header;
+  const expectedOf = (index: number, name: string): number | null => i.summaries.get(index)?.rows ?? i.manifest?.tables.find((t) => t.index === index || t.name === name)?.rows ?? null;
+
+  const names = new Map<number, string>();
+  for (const t of i.catalog?.tables ?? []) names.set(t.index, t.name);
+  for (const t of i.manifest?.tables ?? []) names.set(t.index, t.name);
+  for (const s of i.tables.values()) if (!names.has(s.index)) names.set(s.index, s.name);
+  const tables = [...names.entries()].sort((a, b) => a[0] - b[0]).map(([index, name]) => tableOutcome(i.tables.get(index), name, expectedOf(index, name)));
+
+  const expectedObjects = i.manifest?.objects ?? i.catalog?.objects ?? i.objects;
+  const count = (kind: string, list: { kind: string }[]) => list.filter((o) => o.kind === kind).length;
+  const restoredObjects = i.objectOutcomes.filter((o) => o.restored);
+  const objects = {
+    views: { expected: count('view', expectedObjects), restored: count('view', restoredObjects) },
+    triggers: { expected: count('trigger', expectedObjects), restored: count('trigger', restoredObjects) },
+    routines: { expected: count('routine', expectedObjects), restored: count('routine', restoredObjects) },
+    events: { expected: count('event', expectedObjects), restored: count('event', restoredObjects) },
+  };
+  const objectErrors = i.objectOutcomes.filter((o) => !o.restored).map((o) => ({ kind: o.kind, name: o.name, error: o.error ?? 'error' }));
+
+  const considered = tables.filter((t) => t.status !== 'skipped');
+  const allRestored = considered.every((t) => t.status === 'restored');
+  const objectsWhole = i.subset || Object.values(objects).every((o) => o.restored === o.expected);
+  const damaged = i.damage.damagedChunks > 0 || i.damage.truncated;
+  const nothing = considered.length > 0 && considered.every((t) => t.rowsRestored === 0 && (t.rowsExpected ?? 1) > 0);
+  const outcome: RestoreReport['outcome'] = allRestored && objectsWhole && !damaged ? 'complete' : nothing ? 'failed' : 'partial';
+
+  return {
+    outcome,
+    database: i.database,
+    target: i.where,
+    backup: { file: i.opened.located.path, createdAt: h.createdAt, admin: { userNum: h.admin.userNum, userName: h.admin.userName, lastLoginAt: h.admin.lastLoginAt } },
+    tables,
+    objects,
+    objectErrors,
+    damage: { chunks: i.damage.chunks, damagedChunks: i.damage.damagedChunks, bytesLost: i.damage.bytesLost, truncated: i.damage.truncated, headerCopyUsed: i.damage.headerCopyUsed, damagedRanges: i.damage.damagedRanges },
+    durationMs: Date.now() - i.started,
+    startedAt: new Date(i.started).toISOString(),
+    commands: { resume: '', validate: '' },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The restore's own progress record, kept in the target database so that
+ * --resume can continue after a crash, a kill or a dropped connection: each
+ * data piece is loaded in the same transaction as its progress row, so a
+ * piece is either wholly restored and recorded, or neither. The table's
+ * presence marks the database as not (yet) completely restored; it is
+ * dropped when a restore runs to its end.
+ */
+import type { Connection } from '../db/connect.js';
+
+export const PROGRESS_TABLE = '_lastresort_restore';
+
+export type ProgressState = Map<string, { value: number; note: string }>;
+
+export const keys = {
+  backup: 'backup',
+  created: (t: number) => `t:${t}:created`,
+  piece: (t: number, p: number) => `t:${t}:p:${p}`,
+  indexed: (t: number) => `t:${t}:indexed`,
+  fks: (t: number) => `t:${t}:fks`,
+};
+
+export async function createProgressTable(conn: Connection, fileId: string): Promise<void> {
+  await conn.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (item VARCHAR(64) NOT NULL PRIMARY KEY, value BIGINT NOT NULL DEFAULT 0, note VARCHAR(255) NOT NULL DEFAULT '') ENGINE=InnoDB COMMENT='lastresort: restore in progress; this database is not complete while this table exists'`);
+  await conn.query(`INSERT IGNORE INTO ${PROGRESS_TABLE} (item, value, note) VALUES (?, 0, ?)`, [keys.backup, fileId]);
+}
+
+export async function readProgress(conn: Connection): Promise<ProgressState | null> {
+  const [exists] = (await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [PROGRESS_TABLE])) as unknown as [unknown[]];
+  if (exists.length === 0) return null;
+  const [rows] = (await conn.query(`SELECT item, value, note FROM ${PROGRESS_TABLE}`)) as unknown as [{ item: string; value: string | number; note: string }[]];
+  return new Map(rows.map((r) => [r.item, { value: Number(r.value), note: r.note }]));
+}
+
+export async function record(conn: Connection, item: string, value = 0): Promise<void> {
+  await conn.query(`REPLACE INTO ${PROGRESS_TABLE} (item, value) VALUES (?, ?)`, [item, value]);
+}
+
+export async function dropProgressTable(conn: Connection): Promise<void> {
+  await conn.query(`DROP TABLE IF EXISTS ${PROGRESS_TABLE}`);
+}

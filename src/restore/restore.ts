@@ -1,0 +1,324 @@
+/**
+ * The restore: one pass over the backup, from file to server.
+ *
+ *   file -> frames -> decrypt (holes for lost chunks) -> tar entries -> rows -> LOAD DATA
+ *
+ * All of it is pulled by the loop below, one entry at a time, so the server's
+ * pace sets the pace of reading and memory stays flat. A second connection
+ * builds one table's secondary indexes while the next table loads. Each
+ * table's outcome comes from the server's own counts; damage is reported,
+ * never guessed over.
+ */
+import { LrError } from '../errors.js';
+import { connect, quoteId, translateDbError, type Connection } from '../db/connect.js';
+import { describeDsn, type Dsn } from '../db/dsn.js';
+import { log } from '../log.js';
+import { readTar, readWhole, type TarStats } from '../archive/tar-reader.js';
+import { PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type TableSummary } from '../archive/layout.js';
+import type { Segment } from '../format/reader.js';
+import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
+import { cleanRows, LossTracker } from './clean-rows.js';
+import { loadRows } from './load-data.js';
+import { createObjects, type ObjectOutcome } from './objects.js';
+import { createProgressTable, dropProgressTable, keys, readProgress, record, type ProgressState } from './progress-table.js';
+import { prepareLoadSession } from './session.js';
+import { splitCreateTable, type SplitSchema } from './schema.js';
+import { checkTargetSafety, inspectTarget } from './target.js';
+import { buildReport, type RestoreReport } from './outcome.js';
+import { columnsFromServer } from './columns.js';
+
+export interface RestoreProgress {
+  table: string | null;
+  tablesDone: number;
+  tables: number;
+  rows: number;
+  /** Plaintext read so far, and the file size as the estimate of the whole. */
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface RestoreOptions {
+  opened: OpenedBackup;
+  /** Server and database to restore into (database required). */
+  dsn: Dsn;
+  tables?: string[];
+  exclude?: string[];
+  force?: boolean;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  /** How often a dropped connection is retried by resuming (default 3). */
+  retries?: number;
+}
+
+export interface TableState {
+  index: number;
+  name: string;
+  table: CatalogTable | null;
+  split: SplitSchema | null;
+  created: boolean;
+  skipped: boolean;
+  seen: boolean;
+  expected: number | null;
+  restored: number;
+  nextFirstRow: number;
+  tracker: LossTracker | null;
+  damaged: boolean;
+  finished: boolean;
+  error?: string;
+}
+
+const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT']);
+const isConnectionLost = (err: unknown) => CONNECTION_LOST.has((err as { code?: string })?.code ?? '') || CONNECTION_LOST.has(((err as { cause?: { code?: string } })?.cause?.code) ?? '');
+
+export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport> {
+  const started = Date.now();
+  const retries = opts.retries ?? 3;
+  let resume = !!opts.resume;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await restorePass({ ...opts, resume }, started, attempt > 0);
+    } catch (err) {
+      if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError ? err : translateDbError(err, opts.dsn);
+      log('restore').warn({ attempt, code: (err as { code?: string }).code }, 'connection lost; resuming');
+      await waitForServer(opts.dsn, 60_000);
+      resume = true;
+    }
+  }
+}
+
+async function waitForServer(dsn: Dsn, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const c = await connect(dsn, { noDatabase: true });
+      await c.end();
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function restorePass(opts: RestoreOptions, started: number, retrying: boolean): Promise<RestoreReport> {
+  const logger = log('restore');
+  const { located } = opts.opened;
+  const database = opts.dsn.database;
+  const where = describeDsn({ ...opts.dsn, database: '' });
+
+  const admin = await connect(opts.dsn, { noDatabase: true });
+  let load: Connection | null = null;
+  let index: Connection | null = null;
+  try {
+    const state = await inspectTarget(admin, database);
+    const mode = retrying ? 'resume' : checkTargetSafety(state, { database, backupDatabase: located.header.database, fileId: located.header.fileId, force: opts.force, resume: opts.resume, where });
+    logger.info({ mode, tables: state.tables }, 'target checked');
+
+    const { segments, damage } = payloadOf(opts.opened);
+    let bytesRead = 0;
+    const counted = (async function* (): AsyncGenerator<Segment> {
+      for await (const s of segments) {
+        bytesRead = s.offset + (s.data ? s.data.length : s.hole);
+        yield s;
+      }
+    })();
+
+    let catalog: Catalog | null = null;
+    let manifest: Manifest | null = null;
+    let progress: ProgressState = new Map();
+    const objects: ObjectDefinition[] = [];
+    const summaries = new Map<number, TableSummary>();
+    const tables = new Map<number, TableState>();
+    const include = opts.tables ? new Set(opts.tables) : null;
+    const exclude = new Set(opts.exclude ?? []);
+    let totalRows = 0;
+    let indexQueue: Promise<void> = Promise.resolve();
+    let current: TableState | null = null;
+    let dbReady = false;
+
+    const ensureDatabase = async () => {
+      if (dbReady) return;
+      const cs = catalog?.charset ?? 'utf8mb4';
+      const co = catalog?.collation ?? 'utf8mb4_general_ci';
+      await admin.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET ${quoteId(cs)} COLLATE ${quoteId(co)}`);
+      load = await connect(opts.dsn);
+      index = await connect(opts.dsn);
+      await prepareLoadSession(load);
+      await prepareLoadSession(index);
+      await createProgressTable(load, located.header.fileId);
+      progress = (await readProgress(load)) ?? new Map();
+      dbReady = true;
+    };
+
+    const stateFor = (i: number, name: string | null): TableState => {
+      let s = tables.get(i);
+      if (!s) {
+        const table = catalog?.tables.find((t) => t.index === i) ?? null;
+        const tableName = table?.name ?? name ?? `table #${i}`;
+        s = { index: i, name: tableName, table, split: null, created: false, skipped: (include !== null && !include.has(tableName)) || exclude.has(tableName), seen: false, expected: null, restored: 0, nextFirstRow: 0, tracker: null, damaged: false, finished: false };
+        tables.set(i, s);
+      }
+      return s;
+    };
+
+    const createTable = async (s: TableState, create: string | null) => {
+      if (s.created || s.skipped || s.error) return;
+      await ensureDatabase();
+      if (progress.has(keys.created(s.index))) {
+        s.created = true;
+      } else {
+        const sql = create ?? s.table?.create ?? null;
+        if (!sql) {
+          s.error = 'its definition was in a damaged part of the backup';
+          return;
+        }
+        s.split = splitCreateTable(s.name, sql, s.table?.engine ?? engineOf(sql));
+        try {
+          await load!.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
+          await load!.query(s.split.create);
+          await record(load!, keys.created(s.index));
+          s.created = true;
+        } catch (err) {
+          if (isConnectionLost(err)) throw err;
+          s.error = `could not be created (${(err as { code?: string }).code ?? 'error'})`;
+          return;
+        }
+      }
+      if (!s.split) s.split = splitCreateTable(s.name, create ?? s.table?.create ?? '', s.table?.engine ?? null);
+      if (!s.table) s.table = await columnsFromServer(load!, s.index, s.name);
+      const t = s.table;
+      const positions = t.primaryKey.map((k) => t.columns.findIndex((c) => c.name === k)).filter((p) => p >= 0);
+      s.tracker = new LossTracker(t.primaryKey, positions.length === t.primaryKey.length ? positions : []);
+    };
+
+    const finishTable = (s: TableState | null) => {
+      if (!s || s.finished) return;
+      s.finished = true;
+      if (!s.created || s.skipped) return;
+      const split = s.split;
+      indexQueue = indexQueue.then(async () => {
+        if (!split?.indexes || progress.has(keys.indexed(s.index))) return;
+        try {
+          await index!.query(split.indexes);
+          await record(index!, keys.indexed(s.index));
+        } catch (err) {
+          if (isConnectionLost(err)) throw err;
+          s.error = `its indexes could not be rebuilt (${(err as { code?: string }).code ?? 'error'})`;
+        }
+      });
+      indexQueue.catch(() => {});
+    };
+
+    for await (const { entry, body } of readTar(counted, { entries: 0, unaccounted: [], ended: 'end-of-data' } as TarStats)) {
+      if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
+      const role = roleOf(entry.path);
+      if (role.role === 'catalog') {
+        const buf = await readWhole(body, entry.size);
+        if (buf) catalog = JSON.parse(buf.toString('utf8')) as Catalog;
+        else logger.warn('catalog lost to damage');
+        await ensureDatabase();
+        continue;
+      }
+      if (role.role === 'schema' || role.role === 'data' || role.role === 'summary') {
+        const s = stateFor(role.table, entry.pax[PAX_TABLE] ?? null);
+        if (current && current !== s) finishTable(current);
+        current = s;
+        s.seen = true;
+        if (entry.foundAfterDamage) s.damaged = true;
+        if (role.role === 'schema') {
+          const buf = await readWhole(body, entry.size, 16 << 20);
+          await createTable(s, buf ? buf.toString('utf8') : null);
+        } else if (role.role === 'summary') {
+          const buf = await readWhole(body, entry.size);
+          if (buf) {
+            const summary = JSON.parse(buf.toString('utf8')) as TableSummary;
+            summaries.set(s.index, summary);
+            s.expected = summary.rows;
+            if (summary.rows !== s.nextFirstRow) {
+              s.damaged = true;
+              s.tracker?.damage();
+            }
+          }
+          finishTable(s);
+        } else {
+          await createTable(s, null);
+          const rows = Number(entry.pax[PAX_ROWS] ?? NaN);
+          const firstRow = Number(entry.pax[PAX_FIRST_ROW] ?? NaN);
+          if (firstRow !== s.nextFirstRow) {
+            s.damaged = true;
+            s.tracker?.damage();
+          }
+          if (Number.isFinite(firstRow) && Number.isFinite(rows)) s.nextFirstRow = firstRow + rows;
+          if (s.skipped || !s.created || !s.tracker) continue;
+          const done = progress.get(keys.piece(s.index, role.piece));
+          if (done) {
+            s.restored += done.value;
+            totalRows += done.value;
+            continue;
+          }
+          const counts = { droppedBytes: 0 };
+          const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
+          try {
+            if (transactional) await load!.query('START TRANSACTION');
+            const r = await loadRows(load!, s.table!, cleanRows(body, s.tracker, counts));
+            await record(load!, keys.piece(s.index, role.piece), r.affectedRows);
+            if (transactional) await load!.query('COMMIT');
+            s.restored += r.affectedRows;
+            totalRows += r.affectedRows;
+            if (counts.droppedBytes > 0) s.damaged = true;
+            if (Number.isFinite(rows) && r.affectedRows !== rows) {
+              s.damaged = true;
+              if (counts.droppedBytes === 0) s.tracker.damage();
+            }
+          } catch (err) {
+            if (isConnectionLost(err)) throw err;
+            if (transactional) await load!.query('ROLLBACK').catch(() => {});
+            s.damaged = true;
+            s.tracker.damage();
+            s.error = `rows could not be loaded (${(err as { code?: string }).code ?? 'error'})`;
+            logger.warn({ table: s.index, piece: role.piece, code: (err as { code?: string }).code }, 'piece failed to load');
+          }
+          opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
+        }
+        continue;
+      }
+      finishTable(current);
+      current = null;
+      if (role.role === 'object') {
+        const buf = await readWhole(body, entry.size, 16 << 20);
+        if (buf) objects.push(JSON.parse(buf.toString('utf8')) as ObjectDefinition);
+      } else if (role.role === 'manifest') {
+        const buf = await readWhole(body, entry.size);
+        if (buf) manifest = JSON.parse(buf.toString('utf8')) as Manifest;
+      }
+    }
+    finishTable(current);
+    await ensureDatabase();
+    await indexQueue;
+    if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
+
+    // Foreign keys once every table is there; then the objects, triggers last.
+    for (const s of tables.values()) {
+      if (!s.created || !s.split?.foreignKeys || progress.has(keys.fks(s.index))) continue;
+      try {
+        await index!.query(s.split.foreignKeys);
+        await record(index!, keys.fks(s.index));
+      } catch (err) {
+        if (isConnectionLost(err)) throw err;
+        s.error = s.error ?? `its foreign keys could not be added (${(err as { code?: string }).code ?? 'error'})`;
+      }
+    }
+    const objectOutcomes: ObjectOutcome[] = opts.tables || opts.exclude ? [] : await createObjects(index!, objects);
+    await dropProgressTable(load!);
+
+    return buildReport({ opened: opts.opened, database, where, catalog, manifest, summaries, tables, objects, objectOutcomes, damage, started, subset: !!(opts.tables || opts.exclude) });
+  } finally {
+    await Promise.all([admin, load, index].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
+  }
+}
+
+function engineOf(create: string): string | null {
+  const m = /\) ENGINE=(\w+)/.exec(create);
+  return m ? m[1] : null;
+}

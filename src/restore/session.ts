@@ -1,0 +1,23 @@
+import type { Connection } from '../db/connect.js';
+import { log } from '../log.js';
+
+/**
+ * Session settings for loading, never global ones: TIMESTAMPs travel in UTC,
+ * zero dates and AUTO_INCREMENT zeros load as they were, checks that the
+ * source database already passed are not repeated, and the load is kept out
+ * of the binary log where the account may do that.
+ */
+export async function prepareLoadSession(conn: Connection): Promise<{ binlogOff: boolean }> {
+  await conn.query("SET SESSION time_zone = '+00:00'");
+  await conn.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+  await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
+  await conn.query("SET NAMES utf8mb4");
+  let binlogOff = false;
+  try {
+    await conn.query('SET SESSION sql_log_bin = 0');
+    binlogOff = true;
+  } catch (err) {
+    log('restore').debug({ code: (err as { code?: string }).code }, 'sql_log_bin not changeable for this account');
+  }
+  return { binlogOff };
+}
