@@ -9,6 +9,8 @@ import { EXIT, LrError, exitCodeOf } from './errors.js';
 import { configureLog, log } from './log.js';
 import { VERSION } from './version.js';
 import { getResultCode } from './cli/output.js';
+import { registerRecoverCommand } from './commands/recover-cli.js';
+import { registerServiceCommands } from './commands/daemon-cli.js';
 
 const program = new Command('lastresort')
   .description('Encrypted supplemental backups of an Open Dental database, and the tools to bring them back.')
@@ -106,6 +108,9 @@ sandbox
   .argument('[dir]', 'its folder', 'lastresort-sandbox')
   .option('--json', 'print as JSON')
   .action(async (dir, o) => (await import('./commands/sandbox.js')).sandboxStatusCommand(dir, o));
+
+registerRecoverCommand(program);
+registerServiceCommands(program);
 
 async function main(): Promise<void> {
   try {
