@@ -1,0 +1,169 @@
+/**
+ * The file format on its own: writer and reader round trips, fed whole, byte
+ * by byte and in odd 321-byte slices; the header MAC; the bounds a reader
+ * enforces before acting on what a file says.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { createEncryptingWriter } from '../../src/format/writer.js';
+import { decryptFrames, locateHeader, newDamageReport, unlockBackup, type Segment } from '../../src/format/reader.js';
+import { scanFrames } from '../../src/format/chunks.js';
+import { fileTagOf } from '../../src/format/header.js';
+import { createSealedKey, FAST_TEST_KDF, type SealedKey } from '../../src/keys/crypto.js';
+import { isLrError } from '../../src/errors.js';
+import { MAGIC_LINE } from '../../src/format/limits.js';
+import { tempDir } from '../helpers/backup.js';
+
+const CHUNK = 1024;
+let key: SealedKey;
+let dir: string;
+
+async function writeBackup(plaintext: Buffer, feed: 'whole' | 'bytes' | 'odd', name: string, admin = 'jsmith'): Promise<string> {
+  key ??= await createSealedKey('pw', FAST_TEST_KDF);
+  dir ??= await tempDir();
+  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: admin, lastLoginAt: null }, key, chunkSize: CHUNK });
+  const path = join(dir, name);
+  await pipeline(Readable.from(slices(plaintext, feed)), w.stream, createWriteStream(path));
+  return path;
+}
+
+function* slices(buf: Buffer, feed: 'whole' | 'bytes' | 'odd'): Generator<Buffer> {
+  const step = feed === 'whole' ? Math.max(1, buf.length) : feed === 'bytes' ? 1 : 321;
+  for (let at = 0; at < buf.length; at += step) yield buf.subarray(at, at + step);
+}
+
+async function readBack(path: string, feed: 'whole' | 'bytes' | 'odd', password = 'pw'): Promise<{ plain: Buffer; damage: ReturnType<typeof newDamageReport>; segments: Segment[] }> {
+  const located = await locateHeader(path);
+  const unlocked = await unlockBackup(located, password);
+  assert.ok(unlocked, 'the password opens the file');
+  const file = await readFile(path);
+  const payload = file.subarray(located.payloadOffset);
+  const damage = newDamageReport(false);
+  const frames = scanFrames(Readable.from(slices(payload, feed)), { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: true });
+  const segments: Segment[] = [];
+  for await (const s of decryptFrames(frames, unlocked.payloadKey, located.header.chunkSize, damage)) segments.push(s);
+  const plain = Buffer.concat(segments.map((s) => s.data ?? Buffer.alloc(s.hole!)));
+  return { plain, damage, segments };
+}
+
+for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 17]) {
+  test(`round trip of ${size} bytes, written and read whole, byte by byte and in 321-byte slices`, async () => {
+    const plaintext = randomBytes(size);
+    for (const writeFeed of ['whole', 'bytes', 'odd'] as const) {
+      const path = await writeBackup(plaintext, writeFeed, `rt-${size}-${writeFeed}.lrb`);
+      for (const readFeed of ['whole', 'bytes', 'odd'] as const) {
+        if (size > CHUNK * 2 && writeFeed === 'bytes' && readFeed === 'bytes') continue; // same bytes as other pairs; keeps the run short
+        const { plain, damage } = await readBack(path, readFeed);
+        assert.ok(plain.equals(plaintext), `plaintext differs (write ${writeFeed}, read ${readFeed})`);
+        assert.equal(damage.damagedChunks, 0);
+        assert.equal(damage.truncated, false);
+        assert.equal(damage.chunks, Math.max(1, Math.ceil(size / CHUNK)));
+      }
+    }
+  });
+}
+
+test('the same plaintext never gives the same file: fresh file key and file id each time', async () => {
+  const plaintext = randomBytes(5000);
+  const a = await readFile(await writeBackup(plaintext, 'whole', 'same-a.lrb'));
+  const b = await readFile(await writeBackup(plaintext, 'whole', 'same-b.lrb'));
+  assert.notDeepEqual(a, b);
+  assert.ok(!a.includes(plaintext.subarray(100, 164)), 'plaintext does not appear in the file');
+});
+
+test('a wrong password opens nothing', async () => {
+  const path = await writeBackup(randomBytes(100), 'whole', 'wrong.lrb');
+  assert.equal(await unlockBackup(await locateHeader(path), 'not it'), null);
+});
+
+/** Rewrites the first header frame's JSON and fixes its CRC, as a careful attacker would. */
+async function tamperHeader(path: string, edit: (h: Record<string, unknown>) => void, out: string): Promise<string> {
+  const file = await readFile(path);
+  const at = MAGIC_LINE.length;
+  const len = file.readUInt32BE(at + 4);
+  const json = JSON.parse(file.subarray(at + 8, at + 8 + len).toString('utf8'));
+  edit(json);
+  const body = Buffer.from(JSON.stringify(json), 'utf8');
+  const prefix = Buffer.alloc(8);
+  file.copy(prefix, 0, at, at + 4);
+  prefix.writeUInt32BE(body.length, 4);
+  const mac = file.subarray(at + 8 + len, at + 8 + len + 32);
+  const frame = Buffer.concat([prefix, body, mac]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(frame), 0);
+  const rest = file.subarray(at + 8 + len + 36);
+  const outPath = join(dir, out);
+  await writeFile(outPath, Buffer.concat([file.subarray(0, at), frame, crc, rest]));
+  return outPath;
+}
+
+test('a header changed after writing is refused once the password is known (MAC)', async () => {
+  const path = await writeBackup(randomBytes(3000), 'whole', 'mac.lrb');
+  const tampered = await tamperHeader(path, (h) => { h.database = 'other'; }, 'mac-tampered.lrb');
+  const located = await locateHeader(tampered);
+  assert.equal(located.header.database, 'other', 'anyone can read (and rewrite) the cleartext header');
+  await assert.rejects(unlockBackup(located, 'pw'), (e) => isLrError(e, 'LR_HOSTILE_HEADER'));
+});
+
+test('absurd KDF parameters, chunk sizes and versions are refused before any work', async () => {
+  const path = await writeBackup(randomBytes(10), 'whole', 'bounds.lrb');
+  const cases: [string, (h: Record<string, any>) => void, string][] = [
+    ['memory', (h) => { h.kdf.memoryKiB = 64 * 1024 * 1024; }, 'LR_HOSTILE_HEADER'],
+    ['iterations', (h) => { h.kdf.iterations = 1e9; }, 'LR_HOSTILE_HEADER'],
+    ['parallelism', (h) => { h.kdf.parallelism = 0; }, 'LR_HOSTILE_HEADER'],
+    ['chunk size', (h) => { h.chunkSize = 2 ** 31; }, 'LR_HOSTILE_HEADER'],
+    ['algorithm', (h) => { h.kdf.algorithm = 'scrypt'; }, 'LR_HOSTILE_HEADER'],
+    ['version', (h) => { h.formatVersion = 2; }, 'LR_UNSUPPORTED_VERSION'],
+  ];
+  for (const [name, edit, code] of cases) {
+    const bad = await tamperHeader(path, edit, `bounds-${name.replace(' ', '-')}.lrb`);
+    await assert.rejects(locateHeader(bad), (e) => isLrError(e, code as never), name);
+  }
+});
+
+test('a header length beyond the bound is not read, whatever the file says', async () => {
+  const path = await writeBackup(randomBytes(10), 'whole', 'len.lrb');
+  const file = await readFile(path);
+  file.writeUInt32BE(0xffffffff, MAGIC_LINE.length + 4);
+  // Also break the trailer so no copy rescues it.
+  file.fill(0, file.length - 16);
+  const bad = join(dir, 'len-bad.lrb');
+  await writeFile(bad, file);
+  await assert.rejects(locateHeader(bad), (e) => isLrError(e, 'LR_HEADER_DAMAGED'));
+});
+
+test('the header copy at the end stands in for a damaged first copy', async () => {
+  const plaintext = randomBytes(4000);
+  const path = await writeBackup(plaintext, 'whole', 'copy.lrb');
+  const file = await readFile(path);
+  file.fill(0, MAGIC_LINE.length, MAGIC_LINE.length + 200);
+  const bad = join(dir, 'copy-bad.lrb');
+  await writeFile(bad, file);
+  const located = await locateHeader(bad);
+  assert.equal(located.headerCopyUsed, true);
+  const { plain } = await readBack(bad, 'odd');
+  assert.ok(plain.equals(plaintext));
+});
+
+test('foreign files are told apart: empty, random, text, another version', async () => {
+  const cases: [string, Buffer, string][] = [
+    ['empty', Buffer.alloc(0), 'LR_NOT_BACKUP'],
+    ['random', randomBytes(5000), 'LR_NOT_BACKUP'],
+    ['text', Buffer.from('SELECT * FROM patient;\n'.repeat(100)), 'LR_NOT_BACKUP'],
+    ['future', Buffer.concat([Buffer.from('lastresort-backup v9\n'), randomBytes(100)]), 'LR_UNSUPPORTED_VERSION'],
+    ['header cut short', Buffer.from('lastresort-backup v1\nLRHD'), 'LR_HEADER_DAMAGED'],
+  ];
+  for (const [name, bytes, code] of cases) {
+    const path = join(await tempDir(), `${name}.lrb`);
+    await writeFile(path, bytes);
+    await assert.rejects(locateHeader(path), (e) => isLrError(e, code as never), name);
+  }
+  await assert.rejects(locateHeader('/nonexistent/x.lrb'), (e) => isLrError(e, 'LR_NO_FILE'));
+});

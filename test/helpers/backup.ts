@@ -1,0 +1,62 @@
+/**
+ * Test set-up shared by the suites: a generated source database with its
+ * admin enrolled (cheap KDF, explicitly), and backups made by the real producer.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quoteId } from '../../src/db/connect.js';
+import { parseDsn } from '../../src/db/dsn.js';
+import { enrollAdmin } from '../../src/keys/enroll.js';
+import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
+import { runBackup, type BackupOptions, type BackupResult } from '../../src/backup/index.js';
+import { generateOpenDental, DEMO_ADMIN } from '../../fixtures/opendental.js';
+import { generateExotic } from '../../fixtures/exotic.js';
+import { connectServer, createTempDatabase, dsnFor } from './db.js';
+
+export const PASSWORD = DEMO_ADMIN.password;
+export const ADMIN = DEMO_ADMIN.userName;
+
+export async function tempDir(prefix = 'lrtest-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A file holding the admin's password, for --password-file. */
+export async function passwordFile(dir: string, password = PASSWORD): Promise<string> {
+  const path = join(dir, 'password.txt');
+  await writeFile(path, password + '\n', { mode: 0o600 });
+  return path;
+}
+
+const ADMIN_TABLES = ['userod', 'usergroup', 'usergroupattach', 'grouppermission', 'securitylog'];
+
+/** An Open Dental-shaped source (or the exotic one, plus Open Dental's user tables) with jsmith enrolled. */
+export async function makeSource(opts: { kind?: 'opendental' | 'exotic'; patients?: number; prefix?: string } = {}): Promise<string> {
+  const kind = opts.kind ?? 'opendental';
+  const database = await createTempDatabase(opts.prefix ?? `lr_src_${kind}`);
+  const conn = await connectServer(database);
+  try {
+    if (kind === 'opendental') {
+      await generateOpenDental(conn, { database, patients: opts.patients ?? 60, seed: 7 });
+    } else {
+      await generateExotic(conn, { database });
+      // Borrow Open Dental's user tables so the producer finds an admin.
+      const users = await createTempDatabase('lr_users');
+      const c2 = await connectServer(users);
+      await generateOpenDental(c2, { database: users, patients: 1, seed: 7 });
+      await c2.end();
+      for (const t of ADMIN_TABLES) {
+        await conn.query(`CREATE TABLE ${quoteId(t)} LIKE ${quoteId(users)}.${quoteId(t)}`);
+        await conn.query(`INSERT INTO ${quoteId(t)} SELECT * FROM ${quoteId(users)}.${quoteId(t)}`);
+      }
+    }
+  } finally {
+    await conn.end();
+  }
+  await enrollAdmin({ source: parseDsn(dsnFor(database)), userName: ADMIN, password: PASSWORD, kdf: FAST_TEST_KDF });
+  return database;
+}
+
+export async function backupOf(database: string, outDir: string, extra: Partial<BackupOptions> = {}): Promise<BackupResult> {
+  return runBackup({ source: parseDsn(dsnFor(database)), outDir, ...extra });
+}
