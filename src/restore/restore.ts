@@ -22,7 +22,7 @@ import { loadRows } from './load-data.js';
 import { createObjects, type ObjectOutcome } from './objects.js';
 import { createProgressTable, dropProgressTable, keys, readProgress, record, type ProgressState } from './progress-table.js';
 import { prepareLoadSession } from './session.js';
-import { splitCreateTable, type SplitSchema } from './schema.js';
+import { alterAdding, splitCreateTable, type SplitSchema } from './schema.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { columnsFromServer } from './columns.js';
@@ -198,9 +198,11 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       if (!s.created || s.skipped) return;
       const split = s.split;
       indexQueue = indexQueue.then(async () => {
-        if (!split?.indexes || progress.has(keys.indexed(s.index))) return;
+        if (!split?.indexes.length || progress.has(keys.indexed(s.index))) return;
         try {
-          await index!.query(split.indexes);
+          // A resumed restore may find some of them built before the interruption.
+          const alter = alterAdding(s.name, split.indexes, await existingNames(index!, s.name, 'index'));
+          if (alter) await index!.query(alter);
           await record(index!, keys.indexed(s.index));
         } catch (err) {
           if (isConnectionLost(err)) throw err;
@@ -300,9 +302,10 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
 
     // Foreign keys once every table is there; then the objects, triggers last.
     for (const s of tables.values()) {
-      if (!s.created || !s.split?.foreignKeys || progress.has(keys.fks(s.index))) continue;
+      if (!s.created || !s.split?.foreignKeys.length || progress.has(keys.fks(s.index))) continue;
       try {
-        await index!.query(s.split.foreignKeys);
+        const alter = alterAdding(s.name, s.split.foreignKeys, await existingNames(index!, s.name, 'foreign key'));
+        if (alter) await index!.query(alter);
         await record(index!, keys.fks(s.index));
       } catch (err) {
         if (isConnectionLost(err)) throw err;
@@ -316,6 +319,14 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   } finally {
     await Promise.all([admin, load, index].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
   }
+}
+
+async function existingNames(conn: Connection, table: string, what: 'index' | 'foreign key'): Promise<Set<string>> {
+  const sql = what === 'index'
+    ? 'SELECT DISTINCT INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?'
+    : "SELECT CONSTRAINT_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_TYPE = 'FOREIGN KEY'";
+  const [rows] = (await conn.query(sql, [table])) as unknown as [{ n: string }[]];
+  return new Set(rows.map((r) => r.n));
 }
 
 function engineOf(create: string): string | null {

@@ -8,16 +8,34 @@
  */
 import { quoteId } from '../db/connect.js';
 
+export interface Definition {
+  /** The index or constraint name, to tell whether it already exists (a resumed restore). */
+  name: string;
+  /** The definition line as SHOW CREATE TABLE printed it, without its comma. */
+  sql: string;
+}
+
 export interface SplitSchema {
   create: string;
-  /** ALTER TABLE ... ADD ... for secondary indexes, or null */
-  indexes: string | null;
-  /** ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ..., or null */
-  foreignKeys: string | null;
+  /** Secondary indexes, added after the data. */
+  indexes: Definition[];
+  /** Foreign keys, added once every table is loaded. */
+  foreignKeys: Definition[];
 }
 
 const INDEX_LINE = /^ {2}(UNIQUE KEY|KEY|FULLTEXT KEY|SPATIAL KEY|UNIQUE INDEX|INDEX) /;
 const FK_LINE = /^ {2}CONSTRAINT .* FOREIGN KEY /;
+
+function definitionName(line: string): string {
+  const m = /(?:KEY|INDEX|CONSTRAINT) `((?:[^`]|``)*)`/.exec(line);
+  return m ? m[1].replace(/``/g, '`') : line;
+}
+
+/** One ALTER adding the definitions not already present; null when there is nothing to add. */
+export function alterAdding(table: string, defs: Definition[], existing: Set<string>): string | null {
+  const missing = defs.filter((d) => !existing.has(d.name));
+  return missing.length ? `ALTER TABLE ${quoteId(table)} ${missing.map((d) => `ADD ${d.sql}`).join(', ')}` : null;
+}
 
 function firstKeyColumn(line: string): string | null {
   const m = /\(`((?:[^`]|``)*)`/.exec(line);
@@ -33,26 +51,21 @@ function autoIncrementColumn(lines: string[]): string | null {
 }
 
 export function splitCreateTable(table: string, create: string, engine: string | null): SplitSchema {
-  if (engine !== null && engine.toLowerCase() !== 'innodb') return { create, indexes: null, foreignKeys: null };
+  if (engine !== null && engine.toLowerCase() !== 'innodb') return { create, indexes: [], foreignKeys: [] };
   const lines = create.split('\n');
   const last = lines.length - 1; // ") ENGINE=..."
-  if (lines.length < 3 || !lines[0].startsWith('CREATE TABLE') || !lines[last].startsWith(')')) return { create, indexes: null, foreignKeys: null };
+  if (lines.length < 3 || !lines[0].startsWith('CREATE TABLE') || !lines[last].startsWith(')')) return { create, indexes: [], foreignKeys: [] };
   const autoInc = autoIncrementColumn(lines);
   const keep: string[] = [];
-  const indexes: string[] = [];
-  const fks: string[] = [];
+  const indexes: Definition[] = [];
+  const fks: Definition[] = [];
   for (let i = 1; i < last; i++) {
     const def = lines[i].replace(/,$/, '');
-    if (FK_LINE.test(lines[i])) fks.push(def.trim());
-    else if (INDEX_LINE.test(lines[i]) && !(autoInc !== null && firstKeyColumn(def) === autoInc)) indexes.push(def.trim());
+    if (FK_LINE.test(lines[i])) fks.push({ name: definitionName(def), sql: def.trim() });
+    else if (INDEX_LINE.test(lines[i]) && !(autoInc !== null && firstKeyColumn(def) === autoInc)) indexes.push({ name: definitionName(def), sql: def.trim() });
     else keep.push(def);
   }
-  if (keep.length === 0) return { create, indexes: null, foreignKeys: null };
+  if (keep.length === 0) return { create, indexes: [], foreignKeys: [] };
   const body = keep.map((d, i) => (i < keep.length - 1 ? `${d},` : d));
-  const q = quoteId(table);
-  return {
-    create: [lines[0], ...body, lines[last]].join('\n'),
-    indexes: indexes.length ? `ALTER TABLE ${q} ${indexes.map((d) => `ADD ${d}`).join(', ')}` : null,
-    foreignKeys: fks.length ? `ALTER TABLE ${q} ${fks.map((d) => `ADD ${d}`).join(', ')}` : null,
-  };
+  return { create: [lines[0], ...body, lines[last]].join('\n'), indexes, foreignKeys: fks };
 }
