@@ -1,0 +1,119 @@
+/**
+ * One backup cycle: back up, verify, record, prune, copy, verify the copy,
+ * prune there. Each step's outcome lands in the state file as soon as it is
+ * known, so a crash in the copy still leaves the local success recorded.
+ * Failures are returned, not thrown: the daemon decides whether to retry.
+ */
+import { unlink } from 'node:fs/promises';
+import { LrError } from '../errors.js';
+import { log } from '../log.js';
+import { runBackup, type BackupResult } from '../backup/index.js';
+import type { Dsn } from '../db/dsn.js';
+import { computeAlerts, type Alert } from './alerts.js';
+import type { Clock } from './clock.js';
+import { resolveSource, type ServiceConfig } from './config.js';
+import { recordLastComplete } from './preference.js';
+import { applyRetention, removeStaleTemporaries } from './retention.js';
+import { updateState, type BackupRecord, type CopyRecord } from './state.js';
+import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
+
+export type CycleOutcome = 'ok' | 'copy-failed' | 'failed' | 'interrupted' | 'disabled';
+
+export interface CycleResult {
+  outcome: CycleOutcome;
+  backup?: BackupRecord;
+  copy?: CopyRecord;
+  error?: LrError;
+  removed: string[];
+  alerts: Alert[];
+}
+
+export interface CycleOptions {
+  config: ServiceConfig;
+  clock: Clock;
+  signal?: AbortSignal;
+}
+
+/** Codes worth another try later in the same window: the server or a disk may come back. */
+export const TRANSIENT_CODES = new Set(['LR_DB_UNREACHABLE', 'LR_DB', 'LR_IO']);
+
+function asLrError(err: unknown): LrError {
+  if (err instanceof LrError) return err;
+  return new LrError('LR_IO', `The backup failed unexpectedly (${(err as Error)?.message?.split('\n')[0]?.slice(0, 100) ?? 'unknown'}). See the log.`, { cause: err });
+}
+
+function describeCause(err: LrError): Record<string, unknown> {
+  const c = err.cause as (Error & { code?: string; errno?: number }) | undefined;
+  return { code: err.code, detail: err.detail, cause: c ? { name: c.name, code: c.code, errno: c.errno, message: c.message?.slice(0, 200) } : undefined };
+}
+
+export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
+  const { config, clock, signal } = opts;
+  const logger = log('service');
+  const started = clock.now();
+  const stamp = () => clock.now().toISOString();
+
+  let state = await updateState(config.stateFile, (s) => {
+    s.firstRunAt ??= started.toISOString();
+  });
+  if (!config.enabled) {
+    logger.warn({ outcome: 'disabled' }, 'backups are disabled; nothing done');
+    return { outcome: 'disabled', removed: [], alerts: computeAlerts(config, state, clock.now()) };
+  }
+
+  let source: Dsn;
+  let result: BackupResult;
+  try {
+    source = await resolveSource(config);
+    await removeStaleTemporaries(config.outDir, started);
+    result = await runBackup({ source, outDir: config.outDir, exclude: config.exclude, maxRateBytesPerSec: config.maxRate ?? undefined, signal, now: started });
+    // Read back what was just written before it may replace anything older.
+    const print = await fingerprintBackup(result.file);
+    if (!print.whole) {
+      await unlink(result.file).catch(() => {});
+      throw new LrError('LR_IO', `The backup just written to ${config.outDir} did not read back whole, so it was removed (a failing disk?). Check the disk.`);
+    }
+  } catch (err) {
+    const error = signal?.aborted ? new LrError('LR_INTERRUPTED', 'The backup was stopped before it finished; no file was written.', { cause: err }) : asLrError(err);
+    const outcome = error.code === 'LR_INTERRUPTED' ? 'interrupted' : 'failed';
+    state = await updateState(config.stateFile, (s) => {
+      s.lastAttempt = { at: stamp(), outcome, code: error.code, message: error.message };
+    });
+    logger.error({ outcome, durationMs: clock.now().getTime() - started.getTime(), ...describeCause(error) }, error.message);
+    return { outcome, error, removed: [], alerts: computeAlerts(config, state, clock.now()) };
+  }
+
+  const backup: BackupRecord = { at: started.toISOString(), file: result.file, bytes: result.bytes, rows: result.rows, tables: result.tables, durationMs: result.durationMs, admin: result.admin.userName, keyStale: result.keyStale };
+  await updateState(config.stateFile, (s) => {
+    s.lastSuccess = backup;
+  });
+  await recordLastComplete(source, started).then(
+    (updated) => updated || logger.warn({ pref: 'SupplementalBackupDateLastComplete' }, 'no such preference row; not recorded in the database'),
+    (err) => logger.warn({ ...describeCause(asLrError(err)) }, 'could not record the backup time in the preference table'),
+  );
+  const removed = (await applyRetention(config.outDir, result.database, config.keep, result.file)).removed;
+
+  let copy: CopyRecord | undefined;
+  if (config.copyTo) {
+    try {
+      const copied = await copyAndVerify(result.file, config.copyTo, { signal });
+      copy = { at: stamp(), ok: true, file: copied.file };
+      removed.push(...(await applyRetention(config.copyTo, result.database, config.keep, copied.file)).removed);
+    } catch (err) {
+      const error = asLrError(err);
+      copy = { at: stamp(), ok: false, code: error.code, message: error.message };
+      logger.error({ step: 'copy', ...describeCause(error) }, error.message);
+    }
+  }
+
+  const outcome: CycleOutcome = copy && !copy.ok ? 'copy-failed' : 'ok';
+  state = await updateState(config.stateFile, (s) => {
+    s.lastAttempt = { at: stamp(), outcome: 'ok' };
+    if (copy) s.lastCopy = copy;
+  });
+  const alerts = computeAlerts(config, state, clock.now());
+  // The one line per backup the issue asks for: outcome, duration, bytes, rows.
+  logger.info({ outcome, file: backup.file, bytes: backup.bytes, rows: backup.rows, tables: backup.tables, durationMs: clock.now().getTime() - started.getTime(), admin: backup.admin, keyStale: backup.keyStale, copied: copy?.ok ?? null, removed: removed.length, alerts: alerts.map((a) => a.code) }, 'backup cycle finished');
+  for (const a of alerts) logger.warn({ alert: a.code }, a.message);
+  return { outcome, backup, copy, removed, alerts };
+}
