@@ -137,10 +137,13 @@ function report(err: unknown): number {
   return exitCodeOf(err);
 }
 
+/** Server messages can quote row values ("Duplicate entry 'Smith' ..."): the log keeps their shape, not the data. */
+const scrub = (text: string | undefined) => text?.replace(/'(?:[^'\\]|\\.)*'/g, "'…'");
+
 function describeCause(cause: unknown): unknown {
-  if (!(cause instanceof Error)) return cause;
+  if (!(cause instanceof Error)) return undefined;
   const e = cause as Error & { code?: string; errno?: number; sqlMessage?: string };
-  return { name: e.name, message: e.message, code: e.code, errno: e.errno, sqlMessage: e.sqlMessage, stack: e.stack };
+  return { name: e.name, message: scrub(e.message), code: e.code, errno: e.errno, sqlMessage: scrub(e.sqlMessage), stack: scrub(e.stack) };
 }
 
 await main();
