@@ -1,20 +1,14 @@
 import { FORMAT_VERSION } from '../format/limits.js';
 import { locateHeader } from '../format/reader.js';
+import type { BackupHeader } from '../format/header.js';
+import type { KdfParams } from '../keys/crypto.js';
 
-export interface Identity {
-  format: 'lastresort-backup';
-  formatVersion: number;
-  createdAt: string;
-  database: string;
-  serverVersion: string;
-  producerVersion: string;
-  admin: { userNum: number; userName: string; lastLoginAt: string | null };
-  cipher: string;
-  kdf: { algorithm: string; memoryKiB: number; iterations: number; parallelism: number };
-  chunkSize: number;
+/** What anyone may know about a backup: the cleartext header, minus the key material. */
+export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdAt' | 'database' | 'serverVersion' | 'producerVersion' | 'admin' | 'cipher' | 'chunkSize'> & {
+  kdf: Omit<KdfParams, 'salt'>;
   fileBytes: number;
   headerCopyUsed: boolean;
-}
+};
 
 /** Who can open the file and what it is: reads only the header, needs no password. */
 export async function identify(path: string): Promise<Identity> {
