@@ -168,23 +168,27 @@ export function payloadFrames(located: LocatedHeader, opts: { stopAtFinal?: bool
   return scanFrames(stream, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: opts.stopAtFinal ?? true });
 }
 
+/** How many early frames decryptFrames holds while waiting for a missing one (chunks swapped in the file). */
+export const REORDER_WINDOW = 8;
+
+type FrameOf = Extract<FrameEvent, { type: 'frame' }>;
+
 /**
  * Frames -> plaintext segments. Chunk i's plaintext starts at i * chunkSize,
  * so every hole has an exact position even when file bytes were deleted or
  * inserted. Only authenticated bytes are ever yielded as data.
+ *
+ * A frame that arrives ahead of its turn is held (at most REORDER_WINDOW of
+ * them, so memory stays bounded) in case the missing one follows: swapped
+ * chunks are still authentic, since the index is part of the nonce. When the
+ * window fills, the missing chunk is given up as a hole.
  */
 export async function* decryptFrames(frames: AsyncIterable<FrameEvent>, payloadKey: Buffer, chunkSize: number, damage: DamageReport): AsyncGenerator<Segment> {
   let next = 0;
   let finalSeen = false;
-  for await (const ev of frames) {
-    if (ev.type === 'garbage') {
-      damage.strayBytes += ev.length;
-      continue;
-    }
-    if (ev.index < next) {
-      damage.misplacedChunks++;
-      continue;
-    }
+  const held = new Map<number, FrameOf>();
+
+  function* open(ev: FrameOf): Generator<Segment> {
     if (ev.index > next) {
       markDamaged(damage, next, ev.index - 1);
       const lost = (ev.index - next) * chunkSize;
@@ -202,12 +206,42 @@ export async function* decryptFrames(frames: AsyncIterable<FrameEvent>, payloadK
       if (plainLength > 0) yield { offset, hole: Math.min(plainLength, chunkSize) };
     }
     next = ev.index + 1;
+    damage.chunks = next;
     // The final flag is covered by the head checksum (and by the nonce once authentic).
-    if (ev.final) {
-      finalSeen = true;
-      break;
+    if (ev.final) finalSeen = true;
+  }
+
+  /** Opens held frames in order; with `force`, skips over missing ones. */
+  function* release(force: boolean): Generator<Segment> {
+    while (held.size > 0 && !finalSeen) {
+      const ev = held.get(next);
+      if (ev) {
+        held.delete(next);
+        yield* open(ev);
+      } else if (force || held.size > REORDER_WINDOW) {
+        const first = Math.min(...held.keys());
+        const ev = held.get(first)!;
+        held.delete(first);
+        yield* open(ev);
+      } else return;
     }
   }
+
+  for await (const ev of frames) {
+    if (ev.type === 'garbage') {
+      damage.strayBytes += ev.length;
+      continue;
+    }
+    const twin = held.get(ev.index);
+    if (ev.index < next || (twin && (twin.bodyIntact || !ev.bodyIntact))) {
+      damage.misplacedChunks++;
+      continue;
+    }
+    held.set(ev.index, ev);
+    yield* release(false);
+    if (finalSeen) break;
+  }
+  yield* release(true);
   damage.chunks = next;
   damage.truncated = !finalSeen;
 }
