@@ -196,7 +196,8 @@ export async function* decryptFrames(frames: AsyncIterable<FrameEvent>, payloadK
       yield { offset: next * chunkSize, hole: lost };
     }
     const offset = ev.index * chunkSize;
-    const plaintext = ev.bodyIntact ? openChunk(payloadKey, ev.index, ev.final, ev.sealed) : null;
+    // A failed body checksum may be a damaged checksum over intact bytes: authentication decides.
+    const plaintext = ev.bodyIntact || ev.sealed.length === ev.sealedLength ? openChunk(payloadKey, ev.index, ev.final, ev.sealed) : null;
     const plainLength = ev.sealedLength - AEAD_TAG_BYTES;
     if (plaintext && (plaintext.length === chunkSize || ev.final)) {
       if (plaintext.length > 0) yield { offset, data: plaintext };
