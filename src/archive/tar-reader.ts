@@ -239,6 +239,8 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
     if (cur.done && remaining > 0) break;
   }
   if (resyncFrom >= 0) lose(resyncFrom, cur.pos);
+  // Read to the end, so the damage report of the layer below is complete (chunks, truncated).
+  while (await cur.next(1 << 20));
 }
 
 /** Reads a whole small entry (JSON, SQL); null when any of it was lost or it is larger than `max`. */
