@@ -10,6 +10,10 @@
  *           try every 512-byte boundary for a block whose checksum and "ustar"
  *           magic hold. Entry data cannot look like a header: TSV escapes NUL,
  *           and JSON has none, while a ustar header always holds NULs.
+ *   ORPHAN  the bytes from the end of the hole to the header found are the
+ *           tail of the entry whose header was lost. They are kept (bounded)
+ *           and yielded as an orphan entry once the next header (and a small
+ *           next body) is known, so the consumer can tell whose tail it is.
  *
  * Entries are yielded one at a time; the consumer must finish (or abandon) an
  * entry's body before asking for the next, as with tar-stream's extract.
@@ -26,6 +30,20 @@ export interface TarEntry {
   offset: number;
   /** The entry was found by resynchronising after lost bytes. */
   foundAfterDamage: boolean;
+  /**
+   * Set on an orphan (path ''): bytes after damage whose own header was lost,
+   * with what came right after them. Its body starts with the hole before it.
+   */
+  orphan?: { next: OrphanNext };
+}
+
+export interface OrphanNext {
+  path: string;
+  pax: Record<string, string>;
+  /** The next entry's pax header came right after the orphan (so the orphan holds none of it). */
+  paxFound: boolean;
+  /** The next entry's body when it is small (<= 64 KiB) and intact. */
+  body: Buffer | null;
 }
 
 export type BodyPiece = { data: Buffer; hole?: undefined } | { hole: number; data?: undefined };
@@ -74,14 +92,19 @@ class Cursor {
     return piece;
   }
 
-  /** Exactly n bytes of data at pos, or the reason there are none (a hole or the end): consumes up to what it read. */
-  async readExact(n: number): Promise<{ data: Buffer } | { lost: 'hole' | 'end' }> {
+  /** Exactly n bytes of data at pos, or the reason there are none (a hole or the end) and the data before it: consumes up to what it read. */
+  async readExact(n: number): Promise<{ data: Buffer } | { lost: 'hole' | 'end'; partial: Buffer }> {
     const parts: Buffer[] = [];
     let got = 0;
     while (got < n) {
       const p = await this.next(n - got);
-      if (!p) return { lost: 'end' };
-      if (p.hole !== undefined) return { lost: 'hole' };
+      if (!p || p.hole !== undefined) {
+        const partial = Buffer.concat(parts, got);
+        if (!p) return { lost: 'end', partial };
+        this.pos -= p.hole; // the hole is not consumed: skipHole() measures it
+        this.segPos -= p.hole;
+        return { lost: 'hole', partial };
+      }
       parts.push(p.data);
       got += p.data.length;
     }
@@ -97,9 +120,15 @@ class Cursor {
   }
 
   /** Skips to the end of the hole at pos (if any). */
-  async skipHole(): Promise<void> {
-    const seg = await this.current();
-    if (seg && seg.hole !== undefined) await this.skip(segLength(seg) - this.segPos);
+  /** Skips the hole (and any holes right after it) at pos; returns the bytes skipped. */
+  async skipHole(): Promise<number> {
+    let skipped = 0;
+    for (let seg = await this.current(); seg && seg.hole !== undefined; seg = await this.current()) {
+      const n = segLength(seg) - this.segPos;
+      await this.skip(n);
+      skipped += n;
+    }
+    return skipped;
   }
 }
 
@@ -161,11 +190,56 @@ export function decodePax(buf: Buffer): Record<string, string> {
 }
 
 const PAX_MAX = 1 << 20;
+/** An orphan larger than this is dropped rather than held in memory (pieces are 4 MiB by default). */
+const ORPHAN_MAX = 64 << 20;
+const NEXT_BODY_MAX = 64 << 10;
+
+/** The bytes after a hole, up to the next header: kept with their holes, bounded. */
+class Orphan {
+  readonly pieces: BodyPiece[];
+  end: number;
+  bytes = 0;
+  overflow = false;
+  constructor(readonly start: number, hole: number) {
+    this.pieces = hole > 0 ? [{ hole }] : [];
+    this.end = start;
+  }
+
+  add(at: number, data: Buffer): void {
+    if (this.overflow || data.length === 0) return;
+    if (at > this.end) this.pieces.push({ hole: at - this.end });
+    this.end = at + data.length;
+    this.bytes += data.length;
+    if (this.bytes > ORPHAN_MAX) this.overflow = true;
+    else this.pieces.push({ data });
+  }
+
+  /** The pieces without the zero padding at the end (entry bodies never hold NUL). */
+  trimmed(): BodyPiece[] {
+    const out = [...this.pieces];
+    for (let last = out[out.length - 1]; last?.data; last = out[out.length - 1]) {
+      let n = last.data.length;
+      while (n > 0 && last.data[n - 1] === 0) n--;
+      if (n > 0) {
+        out[out.length - 1] = { data: last.data.subarray(0, n) };
+        break;
+      }
+      out.pop();
+    }
+    return out;
+  }
+}
+
+async function* piecesOf(list: BodyPiece[]): AsyncGenerator<BodyPiece> {
+  yield* list;
+}
 
 export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats = { entries: 0, unaccounted: [], ended: 'end-of-data' }): AsyncGenerator<{ entry: TarEntry; body: AsyncGenerator<BodyPiece> }> {
   const cur = new Cursor(source);
   let pax: Record<string, string> = {};
   let resyncFrom = -1; // >= 0 while looking for a header after damage
+  let orphan: Orphan | null = null; // collecting, while resyncing after a hole
+  let waiting: { orphan: Orphan; paxFound: boolean } | null = null; // found its next header group
 
   const lose = (start: number, end: number) => {
     if (end <= start) return;
@@ -178,30 +252,47 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
     const at = cur.pos;
     const r = await cur.readExact(BLOCK);
     if ('lost' in r) {
+      orphan?.add(at, r.partial);
       if (r.lost === 'end') break;
-      // A header in a hole: continue from the next block boundary after the hole.
+      // A header in a hole: what follows the hole is the tail of an entry whose header is lost.
       if (resyncFrom < 0) resyncFrom = at;
-      await cur.skipHole();
-      const aligned = Math.ceil(cur.pos / BLOCK) * BLOCK;
-      await cur.skip(aligned - cur.pos);
+      const holeAt = cur.pos;
+      const hole = await cur.skipHole();
+      orphan ??= new Orphan(holeAt + hole, hole);
+      waiting = null;
       pax = {};
+      const gapAt = cur.pos;
+      const gap = Math.ceil(gapAt / BLOCK) * BLOCK - gapAt;
+      if (gap > 0) {
+        const g = await cur.readExact(gap);
+        orphan.add(gapAt, 'lost' in g ? g.partial : g.data);
+      }
       continue;
     }
     const block = r.data;
     if (block.every((b) => b === 0)) {
-      if (resyncFrom >= 0) continue;
+      if (resyncFrom >= 0) {
+        orphan?.add(at, block);
+        continue;
+      }
       stats.ended = 'end-marker';
       break;
     }
     const h = decodeHeader(block);
     if (!h) {
       if (resyncFrom < 0) resyncFrom = at;
+      orphan?.add(at, block);
+      waiting = null;
       pax = {};
       continue;
     }
-    const foundAfterDamage = resyncFrom >= 0;
-    if (foundAfterDamage) lose(resyncFrom, at);
+    const foundAfterDamage = resyncFrom >= 0 || waiting !== null;
+    if (resyncFrom >= 0) lose(resyncFrom, at);
     resyncFrom = -1;
+    if (orphan) {
+      waiting = orphan.overflow ? null : { orphan, paxFound: h.type === 'x' };
+      orphan = null;
+    }
     const padded = Math.ceil(h.size / BLOCK) * BLOCK;
 
     if (h.type === 'x' || h.type === 'g') {
@@ -212,6 +303,7 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
       const body = await cur.readExact(h.size);
       if ('lost' in body) {
         pax = {};
+        waiting = null;
         resyncFrom = at;
         continue;
       }
@@ -220,11 +312,53 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
       continue;
     }
 
+    // tar-stream names every entry that has a pax header "PaxHeader": with that header lost, the
+    // path is unknown, so the body is kept like an orphan and placed by what follows it.
+    if (foundAfterDamage && h.path === 'PaxHeader' && Object.keys(pax).length === 0) {
+      waiting = null; // what lay between the damage and this header was the tail of its pax body
+      if (h.size > ORPHAN_MAX) {
+        await cur.skip(padded);
+        continue;
+      }
+      const headless = new Orphan(cur.pos, 0);
+      for (let left = h.size; left > 0; ) {
+        const p = await cur.next(left);
+        if (!p) break;
+        if (p.data) headless.add(cur.pos - p.data.length, p.data);
+        left -= p.data ? p.data.length : p.hole!;
+      }
+      await cur.skip(padded - h.size);
+      headless.end = headless.start + h.size;
+      orphan = headless;
+      continue;
+    }
     const entry: TarEntry = { path: pax.path ?? h.path, size: h.size, pax, offset: cur.pos, foundAfterDamage };
     pax = {};
     stats.entries++;
     let remaining = h.size;
+    // Before an orphan is handed on, a small next body is read so the consumer can place the orphan.
+    const early: BodyPiece[] = [];
+    if (waiting) {
+      const { orphan: o, paxFound } = waiting;
+      waiting = null;
+      let nextBody: Buffer | null = null;
+      if (h.size <= NEXT_BODY_MAX) {
+        while (remaining > 0) {
+          const p = await cur.next(remaining);
+          if (!p) break;
+          early.push(p);
+          remaining -= p.data ? p.data.length : p.hole!;
+        }
+        if (remaining === 0 && early.every((p) => p.data)) nextBody = Buffer.concat(early.map((p) => p.data!));
+      }
+      const trimmed = o.trimmed();
+      const orphanEntry: TarEntry = { path: '', size: o.end - o.start, pax: {}, offset: o.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: nextBody } } };
+      const orphanBody = piecesOf(trimmed);
+      yield { entry: orphanEntry, body: orphanBody };
+      await orphanBody.return(undefined);
+    }
     const body = (async function* (): AsyncGenerator<BodyPiece> {
+      yield* early;
       while (remaining > 0) {
         const p = await cur.next(Math.min(remaining, 1 << 20));
         if (!p) return;

@@ -13,7 +13,7 @@ import { LrError } from '../errors.js';
 import { connect, quoteId, translateDbError, type Connection } from '../db/connect.js';
 import { describeDsn, type Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
-import { readTar, readWhole, type TarStats } from '../archive/tar-reader.js';
+import { readTar, readWhole, type BodyPiece, type OrphanNext, type TarStats } from '../archive/tar-reader.js';
 import { PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type TableSummary } from '../archive/layout.js';
 import type { Segment } from '../format/reader.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
@@ -212,8 +212,59 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       indexQueue.catch(() => {});
     };
 
+    /** One data piece into its table; rows touching a hole are dropped by cleanRows. */
+    const loadPiece = async (s: TableState, piece: number, body: AsyncIterable<BodyPiece>, rows: number, firstRow: number) => {
+      await createTable(s, null);
+      if (firstRow !== s.nextFirstRow) {
+        s.damaged = true;
+        s.tracker?.damage();
+      }
+      if (Number.isFinite(firstRow) && Number.isFinite(rows)) s.nextFirstRow = firstRow + rows;
+      if (s.skipped || !s.created || !s.tracker) return;
+      const done = progress.get(keys.piece(s.index, piece));
+      if (done) {
+        s.restored += done.value;
+        totalRows += done.value;
+        return;
+      }
+      const counts = { droppedBytes: 0 };
+      const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
+      try {
+        if (transactional) await load!.query('START TRANSACTION');
+        const r = await loadRows(load!, s.table!, cleanRows(body, s.tracker, counts));
+        await record(load!, keys.piece(s.index, piece), r.affectedRows);
+        if (transactional) await load!.query('COMMIT');
+        s.restored += r.affectedRows;
+        totalRows += r.affectedRows;
+        if (counts.droppedBytes > 0) s.damaged = true;
+        if (Number.isFinite(rows) && r.affectedRows !== rows) {
+          s.damaged = true;
+          if (counts.droppedBytes === 0) s.tracker.damage();
+        }
+      } catch (err) {
+        if (isConnectionLost(err)) throw err;
+        if (transactional) await load!.query('ROLLBACK').catch(() => {});
+        s.damaged = true;
+        s.tracker.damage();
+        s.error = `rows could not be loaded (${(err as { code?: string }).code ?? 'error'})`;
+        logger.warn({ table: s.index, piece, code: (err as { code?: string }).code }, 'piece failed to load');
+      }
+      opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
+    };
+
     for await (const { entry, body } of readTar(counted, { entries: 0, unaccounted: [], ended: 'end-of-data' } as TarStats)) {
       if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
+      if (entry.orphan) {
+        const owner = orphanOwner(entry.orphan.next);
+        if (!owner) continue;
+        const s = stateFor(owner.table, entry.orphan.next.pax[PAX_TABLE] ?? null);
+        if (current && current !== s) finishTable(current);
+        current = s;
+        s.seen = true;
+        s.damaged = true;
+        await loadPiece(s, owner.piece, body, NaN, NaN);
+        continue;
+      }
       const role = roleOf(entry.path);
       if (role.role === 'catalog') {
         const buf = await readWhole(body, entry.size);
@@ -244,44 +295,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           }
           finishTable(s);
         } else {
-          await createTable(s, null);
-          const rows = Number(entry.pax[PAX_ROWS] ?? NaN);
-          const firstRow = Number(entry.pax[PAX_FIRST_ROW] ?? NaN);
-          if (firstRow !== s.nextFirstRow) {
-            s.damaged = true;
-            s.tracker?.damage();
-          }
-          if (Number.isFinite(firstRow) && Number.isFinite(rows)) s.nextFirstRow = firstRow + rows;
-          if (s.skipped || !s.created || !s.tracker) continue;
-          const done = progress.get(keys.piece(s.index, role.piece));
-          if (done) {
-            s.restored += done.value;
-            totalRows += done.value;
-            continue;
-          }
-          const counts = { droppedBytes: 0 };
-          const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
-          try {
-            if (transactional) await load!.query('START TRANSACTION');
-            const r = await loadRows(load!, s.table!, cleanRows(body, s.tracker, counts));
-            await record(load!, keys.piece(s.index, role.piece), r.affectedRows);
-            if (transactional) await load!.query('COMMIT');
-            s.restored += r.affectedRows;
-            totalRows += r.affectedRows;
-            if (counts.droppedBytes > 0) s.damaged = true;
-            if (Number.isFinite(rows) && r.affectedRows !== rows) {
-              s.damaged = true;
-              if (counts.droppedBytes === 0) s.tracker.damage();
-            }
-          } catch (err) {
-            if (isConnectionLost(err)) throw err;
-            if (transactional) await load!.query('ROLLBACK').catch(() => {});
-            s.damaged = true;
-            s.tracker.damage();
-            s.error = `rows could not be loaded (${(err as { code?: string }).code ?? 'error'})`;
-            logger.warn({ table: s.index, piece: role.piece, code: (err as { code?: string }).code }, 'piece failed to load');
-          }
-          opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
+          await loadPiece(s, role.piece, body, Number(entry.pax[PAX_ROWS] ?? NaN), Number(entry.pax[PAX_FIRST_ROW] ?? NaN));
         }
         continue;
       }
@@ -327,6 +341,26 @@ async function existingNames(conn: Connection, table: string, what: 'index' | 'f
     : "SELECT CONSTRAINT_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_TYPE = 'FOREIGN KEY'";
   const [rows] = (await conn.query(sql, [table])) as unknown as [{ n: string }[]];
   return new Set(rows.map((r) => r.n));
+}
+
+/**
+ * Whose tail an orphan (bytes after a lost header) is, from what follows it:
+ * data piece p > 0 of a table follows piece p - 1 of the same table, and a
+ * summary follows its table's last piece. Anything else (a schema, a JSON
+ * entry, a piece whose own pax header was lost into the orphan) is not rows.
+ */
+export function orphanOwner(next: OrphanNext): { table: number; piece: number } | null {
+  const role = roleOf(next.path);
+  if (role.role === 'data' && role.piece > 0 && next.paxFound) return { table: role.table, piece: role.piece - 1 };
+  if (role.role === 'summary' && next.body) {
+    try {
+      const summary = JSON.parse(next.body.toString('utf8')) as TableSummary;
+      if (Number.isInteger(summary.pieces) && summary.pieces > 0) return { table: role.table, piece: summary.pieces - 1 };
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 function engineOf(create: string): string | null {
