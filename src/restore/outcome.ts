@@ -32,7 +32,8 @@ function tableOutcome(s: TableState | undefined, name: string, expected: number 
   const ranges = s.tracker?.ranges ?? [];
   if (ranges.length > 0 && (rowsLost ?? 1) > 0) out.lostKeyRanges = ranges;
   if (!s.created) out.status = s.restored === 0 && (expected ?? 1) > 0 ? 'failed' : 'partial';
-  else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && s.error ? 'failed' : 'partial';
+  // A table whose every row was lost (to damage or to an error) did not come back at all.
+  else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && (s.error || rowsLost === expected) ? 'failed' : 'partial';
   return out;
 }
 
