@@ -62,8 +62,8 @@ export async function daemonCommand(o: DaemonCliOptions): Promise<void> {
       await runDaemon({ configPath: path, clock: systemClock, signal: stop.signal, onNight: (night, r) => note(`${night}: ${describeNight(r)}`) });
     }
   } finally {
+    // The log stays open: the CLI writes its final error line there too.
     release();
-    logFile.close();
   }
 }
 

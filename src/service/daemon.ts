@@ -49,6 +49,8 @@ async function backUpTonight(config: ServiceConfig, span: WindowSpan, opts: Daem
   const pauses = opts.retryPausesMs ?? RETRY_PAUSES_MS;
   const logger = log('service');
   for (let attempt = 0; ; attempt++) {
+    // Re-read before each try: a person may have fixed the address (or turned backups off) meanwhile.
+    if (attempt > 0) config = await currentConfig(opts.configPath, config);
     const result = await runCycle({ config, clock: opts.clock, signal: opts.signal });
     if (result.outcome !== 'failed' || !TRANSIENT_CODES.has(result.error!.code) || opts.signal.aborted) return result;
     const pause = pauses[Math.min(attempt, pauses.length - 1)]!;

@@ -24,6 +24,8 @@ export class RotatingLogFile {
   private fd = -1;
   private size = 0;
   private day = '';
+  /** Names the rotated file: it holds lines up to this moment. */
+  private lastWrite = new Date(0);
   private readonly maxBytes: number;
   private readonly keepFiles: number;
   private readonly now: () => Date;
@@ -42,20 +44,23 @@ export class RotatingLogFile {
     const s = fstatSync(this.fd);
     this.size = s.size;
     // A file left from an earlier day (the service was restarted) belongs to that day.
-    this.day = s.size > 0 ? localDate(s.mtime) : localDate(this.now());
+    this.lastWrite = s.size > 0 ? s.mtime : this.now();
+    this.day = localDate(this.lastWrite);
   }
 
   write(line: string): void {
+    if (this.fd < 0) this.openCurrent(); // written after close (e.g. the CLI's final error line): reopen
     const bytes = Buffer.byteLength(line);
     const today = localDate(this.now());
     if (this.size > 0 && (this.size + bytes > this.maxBytes || today !== this.day)) this.rotate();
     writeSync(this.fd, line);
     this.size += bytes;
+    this.lastWrite = this.now();
   }
 
   private rotate(): void {
     closeSync(this.fd);
-    const stamp = `${this.day}T${localTime(this.now())}`;
+    const stamp = `${localDate(this.lastWrite)}T${localTime(this.lastWrite)}`;
     let target = join(this.dir, `${LOG_FILE_NAME}.${stamp}`);
     for (let n = 1; existsSync(target); n++) target = join(this.dir, `${LOG_FILE_NAME}.${stamp}.${n}`);
     renameSync(this.path, target);

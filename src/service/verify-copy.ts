@@ -12,7 +12,9 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
-import { locateHeader, payloadFrames, readTailHeaderCopy } from '../format/reader.js';
+import { scanFrames } from '../format/chunks.js';
+import { fileTagOf } from '../format/header.js';
+import { locateHeader, readTailHeaderCopy } from '../format/reader.js';
 
 export interface BackupFingerprint {
   fileBytes: number;
@@ -27,14 +29,22 @@ export async function fingerprintBackup(path: string): Promise<BackupFingerprint
   const chunkCrcs: number[] = [];
   let whole = located.firstCopyIntact;
   let finalSeen = false;
-  for await (const ev of payloadFrames(located)) {
-    if (ev.type === 'garbage' || ev.index !== chunkCrcs.length || !ev.bodyIntact) whole = false;
-    if (ev.type === 'garbage') continue;
-    chunkCrcs[ev.index] = crc32(ev.sealed);
-    if (ev.final) {
-      finalSeen = true;
-      break;
+  // Our own stream (not payloadFrames) so it is closed when the scan stops at the final chunk:
+  // scanFrames leaves its source open then, which would leak a descriptor per copy every night.
+  const stream = createReadStream(path, { start: located.payloadOffset, highWaterMark: 256 * 1024 });
+  try {
+    const frames = scanFrames(stream, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: true });
+    for await (const ev of frames) {
+      if (ev.type === 'garbage' || ev.index !== chunkCrcs.length || !ev.bodyIntact) whole = false;
+      if (ev.type === 'garbage') continue;
+      chunkCrcs[ev.index] = crc32(ev.sealed);
+      if (ev.final) {
+        finalSeen = true;
+        break;
+      }
     }
+  } finally {
+    stream.destroy();
   }
   whole = whole && finalSeen && (await readTailHeaderCopy(path, located.fileBytes)) !== null;
   return { fileBytes: located.fileBytes, chunkCrcs, whole };
