@@ -3,7 +3,7 @@ import { printJson, say } from '../cli/output.js';
 
 export async function sandboxStart(dir: string): Promise<void> {
   const s = await startSandbox({ dir });
-  say(`${s.reused ? 'The sandbox server was already running' : 'Started a sandbox server'} in ${s.dir} on 127.0.0.1:${s.port}.`);
+  say(`${s.reused ? 'The sandbox server was already running' : 'Started a sandbox server'} in ${s.dir}; it has no network port, only its socket ${s.socket}.`);
   say(`Connect: ${s.connectCommand}`);
   say(`Stop:    ${s.stopCommand}`);
 }
@@ -16,5 +16,5 @@ export async function sandboxStop(dir: string): Promise<void> {
 export async function sandboxStatusCommand(dir: string, o: { json?: boolean }): Promise<void> {
   const s = await sandboxStatus(dir);
   if (o.json) printJson(s);
-  else say(s.running ? `Running in ${s.dir} on 127.0.0.1:${s.port} (pid ${s.pid}).` : `No sandbox server is running in ${s.dir}.`);
+  else say(s.running ? `Running in ${s.dir} on socket ${s.socket} (pid ${s.pid}).` : `No sandbox server is running in ${s.dir}.`);
 }
