@@ -48,5 +48,7 @@ export function describeDsn(dsn: Dsn): string {
 export function formatDsn(dsn: Dsn, opts: { withPassword?: boolean } = {}): string {
   const auth = encodeURIComponent(dsn.user) + (opts.withPassword && dsn.password ? `:${encodeURIComponent(dsn.password)}` : '');
   const q = dsn.socketPath ? `?socket=${encodeURIComponent(dsn.socketPath)}` : '';
-  return `mysql://${auth}@${dsn.host}:${dsn.port}/${encodeURIComponent(dsn.database)}${q}`;
+  // A socket address needs no port (a sandbox has none): leaving it out keeps the text parseable.
+  const hostPort = dsn.socketPath ? dsn.host : `${dsn.host}:${dsn.port}`;
+  return `mysql://${auth}@${hostPort}/${encodeURIComponent(dsn.database)}${q}`;
 }
