@@ -44,7 +44,7 @@ function stampOf(file: string): Date {
 
 test('one backup per night at a random time inside the window, across DST, and none again after a restart', async () => {
   const sd = await serviceDir(source, { keep: 10 });
-  const clock = new FakeClock(local(2025, 3, 7, 12), local(2025, 3, 12, 0));
+  const clock = new FakeClock(local(2025, 3, 7, 21), local(2025, 3, 12, 0));
   const stop = new AbortController();
   const nights: [string, CycleResult][] = [];
   const randoms = [0.1, 0.5, 0.9];
@@ -67,7 +67,7 @@ test('one backup per night at a random time inside the window, across DST, and n
 
   // A restart in the same night (the service was restarted at 03:00) makes no second backup.
   const restartStop = new AbortController();
-  const until = local(2025, 3, 10, 21, 0);
+  const until = local(2025, 3, 10, 5, 0);
   const restartClock = new FakeClock(local(2025, 3, 10, 3, 0), local(2025, 3, 12, 0));
   const sleep = restartClock.sleep.bind(restartClock);
   restartClock.sleep = async (ms) => {

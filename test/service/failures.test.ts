@@ -141,3 +141,19 @@ test('SIGTERM mid-backup: the daemon stops cleanly and leaves no partial .lrb or
   const state = JSON.parse(await readFile(sd.stateFile, 'utf8'));
   assert.equal(state.lastAttempt.outcome, 'interrupted');
 });
+
+test('the long-running daemon stops on SIGTERM with exit 0 and says so in its log', async () => {
+  const sd = await serviceDir(source);
+  const child = spawn(process.execPath, [CLI, 'daemon', '--config', sd.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const logFile = join(sd.logDir, 'lastresort.log');
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !(await readFile(logFile, 'utf8').catch(() => '')).includes('service started')) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGTERM');
+  assert.equal(await closed, 0, stderr);
+  const lines = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).msg);
+  assert.deepEqual(lines.slice(-1), ['service stopped']);
+  assert.ok(lines.includes('service started'));
+});
