@@ -33,7 +33,7 @@ function tableOutcome(s: TableState | undefined, name: string, expected: number 
   if (ranges.length > 0 && (rowsLost ?? 1) > 0) out.lostKeyRanges = ranges;
   if (!s.created) out.status = s.restored === 0 && (expected ?? 1) > 0 ? 'failed' : 'partial';
   // A table whose every row was lost (to damage or to an error) did not come back at all.
-  else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && (s.error || rowsLost === expected) ? 'failed' : 'partial';
+  else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && (s.error || (expected !== null && rowsLost === expected)) ? 'failed' : 'partial';
   return out;
 }
 
@@ -57,6 +57,12 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     events: { expected: count('event', expectedObjects), restored: count('event', restoredObjects) },
   };
   const objectErrors = i.objectOutcomes.filter((o) => !o.restored).map((o) => ({ kind: o.kind, name: o.name, error: o.error ?? 'error' }));
+  // An object whose definition was lost was never attempted: name it too, so the office knows what to re-create.
+  if (!i.subset) {
+    for (const o of expectedObjects) {
+      if (!i.objectOutcomes.some((x) => x.kind === o.kind && x.name === o.name)) objectErrors.push({ kind: o.kind, name: o.name, error: 'its definition was in a damaged part of the backup' });
+    }
+  }
 
   const considered = tables.filter((t) => t.status !== 'skipped');
   const allRestored = considered.every((t) => t.status === 'restored');
