@@ -32,9 +32,10 @@ export interface TarEntry {
   foundAfterDamage: boolean;
   /**
    * Set on an orphan (path ''): bytes after damage whose own header was lost,
-   * with what came right after them. Its body starts with the hole before it.
+   * with what came right after them. Its body starts with the hole before it,
+   * unless `whole`: the entire body of an entry that lost only its pax header.
    */
-  orphan?: { next: OrphanNext };
+  orphan?: { next: OrphanNext; whole: boolean };
 }
 
 export interface OrphanNext {
@@ -200,6 +201,8 @@ class Orphan {
   end: number;
   bytes = 0;
   overflow = false;
+  /** The entire body of an entry whose (ustar) header survived, not a tail after a hole. */
+  whole = false;
   constructor(readonly start: number, hole: number) {
     this.pieces = hole > 0 ? [{ hole }] : [];
     this.end = start;
@@ -329,6 +332,7 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
       }
       await cur.skip(padded - h.size);
       headless.end = headless.start + h.size;
+      headless.whole = true;
       orphan = headless;
       continue;
     }
@@ -352,7 +356,7 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
         if (remaining === 0 && early.every((p) => p.data)) nextBody = Buffer.concat(early.map((p) => p.data!));
       }
       const trimmed = o.trimmed();
-      const orphanEntry: TarEntry = { path: '', size: o.end - o.start, pax: {}, offset: o.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: nextBody } } };
+      const orphanEntry: TarEntry = { path: '', size: o.end - o.start, pax: {}, offset: o.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: nextBody }, whole: o.whole } };
       const orphanBody = piecesOf(trimmed);
       yield { entry: orphanEntry, body: orphanBody };
       await orphanBody.return(undefined);

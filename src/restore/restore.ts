@@ -255,14 +255,17 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     for await (const { entry, body } of readTar(counted, { entries: 0, unaccounted: [], ended: 'end-of-data' } as TarStats)) {
       if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
       if (entry.orphan) {
-        const owner = orphanOwner(entry.orphan.next);
+        const owner = orphanOwner(entry.orphan);
         if (!owner) continue;
         const s = stateFor(owner.table, entry.orphan.next.pax[PAX_TABLE] ?? null);
         if (current && current !== s) finishTable(current);
         current = s;
         s.seen = true;
         s.damaged = true;
-        await loadPiece(s, owner.piece, body, NaN, NaN);
+        if (owner.piece === 'schema') {
+          const buf = await readWhole(body, entry.size, 16 << 20);
+          await createTable(s, buf ? buf.toString('utf8') : null);
+        } else await loadPiece(s, owner.piece, body, NaN, NaN);
         continue;
       }
       const role = roleOf(entry.path);
@@ -344,18 +347,25 @@ async function existingNames(conn: Connection, table: string, what: 'index' | 'f
 }
 
 /**
- * Whose tail an orphan (bytes after a lost header) is, from what follows it:
+ * Whose bytes an orphan (found after a lost header) is, from what follows it:
  * data piece p > 0 of a table follows piece p - 1 of the same table, and a
- * summary follows its table's last piece. Anything else (a schema, a JSON
- * entry, a piece whose own pax header was lost into the orphan) is not rows.
+ * summary follows its table's last piece, or its schema.sql when it has no
+ * pieces, as data piece 0 follows the schema. A schema is taken only whole
+ * (an entry that lost just its pax header). Anything else (JSON, a pax body
+ * the damage cut into) is never used.
  */
-export function orphanOwner(next: OrphanNext): { table: number; piece: number } | null {
+export function orphanOwner(orphan: { next: OrphanNext; whole: boolean }): { table: number; piece: number | 'schema' } | null {
+  const { next, whole } = orphan;
   const role = roleOf(next.path);
-  if (role.role === 'data' && role.piece > 0 && next.paxFound) return { table: role.table, piece: role.piece - 1 };
+  if (role.role === 'data' && next.paxFound) {
+    if (role.piece > 0) return { table: role.table, piece: role.piece - 1 };
+    return whole ? { table: role.table, piece: 'schema' } : null;
+  }
   if (role.role === 'summary' && next.body) {
     try {
       const summary = JSON.parse(next.body.toString('utf8')) as TableSummary;
       if (Number.isInteger(summary.pieces) && summary.pieces > 0) return { table: role.table, piece: summary.pieces - 1 };
+      if (summary.pieces === 0 && whole) return { table: role.table, piece: 'schema' };
     } catch {
       return null;
     }
