@@ -59,6 +59,7 @@ program
   .command('check')
   .argument('<file>', 'a .lrb backup')
   .description('verify that a backup is whole, without the password')
+  .option('--password-file <file>', 'with the password: authenticate every chunk and name the tables the damage falls in')
   .option('--json', 'print as JSON')
   .action(async (file, o) => (await import('./commands/identify.js')).checkCommand(file, o));
 

@@ -3,6 +3,7 @@ import { checkFile } from '../identify/check.js';
 import { locateHeader } from '../format/reader.js';
 import { EXIT } from '../errors.js';
 import { humanBytes, humanDate, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { readPasswordFile } from '../cli/password.js';
 
 export async function identifyCommand(file: string, o: { json?: boolean }): Promise<void> {
   const id = await identify(file);
@@ -17,10 +18,11 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
-export async function checkCommand(file: string, o: { json?: boolean }): Promise<void> {
+export async function checkCommand(file: string, o: { json?: boolean; passwordFile?: string }): Promise<void> {
   const located = await locateHeader(file);
-  const r = await checkFile(file, { located });
-  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes });
+  const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
+  const r = await checkFile(file, { located, password });
+  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
   else if (r.intact) say(`The backup is whole: all ${r.chunks} chunks and both header copies check out.`);
   else {
     const parts: string[] = [];
@@ -29,6 +31,11 @@ export async function checkCommand(file: string, o: { json?: boolean }): Promise
     if (!r.firstHeaderIntact) parts.push('the first header copy is damaged');
     else if (!r.truncated && r.damagedChunks === 0) parts.push('the header copy at the end is damaged');
     say(`The backup is damaged: ${parts.join('; ')}. A restore will recover what is intact and list what is lost.`);
+    for (const p of r.places ?? []) {
+      const where = p.to === null ? `chunks ${p.from} to the end` : p.from === p.to ? `chunk ${p.from}` : `chunks ${p.from}-${p.to}`;
+      const what = [...p.tables.map((t) => safeText(t, 80)), ...p.other.map((x) => `the ${x}`)];
+      say(`  ${where}: ${what.length ? what.join(', ') : 'no table data'}`);
+    }
   }
   if (!r.intact) setResultCode(EXIT.damaged);
 }

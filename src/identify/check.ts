@@ -3,8 +3,16 @@
  * unkeyed checksums: every frame head and body, the chunk indexes in order,
  * and a final chunk at the end. A chunk that passes here can still fail
  * authentication if someone altered it on purpose; restore will say so.
+ *
+ * With the password it decrypts instead (authentication is the judge) and
+ * walks the tar, to say which tables each damaged stretch falls in. Entries
+ * come in table-index order, so a stretch between an entry of table i and
+ * one of table j touches exactly tables i..j, even those it swallowed whole.
  */
-import { locateHeader, markDamaged, payloadFrames, readTailHeaderCopy, type LocatedHeader } from '../format/reader.js';
+import { locateHeader, markDamaged, payloadFrames, readTailHeaderCopy, type DamageReport, type LocatedHeader } from '../format/reader.js';
+import { openBackup, payloadOf } from '../decrypt/open.js';
+import { readTar, readWhole } from '../archive/tar-reader.js';
+import { PAX_TABLE, roleOf, type Catalog, type Manifest } from '../archive/layout.js';
 
 export interface CheckResult {
   intact: boolean;
@@ -19,10 +27,23 @@ export interface CheckResult {
   fileBytes: number;
   /** crc32 of each chunk's sealed bytes, for comparing a copy without the password. */
   chunkChecksums?: number[];
+  /** With the password only: what each damaged stretch holds. */
+  places?: DamagedPlace[];
 }
 
-export async function checkFile(path: string, opts: { located?: LocatedHeader; onProgress?: (fileOffset: number, fileBytes: number) => void } = {}): Promise<CheckResult> {
+export interface DamagedPlace {
+  /** Inclusive chunk range; `to` null: from `from` to the end (the file is cut short). */
+  from: number;
+  to: number | null;
+  /** Tables some of whose rows or definition lie there (catalog order). */
+  tables: string[];
+  /** Other parts it holds: 'catalog', 'objects' (views, triggers, routines, events), 'manifest'. */
+  other: string[];
+}
+
+export async function checkFile(path: string, opts: { located?: LocatedHeader; password?: string; onProgress?: (fileOffset: number, fileBytes: number) => void } = {}): Promise<CheckResult> {
   const located = opts.located ?? (await locateHeader(path));
+  if (opts.password !== undefined) return checkWithPassword(located, opts.password);
   const result: CheckResult = {
     intact: false,
     complete: false,
@@ -65,4 +86,85 @@ export async function checkFile(path: string, opts: { located?: LocatedHeader; o
 async function hasIntactTailCopy(located: LocatedHeader): Promise<boolean> {
   if (located.headerCopyUsed) return true;
   return (await readTailHeaderCopy(located.path, located.fileBytes)) !== null;
+}
+
+const CATALOG_KEY = -1;
+const OBJECTS_KEY = 1e9;
+const MANIFEST_KEY = 1e9 + 1;
+
+/** Where an entry sits in the payload's order: the catalog, then tables by index, objects, the manifest. */
+function orderKey(path: string): number | null {
+  const role = roleOf(path);
+  if (role.role === 'catalog') return CATALOG_KEY;
+  if (role.role === 'schema' || role.role === 'data' || role.role === 'summary') return role.table;
+  if (role.role === 'object') return OBJECTS_KEY;
+  if (role.role === 'manifest') return MANIFEST_KEY;
+  return null;
+}
+
+async function checkWithPassword(located: LocatedHeader, password: string): Promise<CheckResult> {
+  const opened = await openBackup(located.path, password, located);
+  const { segments, damage } = payloadOf(opened);
+  // Each entry's tile runs from the end of the one before to the end of its own padded body.
+  const tiles: { key: number; start: number; end: number }[] = [];
+  const names = new Map<number, string>();
+  const listed = new Map<number, string>();
+  let tileStart = 0;
+  for await (const { entry, body } of readTar(segments)) {
+    const key = entry.orphan ? null : orderKey(entry.path);
+    if (key === null) continue;
+    if (key === CATALOG_KEY || key === MANIFEST_KEY) {
+      // Either list of tables names the ones a stretch swallowed whole.
+      const buf = await readWhole(body, entry.size);
+      try {
+        const list = buf ? (JSON.parse(buf.toString('utf8')) as Catalog | Manifest).tables : [];
+        for (const t of list) listed.set(t.index, t.name);
+      } catch {
+        // a damaged list names nothing
+      }
+    }
+    if (entry.pax[PAX_TABLE] !== undefined && key >= 0 && key < OBJECTS_KEY) names.set(key, entry.pax[PAX_TABLE]);
+    const end = entry.offset + Math.ceil(entry.size / 512) * 512;
+    tiles.push({ key, start: tileStart, end });
+    tileStart = end;
+  }
+  for (const [i, n] of listed) names.set(i, n);
+  return {
+    ...resultFrom(located, damage),
+    intact: !damage.truncated && damage.damagedChunks === 0 && located.firstCopyIntact && (await hasIntactTailCopy(located)),
+    places: placesOf(damage, tiles, names, located.header.chunkSize),
+  };
+}
+
+function resultFrom(located: LocatedHeader, d: DamageReport): CheckResult {
+  return {
+    intact: false,
+    complete: !d.truncated,
+    chunks: d.chunks,
+    damagedChunks: d.damagedChunks,
+    damagedRanges: d.damagedRanges,
+    truncated: d.truncated,
+    headerCopyUsed: located.headerCopyUsed,
+    firstHeaderIntact: located.firstCopyIntact,
+    strayBytes: d.strayBytes,
+    fileBytes: located.fileBytes,
+  };
+}
+
+function placesOf(d: DamageReport, tiles: { key: number; start: number; end: number }[], names: Map<number, string>, chunkSize: number): DamagedPlace[] {
+  const stretches: { from: number; to: number | null }[] = d.damagedRanges.map(([from, to]) => ({ from, to }));
+  if (d.truncated) stretches.push({ from: d.chunks, to: null });
+  return stretches.map(({ from, to }) => {
+    const start = from * chunkSize;
+    const end = to === null ? Infinity : (to + 1) * chunkSize;
+    const keys = tiles.filter((t) => t.start < end && start < t.end).map((t) => t.key);
+    // A stretch past the last entry found (a cut, a lost end) reaches the end of the payload.
+    if (end > (tiles[tiles.length - 1]?.end ?? 0)) keys.push(MANIFEST_KEY);
+    if (start < (tiles[0]?.start ?? 0) || tiles.length === 0) keys.push(CATALOG_KEY);
+    const lo = Math.min(...keys);
+    const hi = Math.max(...keys);
+    const tables = [...names.entries()].filter(([i]) => i >= lo && i <= hi).sort((a, b) => a[0] - b[0]).map(([, n]) => n);
+    const other = [lo <= CATALOG_KEY && 'catalog', lo <= OBJECTS_KEY && hi >= OBJECTS_KEY && 'objects', hi >= MANIFEST_KEY && 'manifest'].filter((x): x is string => !!x);
+    return { from, to, tables, other };
+  });
 }
