@@ -2,7 +2,8 @@
  * One backup cycle: back up, verify, record, prune, copy, verify the copy,
  * prune there. Each step's outcome lands in the state file as soon as it is
  * known, so a crash in the copy still leaves the local success recorded.
- * Failures are returned, not thrown: the daemon decides whether to retry.
+ * Backup failures are returned, not thrown: the daemon decides whether to
+ * retry. Only an unwritable state file throws (nothing could be recorded).
  */
 import { unlink } from 'node:fs/promises';
 import { LrError } from '../errors.js';
@@ -53,9 +54,14 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   const started = clock.now();
   const stamp = () => clock.now().toISOString();
 
-  let state = await updateState(config.stateFile, (s) => {
-    s.firstRunAt ??= started.toISOString();
-  });
+  let state;
+  try {
+    state = await updateState(config.stateFile, (s) => {
+      s.firstRunAt ??= started.toISOString();
+    });
+  } catch (err) {
+    throw new LrError('LR_IO', `Cannot write the state file ${config.stateFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Choose a place this account may write to: lastresort config set stateFile /path/state.json`, { cause: err });
+  }
   if (!config.enabled) {
     logger.warn({ outcome: 'disabled' }, 'backups are disabled; nothing done');
     return { outcome: 'disabled', removed: [], alerts: computeAlerts(config, state, clock.now()) };

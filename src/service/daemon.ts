@@ -67,49 +67,67 @@ async function backUpTonight(config: ServiceConfig, span: WindowSpan, opts: Daem
 
 /** Runs until `signal` aborts (SIGTERM). Returns only then. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
-  const { clock, signal } = opts;
-  const random = opts.random ?? Math.random;
   const logger = log('service');
-  let config = (await loadConfig(opts.configPath)).config; // bad settings at start: the caller reports them
+  const config = (await loadConfig(opts.configPath)).config; // bad settings at start: the caller reports them
   logger.info({ window: config.window, outDir: config.outDir, copyTo: config.copyTo, enabled: config.enabled }, 'service started');
-  let saidDisabled = false;
-
-  while (!signal.aborted) {
-    config = await currentConfig(opts.configPath, config);
-    const now = clock.now();
-    if (!config.enabled) {
-      if (!saidDisabled) logger.warn({ alert: 'BACKUPS_DISABLED' }, 'Nightly backups are turned off; waiting until they are turned on.');
-      saidDisabled = true;
-      await clock.sleep(MAX_NAP_MS, signal);
-      continue;
+  const run: RunContext = { opts, random: opts.random ?? Math.random, config, saidDisabled: false };
+  while (!opts.signal.aborted) {
+    try {
+      await turn(run);
+    } catch (err) {
+      // Say it and carry on: a service that dies at 3 a.m. makes no backup the night after either.
+      logger.error({ code: (err as LrError).code, cause: (err as Error).message?.slice(0, 200) }, (err as Error).message);
+      await opts.clock.sleep(MAX_NAP_MS, opts.signal);
     }
-    saidDisabled = false;
-    const span = currentOrNextWindow(now, parseWindow(config.window));
-    const state = await loadState(config.stateFile);
-    if (state.nightDone === span.night || !isInside(now, span)) {
-      // Tonight is done (or the window has not opened): wait for the next opening.
-      await napUntil(clock, state.nightDone === span.night ? span.end : span.start, signal);
-      continue;
-    }
-    let plannedAt = state.plan?.night === span.night ? new Date(state.plan.at) : null;
-    if (!plannedAt) {
-      plannedAt = pickRunTime(span, now, random);
-      const at = plannedAt.toISOString();
-      await updateState(config.stateFile, (s) => {
-        s.plan = { night: span.night, at };
-      });
-      logger.info({ night: span.night, plannedAt: at }, 'tonight\'s backup is planned');
-    }
-    if (now.getTime() < plannedAt.getTime()) {
-      await napUntil(clock, plannedAt, signal);
-      continue;
-    }
-    const result = await backUpTonight(config, span, opts);
-    if (result.outcome === 'interrupted') break; // SIGTERM: this night is not done; a restart tries again
-    await updateState(config.stateFile, (s) => {
-      s.nightDone = span.night;
-    });
-    opts.onNight?.(span.night, result);
   }
   logger.info({}, 'service stopped');
+}
+
+interface RunContext {
+  opts: DaemonOptions;
+  random: () => number;
+  /** The settings in force (the last good ones if the file turns bad). */
+  config: ServiceConfig;
+  saidDisabled: boolean;
+}
+
+/** One turn of the loop: decide what now calls for, then do it or nap. */
+async function turn(run: RunContext): Promise<void> {
+  const { clock, signal } = run.opts;
+  const logger = log('service');
+  const config = (run.config = await currentConfig(run.opts.configPath, run.config));
+  const now = clock.now();
+  if (!config.enabled) {
+    if (!run.saidDisabled) logger.warn({ alert: 'BACKUPS_DISABLED' }, 'Nightly backups are turned off; waiting until they are turned on.');
+    run.saidDisabled = true;
+    await clock.sleep(MAX_NAP_MS, signal);
+    return;
+  }
+  run.saidDisabled = false;
+  const span = currentOrNextWindow(now, parseWindow(config.window));
+  const state = await loadState(config.stateFile);
+  if (state.nightDone === span.night || !isInside(now, span)) {
+    // Tonight is done (or the window has not opened): wait for the next opening.
+    await napUntil(clock, state.nightDone === span.night ? span.end : span.start, signal);
+    return;
+  }
+  let plannedAt = state.plan?.night === span.night ? new Date(state.plan.at) : null;
+  if (!plannedAt) {
+    plannedAt = pickRunTime(span, now, run.random);
+    const at = plannedAt.toISOString();
+    await updateState(config.stateFile, (s) => {
+      s.plan = { night: span.night, at };
+    });
+    logger.info({ night: span.night, plannedAt: at }, "tonight's backup is planned");
+  }
+  if (now.getTime() < plannedAt.getTime()) {
+    await napUntil(clock, plannedAt, signal);
+    return;
+  }
+  const result = await backUpTonight(config, span, run.opts);
+  if (result.outcome === 'interrupted') return; // SIGTERM: this night is not done; a restart tries again
+  await updateState(config.stateFile, (s) => {
+    s.nightDone = span.night;
+  });
+  run.opts.onNight?.(span.night, result);
 }
