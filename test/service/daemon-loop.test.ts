@@ -10,12 +10,15 @@ process.env.TZ = 'America/New_York';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { makeSource } from '../helpers/backup.js';
 import { dropTempDatabases } from '../helpers/db.js';
 import { setRootLogger } from '../../src/log.js';
 import { runDaemon } from '../../src/service/daemon.js';
+import { setConfigValue } from '../../src/service/config.js';
 import { computeAlerts } from '../../src/service/alerts.js';
 import { loadState } from '../../src/service/state.js';
 import { currentOrNextWindow, isInside, parseWindow } from '../../src/service/window.js';
@@ -154,4 +157,23 @@ test('database down all night: gives up when the window closes, alerts, and wait
   const tries = logLines.filter((l) => l.msg === 'backup failed; will try again inside the window').length + 1;
   assert.ok(tries >= 20 && tries <= 30, `${tries} tries`);
   assert.deepEqual(computeAlerts(await configOf(sd), state, clock.now()).map((a) => a.code), ['BACKUP_FAILED']);
+});
+
+test('an error in one turn (state file unreachable) is logged and the service keeps going', async () => {
+  const sd = await serviceDir(source);
+  await writeFile(sd.stateFile, '{}'); // a regular file, so "state.json/state.json" cannot exist
+  await setConfigValue(sd.configPath, 'stateFile', join(sd.stateFile, 'state.json'));
+  const clock = new FakeClock(local(2025, 6, 2, 12), local(2025, 6, 3, 0));
+  const stop = new AbortController();
+  const sleep = clock.sleep.bind(clock);
+  clock.sleep = async (ms) => {
+    await sleep(ms);
+    if (clock.ms >= local(2025, 6, 2, 12, 10)) stop.abort();
+  };
+  logLines.length = 0;
+  await runDaemon({ configPath: sd.configPath, clock, signal: stop.signal });
+  const errors = logLines.filter((l) => l.level === 50);
+  assert.ok(errors.length >= 5, `${errors.length} error lines`);
+  assert.ok(errors.every((l) => /ENOTDIR/.test(String(l.cause))));
+  assert.equal(logLines.at(-1)!.msg, 'service stopped');
 });
