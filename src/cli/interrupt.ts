@@ -7,7 +7,7 @@ export function onInterrupt(stop: () => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      process.stderr.write(`\nStopping cleanly (${signal})… press Ctrl-C again to quit at once.\n`);
+      process.stderr.write(signal === 'SIGINT' ? '\nStopping cleanly… press Ctrl-C again to quit at once.\n' : `Stopping cleanly (${signal}).\n`);
       stop();
     } else {
       process.exit(130);
