@@ -1,0 +1,142 @@
+/**
+ * The recovery report: the restore's own report (per-table outcomes, damage,
+ * timings) plus what the wizard knows around it: the file's check, where the
+ * database went, the validation, the plain-words result and the commands.
+ * Written as JSON for tools and as HTML/Markdown for people. No secrets.
+ */
+import type { RestoreReport, TableOutcome } from '../restore/report.js';
+import type { ValidationReport } from '../validate/validate.js';
+import { EXIT } from '../errors.js';
+import { describeRange } from '../restore/report.js';
+
+export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
+  kind: 'lastresort-recover-report';
+  producerVersion: string;
+  backupFile: {
+    path: string;
+    bytes: number;
+    database: string;
+    serverVersion: string;
+    intact: boolean;
+    chunks: number;
+    damagedChunks: number;
+    truncated: boolean;
+  };
+  /** Tables the backup holds (from its catalog); known even when the restore stopped early. */
+  backupTables?: number;
+  place: { kind: 'server' | 'sandbox'; server: string; database: string; mode: 'fresh' | 'resume' | 'replace'; sandboxDir?: string };
+  validation: Pick<ValidationReport, 'match' | 'tables' | 'objects' | 'differences' | 'durationMs'> | null;
+  /** Why there is no validation (interrupted, or it failed). */
+  validationNote?: string;
+  timings: { startedAt: string; finishedAt: string; restoreMs: number; validationMs: number | null; totalMs: number };
+  /** The result in plain words, as the wizard said it. */
+  summary: string;
+  exitCode: number;
+  commands: { resume: string; validate: string; repeat: string; note?: string };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+
+const considered = (r: Pick<RecoverReport, 'tables'>) => r.tables.filter((t) => t.status !== 'skipped');
+
+/** The one sentence a person reads first. */
+export function resultHeadline(r: Omit<RecoverReport, 'summary' | 'exitCode'>): string {
+  const tables = considered(r);
+  const bad = tables.filter((t) => t.status !== 'restored');
+  if (r.interrupted) {
+    const finished = tables.length - bad.length;
+    return `The restore was interrupted: ${count(finished)} of ${plural(r.backupTables ?? tables.length, 'table')} ${finished === 1 ? 'was' : 'were'} finished. Nothing restored so far is lost: continue with the resume command.`;
+  }
+  if (r.outcome === 'failed') return 'The restore failed: no rows could be restored.';
+  if (r.outcome === 'complete') {
+    if (r.validation?.match) return `All ${plural(tables.length, 'table')} restored and verified: every row matches the backup.`;
+    if (r.validation) return `All ${plural(tables.length, 'table')} restored, but the check found ${plural(r.validation.differences.length, 'difference')} with the backup.`;
+    return `All ${plural(tables.length, 'table')} restored, but not verified (${r.validationNote ?? 'the check did not run'}).`;
+  }
+  const lost = bad.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
+  const head = `Restored with losses: ${count(bad.length)} of ${plural(tables.length, 'table')} ${bad.length === 1 ? 'is' : 'are'} incomplete`;
+  if (bad.length === 1 && lost > 0) {
+    const t = bad[0];
+    const which = (t.lostKeyRanges ?? []).map(describeRange).join('; ');
+    return `${head}; ${plural(lost, `${t.name} row`)} ${lost === 1 ? 'is' : 'are'} missing${which ? ` (${which})` : ''}.`;
+  }
+  return `${head}${lost > 0 ? `; ${plural(lost, 'row')} ${lost === 1 ? 'is' : 'are'} missing` : ''}.`;
+}
+
+export function exitCodeFor(r: Pick<RecoverReport, 'interrupted' | 'outcome' | 'validation'>): number {
+  if (r.interrupted || r.outcome === 'failed') return EXIT.failure;
+  if (r.outcome === 'partial') return EXIT.damaged;
+  if (!r.validation) return EXIT.failure; // restored but never verified: not a success
+  return r.validation.match ? EXIT.ok : EXIT.damaged;
+}
+
+export interface IncompleteRow {
+  name: string;
+  /** In plain words: incomplete, not restored, missing, differs from the backup, cannot be checked. */
+  state: string;
+  expected: number | null;
+  restored: number | null;
+  lost: number | null;
+  which: string;
+  problem: string;
+}
+
+const STATE: Record<TableOutcome['status'], string> = {
+  restored: 'complete',
+  partial: 'incomplete',
+  failed: 'not restored',
+  missing: 'missing',
+  skipped: 'left out',
+};
+
+/** A table's restore state in plain words; after an interruption, untouched tables are "not started yet". */
+export function tableState(r: Pick<RecoverReport, 'interrupted'>, t: TableOutcome): string {
+  return r.interrupted && t.status === 'missing' ? 'not started yet' : STATE[t.status];
+}
+
+/** Tables that are not whole, from the restore and from the validation, once each. */
+export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' | 'interrupted'>): IncompleteRow[] {
+  const rows: IncompleteRow[] = [];
+  const listed = new Set<string>();
+  for (const t of r.tables) {
+    if (t.status === 'restored' || t.status === 'skipped') continue;
+    listed.add(t.name);
+    rows.push({
+      name: t.name,
+      state: tableState(r, t),
+      expected: t.rowsExpected,
+      restored: t.rowsRestored,
+      lost: t.rowsLost,
+      which: (t.lostKeyRanges ?? []).map(describeRange).join('; '),
+      problem: t.error ?? '',
+    });
+  }
+  for (const v of r.validation?.tables ?? []) {
+    if (v.status === 'match' || listed.has(v.name)) continue;
+    rows.push({
+      name: v.name,
+      state: v.status === 'differs' ? 'differs from the backup' : v.status === 'missing' ? 'missing' : 'cannot be checked',
+      expected: v.rowsExpected,
+      restored: v.rowsFound,
+      lost: v.rowsExpected !== null && v.rowsFound !== null ? Math.max(0, v.rowsExpected - v.rowsFound) : null,
+      which: '',
+      problem: v.detail ?? (v.checksumMatch === false && v.rowsExpected === v.rowsFound ? 'same number of rows, different content' : ''),
+    });
+  }
+  return rows;
+}
+
+/** A plain-text table for the terminal, columns padded to fit. */
+export function textTable(header: string[], rows: string[][], opts: { numeric?: number[]; maxWidth?: number } = {}): string[] {
+  const maxWidth = opts.maxWidth ?? 60;
+  const cut = (s: string) => (s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s);
+  const all = [header, ...rows].map((r) => r.map(cut));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]?.length ?? 0)));
+  const numeric = new Set(opts.numeric ?? []);
+  const cell = (c: string, i: number, last: boolean) => (numeric.has(i) ? c.padStart(widths[i]) : last ? c : c.padEnd(widths[i]));
+  const line = (r: string[]) => r.map((c, i) => cell(c, i, i === r.length - 1)).join('  ').trimEnd();
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)];
+}
+
+export const formatCount = (n: number | null) => (n === null ? '?' : count(n));
