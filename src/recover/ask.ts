@@ -1,0 +1,126 @@
+/**
+ * Everything the wizard says and asks goes through `Ask`, so each step can be
+ * driven by a script of answers in tests and by the `prompts` library on a
+ * terminal. A person who presses Ctrl-C or Escape at a question cancels the
+ * wizard: every implementation throws LR_INTERRUPTED for that.
+ */
+import prompts from 'prompts';
+import { LrError } from '../errors.js';
+import { Progress, type ProgressLine } from '../cli/progress.js';
+
+export interface Choice<T extends string> {
+  title: string;
+  value: T;
+  description?: string;
+}
+
+export interface Ask {
+  /** False when there is no terminal: questions without an answer from flags become usage errors. */
+  readonly interactive: boolean;
+  text(q: { message: string; initial?: string; flag?: string }): Promise<string>;
+  /** Masked input; an empty answer is allowed (a server may have no password). */
+  secret(q: { message: string; flag?: string }): Promise<string>;
+  choose<T extends string>(q: { message: string; choices: Choice<T>[]; initial?: number; flag?: string }): Promise<T>;
+  confirm(q: { message: string; initial?: boolean; flag?: string }): Promise<boolean>;
+  /** A line for the person (stderr on a terminal, so stdout stays for --json). */
+  say(line?: string): void;
+  /** A progress bar for long work, counting bytes (with rate and time left) or items; `done()` clears it. */
+  progress(unit?: 'bytes' | 'items'): ProgressBar;
+  /** A "working…" indicator for work without measurable progress (the key derivation). */
+  working(message: string): () => void;
+}
+
+export function cancelled(): LrError {
+  return new LrError('LR_INTERRUPTED', 'Stopped: nothing was restored and nothing on the server was changed.');
+}
+
+export interface ProgressBar {
+  update(p: ProgressLine): void;
+  done(): void;
+}
+
+/** Items (tables) have no byte rate: a bar with "n of total" instead. */
+function itemBar(out: NodeJS.WriteStream, enabled: boolean): ProgressBar {
+  let last = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (!enabled || now - last < (out.isTTY ? 100 : 5000)) return;
+      last = now;
+      const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+      const text = `${(fraction * 100).toFixed(0).padStart(3)}% ${p.label} (${p.done} of ${p.total})`;
+      if (!out.isTTY) return void out.write(text.trimStart() + '\n');
+      const filled = Math.round(fraction * 24);
+      out.write(`\r\x1b[2K${('█'.repeat(filled) + '░'.repeat(24 - filled) + ' ' + text).slice(0, (out.columns ?? 100) - 1)}`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) out.write('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** Shared output half of the terminal and no-terminal implementations. */
+function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say' | 'progress' | 'working'> {
+  return {
+    say: (line = '') => void out.write(line + '\n'),
+    progress: (unit = 'bytes') => (unit === 'bytes' ? new Progress(showProgress, out) : itemBar(out, showProgress)),
+    working: (message) => {
+      if (!out.isTTY) {
+        out.write(message + '\n');
+        return () => {};
+      }
+      let frame = 0;
+      const draw = () => out.write(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${message}`);
+      draw();
+      const timer = setInterval(draw, 100);
+      return () => {
+        clearInterval(timer);
+        out.write('\r\x1b[2K');
+      };
+    },
+  };
+}
+
+/** The real conversation: `prompts` on stdin, everything written to stderr. */
+export function terminalAsk(out: NodeJS.WriteStream = process.stderr): Ask {
+  const one = async <T>(question: Omit<prompts.PromptObject, 'name'>): Promise<T> => {
+    let aborted = false;
+    const answers = await prompts({ ...question, name: 'value', stdout: out }, { onCancel: () => { aborted = true; return false; } });
+    if (aborted || !('value' in answers)) throw cancelled();
+    return answers.value as T;
+  };
+  return {
+    interactive: true,
+    ...output(out, true),
+    text: async (q) => String(await one<string>({ type: 'text', message: q.message, initial: q.initial })).trim() || (q.initial ?? ''),
+    secret: (q) => one<string>({ type: 'password', message: q.message }),
+    choose: (q) => one({ type: 'select', message: q.message, choices: q.choices, initial: q.initial ?? 0, hint: '↑/↓ then Enter' }),
+    confirm: (q) => one<boolean>({ type: 'confirm', message: q.message, initial: q.initial ?? true }),
+  };
+}
+
+/**
+ * No terminal (a script, a service): nothing can be asked, so every question
+ * that reaches here names the flag that answers it.
+ */
+export function scriptAsk(out: NodeJS.WriteStream = process.stderr, opts: { quiet?: boolean } = {}): Ask {
+  const refuse = (what: string, flag?: string): never => {
+    throw new LrError('LR_USAGE', `${what} is needed and there is no terminal to ask in${flag ? `: give ${flag}` : ''}.`);
+  };
+  const base = output(out, !opts.quiet);
+  return {
+    interactive: false,
+    ...base,
+    say: opts.quiet ? () => {} : base.say,
+    working: opts.quiet ? () => () => {} : base.working,
+    text: async (q) => refuse(q.message.replace(/[?:]\s*$/, ''), q.flag),
+    secret: async (q) => refuse(q.message.replace(/[?:]\s*$/, ''), q.flag),
+    choose: async (q) => refuse(q.message.replace(/[?:]\s*$/, ''), q.flag),
+    confirm: async (q) => refuse('A confirmation', q.flag ?? '--yes'),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * When a restore stops early (Ctrl-C, a lost server), restoreBackup has no
+ * report to give. This one is built from what is certain: the backup's
+ * catalog (the first entry of the file, cheap to read), the target's own
+ * row counts and its progress table. Tables are restored in catalog order, so
+ * those before the one being loaded have all their rows; one counts as
+ * finished once its secondary indexes are recorded as built too. The progress
+ * table stays, marking the database incomplete until a resume finishes it.
+ */
+import { connect, quoteId } from '../db/connect.js';
+import type { Dsn } from '../db/dsn.js';
+import { readTar, readWhole } from '../archive/tar-reader.js';
+import { roleOf, type Catalog } from '../archive/layout.js';
+import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
+import type { CheckResult } from '../identify/check.js';
+import { keys, PROGRESS_TABLE } from '../restore/progress-table.js';
+import { splitCreateTable } from '../restore/schema.js';
+import type { RestoreReport, TableOutcome } from '../restore/report.js';
+
+export async function readCatalog(opened: OpenedBackup): Promise<Catalog | null> {
+  const { segments } = payloadOf(opened);
+  for await (const { entry, body } of readTar(segments)) {
+    if (roleOf(entry.path).role !== 'catalog') return null;
+    const buf = await readWhole(body, entry.size);
+    return buf ? (JSON.parse(buf.toString('utf8')) as Catalog) : null;
+  }
+  return null;
+}
+
+export interface StoppedAt {
+  /** The table being loaded when the restore stopped (from its progress), if any. */
+  table: string | null;
+  started: number;
+}
+
+export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: CheckResult, where: string, at: StoppedAt): Promise<RestoreReport & { backupTables: number | null }> {
+  const catalog = await readCatalog(opened).catch(() => null);
+  const conn = await connect(dsn);
+  const present = new Map<string, number>();
+  const recorded = new Set<string>();
+  try {
+    const [items] = (await conn.query(`SELECT item FROM ${PROGRESS_TABLE}`).catch(() => [[]])) as unknown as [{ item: string }[]];
+    for (const { item } of items) recorded.add(item);
+    const [rows] = (await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> ?', [PROGRESS_TABLE])) as unknown as [{ t: string }[]];
+    for (const { t } of rows) {
+      const [[c]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${quoteId(t)}`)) as unknown as [{ n: string | number }[]];
+      present.set(t, Number(c.n));
+    }
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+
+  const order = catalog?.tables ?? [...present.keys()].map((name, index) => ({ name, index, create: '', engine: null }));
+  const stoppedAt = at.table === null ? -1 : order.findIndex((t) => t.name === at.table);
+  // Rows in and, when it has secondary indexes, those built too (they are added after the rows).
+  const indexed = (t: { name: string; index: number; create: string; engine: string | null }) =>
+    recorded.has(keys.indexed(t.index)) || (t.create !== '' && splitCreateTable(t.name, t.create, t.engine).indexes.length === 0);
+  const tables: TableOutcome[] = order.map((t, i) => {
+    const restored = present.get(t.name);
+    if (restored === undefined) return { name: t.name, status: 'missing', rowsExpected: null, rowsRestored: 0, rowsLost: null };
+    if (stoppedAt >= 0 && i < stoppedAt && indexed(t)) return { name: t.name, status: 'restored', rowsExpected: restored, rowsRestored: restored, rowsLost: 0 };
+    const error = stoppedAt >= 0 && i < stoppedAt ? 'its rows are in, its indexes were not built yet' : 'the restore stopped while loading it';
+    return { name: t.name, status: 'partial', rowsExpected: null, rowsRestored: restored, rowsLost: null, error };
+  });
+  const h = opened.located.header;
+  return {
+    outcome: 'partial',
+    interrupted: true,
+    database: dsn.database,
+    target: where,
+    backup: { file: opened.located.path, createdAt: h.createdAt, admin: { userNum: h.admin.userNum, userName: h.admin.userName, lastLoginAt: h.admin.lastLoginAt } },
+    tables,
+    objects: { views: { expected: 0, restored: 0 }, triggers: { expected: 0, restored: 0 }, routines: { expected: 0, restored: 0 }, events: { expected: 0, restored: 0 } },
+    objectErrors: [],
+    damage: { chunks: check.chunks, damagedChunks: check.damagedChunks, bytesLost: 0, truncated: check.truncated, headerCopyUsed: check.headerCopyUsed, damagedRanges: check.damagedRanges },
+    durationMs: Date.now() - at.started,
+    startedAt: new Date(at.started).toISOString(),
+    commands: { resume: '', validate: '' },
+    backupTables: catalog?.tables.length ?? null,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Step 4: what is about to happen, said once, confirmed once. Also the exact
+ * commands that repeat, resume or validate this recovery: they name the file
+ * and the place but never hold a password.
+ */
+import { basename } from 'node:path';
+import { describeDsn, formatDsn } from '../db/dsn.js';
+import type { LocatedHeader } from '../format/reader.js';
+import type { CheckResult } from '../identify/check.js';
+import { humanBytes, humanDate, safeText } from '../cli/output.js';
+import { cancelled, type Ask } from './ask.js';
+import type { DatabaseChoice } from './database.js';
+import type { Where } from './server.js';
+
+export interface RecoveryPlan {
+  located: LocatedHeader;
+  check: CheckResult;
+  where: Where;
+  database: DatabaseChoice;
+  reportDir: string;
+  /** How the server password reaches a repeated command (never the password itself). */
+  dbPasswordFile?: string;
+}
+
+export interface RecoverCommands {
+  resume: string;
+  validate: string;
+  repeat: string;
+  /** Said beside the commands when the server needs a password. */
+  note?: string;
+}
+
+/** Single-quoted for a POSIX shell unless plainly safe. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "root@127.0.0.1:3306" or "the sandbox server in DIR": where, for a person. */
+export function describeWhere(where: Where): string {
+  return where.kind === 'sandbox' ? `the sandbox server in ${safeText(where.sandbox.dir, 120)}` : describeDsn({ ...where.dsn, database: '' });
+}
+
+export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
+  const file = shellQuote(plan.located.path);
+  const name = plan.database.name;
+  const pw = plan.dbPasswordFile ? ` --db-password-file ${shellQuote(plan.dbPasswordFile)}` : '';
+  const reports = ` --report-dir ${shellQuote(plan.reportDir)}`;
+  if (plan.where.kind === 'sandbox') {
+    const dir = plan.where.sandbox.dir;
+    const socketDsn = `mysql://root@localhost/${encodeURIComponent(name)}?socket=${encodeURIComponent(plan.where.sandbox.socket)}`;
+    return {
+      resume: `lastresort recover ${file} --target ${shellQuote(`sandbox:${dir}`)} --database ${name} --resume${reports}`,
+      repeat: `lastresort recover ${file} --target ${shellQuote(`sandbox:${dir}`)}${reports}`,
+      validate: `lastresort validate ${file} --target ${shellQuote(socketDsn)}`,
+      note: `The sandbox server must be running for the validate command: lastresort sandbox start ${shellQuote(dir)}`,
+    };
+  }
+  const target = shellQuote(formatDsn({ ...plan.where.dsn, database: name }));
+  const needsPassword = plan.where.dsn.password !== '' && !plan.dbPasswordFile;
+  return {
+    resume: `lastresort recover ${file} --target ${target}${pw} --resume${reports}`,
+    repeat: `lastresort recover ${file} --target ${shellQuote(formatDsn({ ...plan.where.dsn, database: '' }))}${pw}${reports}`,
+    validate: `lastresort validate ${file} --target ${target}`,
+    note: needsPassword ? 'The server needs its password: set LASTRESORT_DB_PASSWORD (or add --db-password-file FILE) before these commands.' : undefined,
+  };
+}
+
+export function summaryLines(plan: RecoveryPlan): string[] {
+  const h = plan.located.header;
+  const whole = plan.check.intact ? 'whole' : 'damaged: what can be read will be restored';
+  const name = safeText(plan.database.name, 64);
+  const into = plan.database.mode === 'resume'
+    ? `${name} (continue the restore that was interrupted)`
+    : plan.database.mode === 'replace'
+      ? `${name} (DELETE its ${plan.database.tablesBefore} tables first, as you confirmed)`
+      : `${name} (a new database)`;
+  return [
+    'Ready to restore:',
+    `  Backup:   ${safeText(basename(plan.located.path), 80)}: database ${safeText(h.database, 64)}, made ${humanDate(h.createdAt)} (${humanBytes(plan.located.fileBytes)}, ${whole})`,
+    `  Into:     ${into}`,
+    `  On:       ${describeWhere(plan.where)}`,
+    '  Then:     every table is compared with the backup, to prove the restore is right',
+    `  Reports:  saved in ${safeText(plan.reportDir, 120)}`,
+    plan.database.mode === 'replace'
+      ? `Nothing changes until you say yes. The original database ${safeText(h.database, 64)} is not touched unless that is the one you chose to replace.`
+      : `Nothing changes until you say yes, and no existing database is touched.`,
+  ];
+}
+
+export async function confirmPlan(ask: Ask, plan: RecoveryPlan, yes: boolean): Promise<void> {
+  for (const line of summaryLines(plan)) ask.say(line);
+  if (yes) return;
+  const go = await ask.confirm({ message: 'Start the restore?', initial: true, flag: '--yes' });
+  if (!go) throw cancelled();
+}

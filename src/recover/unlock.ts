@@ -1,0 +1,84 @@
+/**
+ * Step 2: whose password opens the backup, and up to three tries at it. The
+ * key derivation takes a second or two on purpose (it is what makes guessing
+ * slow), so a "working…" indicator shows that nothing is stuck.
+ */
+import { isLrError, LrError } from '../errors.js';
+import type { LocatedHeader } from '../format/reader.js';
+import { openBackup, type OpenedBackup } from '../decrypt/open.js';
+import { humanDate, safeText } from '../cli/output.js';
+import { cancelled, type Ask } from './ask.js';
+
+export const PASSWORD_ATTEMPTS = 3;
+
+/** "This backup can only be opened with the password of admin user `jsmith`, who last logged on …". */
+export function whosePassword(located: LocatedHeader): string {
+  const a = located.header.admin;
+  const when = a.lastLoginAt ? `, who last logged on ${humanDate(a.lastLoginAt)}` : '';
+  return `This backup can only be opened with the password of admin user \`${safeText(a.userName, 60)}\`${when}.`;
+}
+
+export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {
+  const user = safeText(located.header.admin.userName, 60);
+  const made = humanDate(located.header.createdAt);
+  return [
+    'What to do next:',
+    `  - Ask ${user} for their Open Dental password as it was on ${made}. If they changed it since, the older password is the one needed.`,
+    '  - Check that Caps Lock is off and the keyboard is set to the usual language.',
+    '  - Nobody else can open this file, not even Open Dental support: without that password it stays locked.',
+    '    Support may have an older backup made while another admin was the last to log on.',
+    '  - When you have the password, run lastresort recover again. Nothing was changed on any server.',
+  ];
+}
+
+export interface UnlockOptions {
+  /** From --password-file or LASTRESORT_PASSWORD: tried once, never asked again. */
+  given?: string;
+  signal?: AbortSignal;
+  attempts?: number;
+}
+
+export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: UnlockOptions = {}): Promise<OpenedBackup> {
+  const attempts = opts.attempts ?? PASSWORD_ATTEMPTS;
+  const user = safeText(located.header.admin.userName, 60);
+  ask.say(whosePassword(located));
+
+  const tryOne = async (password: string): Promise<OpenedBackup> => {
+    const stop = ask.working('Checking the password (this takes a moment)…');
+    try {
+      return await openBackup(located.path, password, located);
+    } finally {
+      stop();
+      if (opts.signal?.aborted) throw cancelled();
+    }
+  };
+
+  if (opts.given !== undefined) {
+    const opened = await tryOne(opts.given);
+    ask.say('The password is right: the backup is open.');
+    return opened;
+  }
+
+  let tries = 0;
+  while (tries < attempts) {
+    const password = await ask.secret({ message: `Password of ${user}`, flag: '--password-file FILE (or set LASTRESORT_PASSWORD)' });
+    if (password === '') {
+      ask.say('No password was typed. Type it, then press Enter (Ctrl-C to stop).');
+      continue;
+    }
+    tries++;
+    try {
+      const opened = await tryOne(password);
+      ask.say('The password is right: the backup is open.');
+      return opened;
+    } catch (err) {
+      if (!isLrError(err, 'LR_WRONG_PASSWORD')) throw err;
+      const left = attempts - tries;
+      ask.say(left > 0
+        ? `That password does not open this backup (try ${tries} of ${attempts}). It must be ${user}'s Open Dental password as it was on ${humanDate(located.header.createdAt)}. Check Caps Lock and try again.`
+        : `That password does not open this backup either (try ${tries} of ${attempts}).`);
+    }
+  }
+  for (const line of nextStepsAfterWrongPasswords(located)) ask.say(line);
+  throw new LrError('LR_WRONG_PASSWORD', `${attempts} passwords did not open the backup, so nothing was restored. Find ${user}'s password, then run lastresort recover again.`);
+}
