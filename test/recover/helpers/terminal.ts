@@ -1,0 +1,132 @@
+/**
+ * A real pseudo-terminal for driving the wizard as a person would: tmux runs
+ * the CLI (built from the current source) in a 160x50 window, keys are sent
+ * with send-keys and the screen is read back with capture-pane. Each Terminal
+ * runs its own tmux server (-S socket in the temp folder): nothing else on
+ * the machine is touched, and close() removes it.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+const CLI_SOURCE = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
+const BUNDLE = fileURLToPath(new URL(`../../artifacts/recover-cli-${process.pid}.mjs`, import.meta.url));
+
+let bundled: Promise<string> | null = null;
+after(() => rm(BUNDLE, { force: true }));
+
+/**
+ * The CLI from the current source, as one file (esbuild, which tsx brings):
+ * it starts in a fraction of the time tsx needs to compile on every launch,
+ * and unlike dist/ it can never be stale. Removed when the test file ends.
+ */
+export function cliBundle(): Promise<string> {
+  bundled ??= (async () => {
+    const { build } = await import('esbuild');
+    // version.ts finds package.json from its own URL: keep that URL pointing into src/.
+    const define = { 'import.meta.url': JSON.stringify(new URL('../../../src/version.ts', import.meta.url).href) };
+    await build({ entryPoints: [CLI_SOURCE], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'error', define });
+    return BUNDLE;
+  })();
+  return bundled;
+}
+
+/** Fails (never skips) with the way to get the tool when it is missing. */
+export function requireTool(command: string, pkg = command): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`${command} is not installed, and this test needs it. Run .ci/run (it installs ${pkg}), or apt-get install -y ${pkg}.`);
+  }
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The shell command a person would type, with `lastresort` meaning the CLI built from source. */
+export async function lastresortCommand(args: string[]): Promise<string> {
+  return [process.execPath, await cliBundle(), ...args].map(shq).join(' ');
+}
+
+export class Terminal {
+  private constructor(private readonly socket: string, private readonly session: string) {}
+
+  /**
+   * Starts `lastresort ARGS` in `cwd`. When it ends the shell prints
+   * "[exit N]" and stays, so the last screen can still be read.
+   */
+  static async start(opts: { cwd: string; args: string[]; env?: Record<string, string> }): Promise<Terminal> {
+    requireTool('tmux');
+    const socket = join(tmpdir(), `lr-recover-tmux-${process.pid}-${randomBytes(3).toString('hex')}`);
+    const env = { LASTRESORT_PASSWORD: '', LASTRESORT_DB_PASSWORD: '', ...opts.env };
+    const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const script = `${await lastresortCommand(opts.args)}; echo "[exit $?]"; sleep 600`;
+    await run('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '160', '-y', '50', '-c', opts.cwd, ...envArgs, 'bash', '--noprofile', '--norc', '-c', script]);
+    return new Terminal(socket, 'w');
+  }
+
+  /** Everything shown so far: the scrollback and the screen, wrapped lines joined. */
+  async text(): Promise<string> {
+    const { stdout } = await run('tmux', ['-S', this.socket, 'capture-pane', '-p', '-J', '-S', '-', '-t', this.session]);
+    return stdout;
+  }
+
+  /** Waits until `pattern` is on the screen (at least `count` times); returns the text. */
+  async waitFor(pattern: RegExp | string, opts: { timeoutMs?: number; count?: number } = {}): Promise<string> {
+    const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g') : new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g');
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await this.text();
+      if ((text.match(re)?.length ?? 0) >= (opts.count ?? 1)) return text;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`Timed out waiting for ${re} on the terminal. It shows:\n${text}`);
+  }
+
+  /** Types text as keys (nothing in it is interpreted as a key name). */
+  async type(text: string): Promise<void> {
+    await run('tmux', ['-S', this.socket, 'send-keys', '-t', this.session, '-l', text]);
+  }
+
+  /** Presses keys by tmux name: Enter, Down, C-c… */
+  async press(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      await run('tmux', ['-S', this.socket, 'send-keys', '-t', this.session, key]);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+  }
+
+  /** Answers the question showing `prompt` (an active prompt starts with "?") by typing and Enter. */
+  async answer(prompt: string, text = '', opts: { timeoutMs?: number } = {}): Promise<void> {
+    await this.waitFor(`? ${prompt}`, opts);
+    if (text) await this.type(text);
+    await this.press('Enter');
+    await this.waitFor(`✔ ${prompt}`, opts);
+  }
+
+  /** Picks the choice `downs` places below the highlighted one at the question showing `prompt`. */
+  async choose(prompt: string, downs: number): Promise<void> {
+    await this.waitFor(`? ${prompt}`);
+    for (let i = 0; i < downs; i++) await this.press('Down');
+    await this.press('Enter');
+    await this.waitFor(`✔ ${prompt}`);
+  }
+
+  /** Waits for the program to end; returns its exit code and everything it showed. */
+  async exit(timeoutMs = 60_000): Promise<{ code: number; text: string }> {
+    const text = await this.waitFor(/\[exit (\d+)\]/, { timeoutMs });
+    return { code: Number(/\[exit (\d+)\]/.exec(text)![1]), text };
+  }
+
+  async close(): Promise<void> {
+    await run('tmux', ['-S', this.socket, 'kill-server']).catch(() => {});
+    await rm(this.socket, { force: true });
+  }
+}
