@@ -11,9 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { connect } from '../../src/db/connect.js';
 import { stopSandbox } from '../../src/sandbox/index.js';
 import type { RecoverReport } from '../../src/report/recover-report.js';
-import { tempDir } from '../helpers/backup.js';
 import { compareDatabases, connectServer, createTempDatabase, describeDifferences } from '../helpers/db.js';
-import { PASSWORD, reportsIn, rowCount, sourceWithBackup, tableNames, willCreate, type SourceBackup } from './helpers/setup.js';
+import { PASSWORD, reportsIn, rowCount, sourceWithBackup, tableNames, willCreate, scratchDir, type SourceBackup } from './helpers/setup.js';
 import { cliBundle } from './helpers/terminal.js';
 
 interface Result { code: number | null; stdout: string; stderr: string }
@@ -53,7 +52,7 @@ describe('recover from a script (no terminal)', { timeout: 120_000 }, () => {
 
   it('--yes --json: restores, verifies, prints the report as JSON and saves the reports (0600)', async () => {
     const name = willCreate(await createTempDatabase('lr_rcli_ok', { create: false }));
-    const reportDir = join(await tempDir('lr-cli-'), 'reports', 'here');
+    const reportDir = join(await scratchDir('lr-cli-'), 'reports', 'here');
     const r = await lastresort(['recover', src.file, '--target', `${SERVER}/${name}`, '--password-file', src.passwordFile, '--report-dir', reportDir, '--yes', '--json'], { cwd: src.dir });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as RecoverReport & { reports: { json: string; html: string; md: string } };
@@ -81,7 +80,7 @@ describe('recover from a script (no terminal)', { timeout: 120_000 }, () => {
     await admin.end();
     try {
       const name = willCreate(`lr_rcliu_${process.pid}`);
-      const cwd = await tempDir('lr-cli-env-');
+      const cwd = await scratchDir('lr-cli-env-');
       await writeFile(join(cwd, 'server-password'), serverPassword + '\n', { mode: 0o600 });
       const r = await lastresort(['recover', src.file, '--host', '127.0.0.1', '--port', '3306', '--user', user, '--db-password-file', 'server-password', '--database', name, '--yes'], { cwd, env: { LASTRESORT_PASSWORD: PASSWORD } });
       assert.equal(r.code, 0, r.stderr);
@@ -128,7 +127,7 @@ describe('recover from a script (no terminal)', { timeout: 120_000 }, () => {
   });
 
   it('--target sandbox:DIR restores into a private server', async () => {
-    const cwd = await tempDir('lr-cli-sbx-');
+    const cwd = await scratchDir('lr-cli-sbx-');
     sandboxDir = join(cwd, 'sandbox');
     await writeFile(join(cwd, 'pw.txt'), PASSWORD + '\n', { mode: 0o600 });
     const r = await lastresort(['recover', src.file, '--target', `sandbox:${sandboxDir}`, '--password-file', 'pw.txt', '--yes', '--json'], { cwd });

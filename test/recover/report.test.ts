@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,9 +15,8 @@ import { scriptAsk } from '../../src/recover/ask.js';
 import { recover, type RecoverOutcome } from '../../src/recover/wizard.js';
 import { escapeHtml, renderHtml } from '../../src/report/html.js';
 import { formatCount, incompleteTables } from '../../src/report/recover-report.js';
-import { tempDir } from '../helpers/backup.js';
 import { createTempDatabase } from '../helpers/db.js';
-import { PASSWORD, damagedCopy, rowCount, sourceWithBackup, tableNames, willCreate, type SourceBackup } from './helpers/setup.js';
+import { PASSWORD, damagedCopy, rowCount, sourceWithBackup, tableNames, willCreate, scratchDir, type SourceBackup } from './helpers/setup.js';
 import { requireTool } from './helpers/terminal.js';
 
 const run = promisify(execFile);
@@ -45,8 +43,8 @@ async function pngSize(path: string): Promise<{ width: number; height: number }>
 
 async function screenshot(html: string, png: string): Promise<void> {
   requireTool('chromium');
-  const profile = await mkdtemp(join(tmpdir(), 'lr-chromium-'));
-  await run('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${profile}`, `--screenshot=${png}`, '--window-size=1200,1600', pathToFileURL(html).href], { timeout: 60_000 });
+  const profile = await scratchDir('lr-chromium-');
+  await run('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', '--run-all-compositor-stages-before-draw', '--virtual-time-budget=2000', `--user-data-dir=${profile}`, `--screenshot=${png}`, '--window-size=1200,1600', pathToFileURL(html).href], { timeout: 60_000 });
 }
 
 describe('the recovery report', { timeout: 120_000 }, () => {
@@ -56,7 +54,7 @@ describe('the recovery report', { timeout: 120_000 }, () => {
 
   before(async () => {
     src = await sourceWithBackup({ patients: 200, prefix: 'lr_rrep' });
-    const dir = await tempDir('lr-report-');
+    const dir = await scratchDir('lr-report-');
     whole = await recoverInto(src.file, join(dir, 'whole'));
     const copy = join(dir, 'damaged.lrb');
     await damagedCopy(src.file, copy);

@@ -20,9 +20,8 @@ import { chooseDatabase, defaultDatabaseName, problemWithName, serverInspector }
 import { createProgressTable } from '../../src/restore/progress-table.js';
 import { confirmPlan, recoverCommands, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
 import { connectServer, createTempDatabase, serverDsn } from '../helpers/db.js';
-import { tempDir } from '../helpers/backup.js';
 import { CTRL_C, said, scriptedAsk } from './helpers/scripted-ask.js';
-import { PASSWORD, damagedCopy, sourceWithBackup, type SourceBackup } from './helpers/setup.js';
+import { PASSWORD, damagedCopy, sourceWithBackup, scratchDir, type SourceBackup } from './helpers/setup.js';
 
 const rejectsWith = (code: string) => (err: unknown) => isLrError(err) && err.code === code;
 const server = (): Dsn => ({ ...parseDsn(serverDsn(), { requireDatabase: false }), database: '' });
@@ -54,7 +53,7 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
     });
 
     it('offers the .lrb files of the folder, explains one that is not a backup, and asks again', async () => {
-      const dir = await tempDir('lr-find-');
+      const dir = await scratchDir('lr-find-');
       const junk = join(dir, 'holiday-photos.lrb');
       await writeFile(junk, 'not a backup at all\n'.repeat(100));
       const real = join(dir, 'real.lrb');
@@ -69,7 +68,7 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
     });
 
     it('with no .lrb here, asks for a path and accepts one pasted in quotes', async () => {
-      const empty = await tempDir('lr-empty-');
+      const empty = await scratchDir('lr-empty-');
       const ask = scriptedAsk([`'${src.file}'`]);
       const located = await findBackup(ask, { cwd: empty });
       assert.equal(located.path, src.file);

@@ -10,9 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { defaultDatabaseName } from '../../src/recover/database.js';
 import { locateHeader } from '../../src/format/reader.js';
 import { PROGRESS_TABLE } from '../../src/restore/progress-table.js';
-import { tempDir } from '../helpers/backup.js';
 import { compareDatabases, connectServer, createTempDatabase, describeDifferences } from '../helpers/db.js';
-import { PASSWORD, damagedCopy, reportsIn, rowCount, sourceWithBackup, tableNames, willCreate, type SourceBackup } from './helpers/setup.js';
+import { PASSWORD, damagedCopy, reportsIn, rowCount, sourceWithBackup, tableNames, willCreate, scratchDir, type SourceBackup } from './helpers/setup.js';
 import { requireTool, Terminal } from './helpers/terminal.js';
 import type { RecoverReport } from '../../src/report/recover-report.js';
 
@@ -51,7 +50,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('a clean recovery: picks the file in the folder, takes every default, restores and verifies', async () => {
-    const cwd = await tempDir('lr-tty-clean-');
+    const cwd = await scratchDir('lr-tty-clean-');
     await copyFile(small.file, join(cwd, basename(small.file)));
     const expectedName = willCreate(defaultDatabaseName((await locateHeader(small.file)).header));
     const t = await open(cwd, ['recover']);
@@ -83,7 +82,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('a wrong password, then the right one', async () => {
-    const cwd = await tempDir('lr-tty-pw-');
+    const cwd = await scratchDir('lr-tty-pw-');
     const name = willCreate(await createTempDatabase('lr_rtty_pw', { create: false }));
     const t = await open(cwd, ['recover', small.file, '--target', `${SERVER}/${name}`]);
     await t.answer('Password of jsmith', 'Correct Horse Battery Staple');
@@ -100,7 +99,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('three wrong passwords: says what to do next, exit code 4, nothing created', async () => {
-    const cwd = await tempDir('lr-tty-pw3-');
+    const cwd = await scratchDir('lr-tty-pw3-');
     const name = willCreate(await createTempDatabase('lr_rtty_pw3', { create: false }));
     const t = await open(cwd, ['recover', small.file, '--target', `${SERVER}/${name}`]);
     for (const [i, guess] of ['one', 'two', 'three'].entries()) {
@@ -117,7 +116,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('Ctrl-C at a question ends cleanly: nothing created', async () => {
-    const cwd = await tempDir('lr-tty-cancel-');
+    const cwd = await scratchDir('lr-tty-cancel-');
     const name = willCreate(await createTempDatabase('lr_rtty_cancel', { create: false }));
     const t = await open(cwd, ['recover', small.file, '--target', `${SERVER}/${name}`, '--password-file', small.passwordFile]);
     await t.waitFor('? Start the restore?');
@@ -133,7 +132,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('an existing database with tables is refused (even after a wrong retyped name), and a new name accepted', async () => {
-    const cwd = await tempDir('lr-tty-taken-');
+    const cwd = await scratchDir('lr-tty-taken-');
     const taken = await createTempDatabase('lr_rtty_taken');
     const conn = await connectServer(taken);
     await conn.query('CREATE TABLE keepme (id INT PRIMARY KEY, note VARCHAR(20))');
@@ -159,7 +158,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('Ctrl-C in the middle of the restore leaves it marked incomplete; --resume finishes it', async () => {
-    const cwd = await tempDir('lr-tty-int-');
+    const cwd = await scratchDir('lr-tty-int-');
     const name = willCreate(await createTempDatabase('lr_rtty_int', { create: false }));
     const t = await open(cwd, ['recover', big.file, '--target', `${SERVER}/${name}`]);
     await t.answer('Password of jsmith', PASSWORD);
@@ -195,7 +194,7 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   });
 
   it('a damaged backup ends in "Restored with losses" with the incomplete tables listed', async () => {
-    const cwd = await tempDir('lr-tty-dmg-');
+    const cwd = await scratchDir('lr-tty-dmg-');
     const copy = join(cwd, 'damaged.lrb');
     await damagedCopy(small.file, copy);
     const name = willCreate(await createTempDatabase('lr_rtty_dmg', { create: false }));

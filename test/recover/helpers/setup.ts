@@ -3,7 +3,7 @@
  * damaged copies made the way a bad disk would (bytes overwritten in the
  * middle), and restored databases dropped when the test file ends.
  */
-import { copyFile, open, readdir, stat } from 'node:fs/promises';
+import { copyFile, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { backupOf, makeSource, passwordFile, tempDir } from '../../helpers/backup.js';
@@ -19,9 +19,18 @@ export interface SourceBackup {
   passwordFile: string;
 }
 
+const scratch = new Set<string>();
+
+/** A temporary folder, removed with everything in it when the test file ends. */
+export async function scratchDir(prefix: string): Promise<string> {
+  const dir = await tempDir(prefix);
+  scratch.add(dir);
+  return dir;
+}
+
 export async function sourceWithBackup(opts: { patients: number; prefix: string }): Promise<SourceBackup> {
   const database = await makeSource({ patients: opts.patients, prefix: opts.prefix });
-  const dir = await tempDir('lr-recover-');
+  const dir = await scratchDir('lr-recover-');
   const result = await backupOf(database, dir);
   return { database, file: result.file, dir, passwordFile: await passwordFile(dir) };
 }
@@ -53,6 +62,7 @@ export function willCreate(name: string): string {
 }
 
 after(async () => {
+  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
   if (process.env.LASTRESORT_KEEP_DBS === '1') return;
   for (const name of restored) await dropDatabase(name).catch(() => {});
 });
