@@ -106,6 +106,10 @@ export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptio
     garbageStart = -1;
   }
 
+  // After a frame cut short by the next head, look for a head before hashing the body:
+  // otherwise a file of back-to-back heads costs a full-length checksum per 28 bytes.
+  let lastWasCut = false;
+
   while (await fill(CHUNK_HEAD_BYTES)) {
     const view = queue.peek(CHUNK_HEAD_BYTES);
     const head = parseHead(view, 0, opts.fileTag, maxSealed);
@@ -114,10 +118,12 @@ export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptio
       if (await fill(frameLength)) {
         yield* flushGarbage();
         const framed = queue.peek(frameLength);
-        const bodyIntact = crc32(framed.subarray(CHUNK_HEAD_BYTES, CHUNK_HEAD_BYTES + head.length)) === framed.readUInt32BE(CHUNK_HEAD_BYTES + head.length);
+        const inner: number | null = lastWasCut ? nextHeadWithin(framed, opts.fileTag, maxSealed) : null;
+        const bodyIntact: boolean = inner === null && crc32(framed.subarray(CHUNK_HEAD_BYTES, CHUNK_HEAD_BYTES + head.length)) === framed.readUInt32BE(CHUNK_HEAD_BYTES + head.length);
         // A damaged body may hide the next frame's head (bytes deleted inside
         // this frame): consume only up to that head so the next frame survives.
-        const consumed = bodyIntact ? frameLength : nextHeadWithin(framed, opts.fileTag, maxSealed) ?? frameLength;
+        const consumed: number = bodyIntact ? frameLength : inner ?? (lastWasCut ? null : nextHeadWithin(framed, opts.fileTag, maxSealed)) ?? frameLength;
+        lastWasCut = consumed < frameLength;
         const frame = queue.take(consumed);
         const sealed = frame.subarray(CHUNK_HEAD_BYTES, Math.min(consumed, CHUNK_HEAD_BYTES + head.length));
         yield { type: 'frame', index: head.index, final: head.final, sealed, sealedLength: head.length, bodyIntact, fileOffset: offset, frameLength: consumed };
