@@ -10,32 +10,17 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CLI } from '../../helpers/cli.js';
 
 const run = promisify(execFile);
 
-const CLI_SOURCE = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
-const BUNDLE = fileURLToPath(new URL(`../../artifacts/recover-cli-${process.pid}.mjs`, import.meta.url));
-
-let bundled: Promise<string> | null = null;
-after(() => rm(BUNDLE, { force: true }));
-
 /**
- * The CLI from the current source, as one file (esbuild, which tsx brings):
- * it starts in a fraction of the time tsx needs to compile on every launch,
- * and unlike dist/ it can never be stale. Removed when the test file ends.
+ * The CLI as `npm test` builds it (its pretest step runs the build), the same
+ * program every other CLI test runs.
  */
 export function cliBundle(): Promise<string> {
-  bundled ??= (async () => {
-    const { build } = await import('esbuild');
-    // version.ts finds package.json from its own URL: keep that URL pointing into src/.
-    const define = { 'import.meta.url': JSON.stringify(new URL('../../../src/version.ts', import.meta.url).href) };
-    await build({ entryPoints: [CLI_SOURCE], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'error', define });
-    return BUNDLE;
-  })();
-  return bundled;
+  return Promise.resolve(CLI);
 }
 
 /** Fails (never skips) with the way to get the tool when it is missing. */
