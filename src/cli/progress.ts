@@ -9,6 +9,8 @@ export interface ProgressLine {
   done: number;
   total: number;
   label: string;
+  /** What done/total count: bytes get a rate and an ETA from it; items only an ETA. */
+  unit?: 'bytes' | 'items';
 }
 
 export class Progress {
@@ -31,7 +33,7 @@ export class Progress {
     const rate = elapsed > 0 ? p.done / elapsed : 0;
     const eta = rate > 0 && fraction < 1 ? Math.round((p.total - p.done) / rate) : null;
     const etaText = eta === null ? '' : ` · about ${eta >= 90 ? `${Math.round(eta / 60)} min` : `${eta} s`} left`;
-    const rateText = rate > 0 ? ` · ${humanBytes(rate)}/s` : '';
+    const rateText = rate > 0 && (p.unit ?? 'bytes') === 'bytes' ? ` · ${humanBytes(rate)}/s` : '';
     if (this.tty) {
       const width = 24;
       const filled = Math.round(fraction * width);

@@ -14,7 +14,7 @@ export async function validateCommand(file: string, o: { target: string; passwor
   const target = await resolveTarget(o.target, located.header.database);
   const progress = new Progress(!o.json || !!process.stderr.isTTY);
   if (!o.json) note('Comparing every table with the backup…');
-  const r = await validateRestore(opened, target.dsn, { onTable: (name, done, total) => progress.update({ done, total, label: `checking ${name}` }) });
+  const r = await validateRestore(opened, target.dsn, { onTable: (name, done, total) => progress.update({ done, total, label: `checking ${name}`, unit: 'items' }) });
   progress.done();
   setResultCode(r.match ? EXIT.ok : EXIT.damaged);
   if (o.json) {
