@@ -395,3 +395,18 @@ export async function readWhole(body: AsyncIterable<BodyPiece>, expectedSize: nu
   }
   return damaged || size !== expectedSize ? null : Buffer.concat(parts, size);
 }
+
+/** The bytes of a small entry before its first hole (all of it when intact), for salvage. */
+export async function readPrefix(body: AsyncIterable<BodyPiece>, max = 64 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let cut = false;
+  for await (const p of body) {
+    if (p.hole !== undefined) cut = true;
+    else if (!cut && size + p.data.length <= max) {
+      parts.push(p.data);
+      size += p.data.length;
+    }
+  }
+  return Buffer.concat(parts, size);
+}

@@ -13,7 +13,7 @@ import { LrError } from '../errors.js';
 import { connect, quoteId, translateDbError, type Connection } from '../db/connect.js';
 import { describeDsn, type Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
-import { readTar, readWhole, type BodyPiece, type OrphanNext, type TarStats } from '../archive/tar-reader.js';
+import { readPrefix, readTar, readWhole, type BodyPiece, type OrphanNext, type TarStats } from '../archive/tar-reader.js';
 import { PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type TableSummary } from '../archive/layout.js';
 import type { Segment } from '../format/reader.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
@@ -26,6 +26,7 @@ import { alterAdding, splitCreateTable, type SplitSchema } from './schema.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { columnsFromServer } from './columns.js';
+import { salvageCatalogTables } from './salvage.js';
 
 export interface RestoreProgress {
   table: string | null;
@@ -125,6 +126,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     })();
 
     let catalog: Catalog | null = null;
+    let salvaged: CatalogTable[] = []; // the whole table entries of a damaged catalog
     let manifest: Manifest | null = null;
     let progress: ProgressState = new Map();
     const objects: ObjectDefinition[] = [];
@@ -154,7 +156,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     const stateFor = (i: number, name: string | null): TableState => {
       let s = tables.get(i);
       if (!s) {
-        const table = catalog?.tables.find((t) => t.index === i) ?? null;
+        const table = (catalog?.tables ?? salvaged).find((t) => t.index === i) ?? null;
         const tableName = table?.name ?? name ?? `table #${i}`;
         s = { index: i, name: tableName, table, split: null, created: false, skipped: (include !== null && !include.has(tableName)) || exclude.has(tableName), seen: false, expected: null, restored: 0, nextFirstRow: 0, tracker: null, damaged: false, finished: false };
         tables.set(i, s);
@@ -270,9 +272,12 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       }
       const role = roleOf(entry.path);
       if (role.role === 'catalog') {
-        const buf = await readWhole(body, entry.size);
-        if (buf) catalog = JSON.parse(buf.toString('utf8')) as Catalog;
-        else logger.warn('catalog lost to damage');
+        const buf = await readPrefix(body);
+        if (buf.length === entry.size) catalog = JSON.parse(buf.toString('utf8')) as Catalog;
+        else {
+          salvaged = salvageCatalogTables(buf);
+          logger.warn({ tablesSalvaged: salvaged.length }, 'catalog damaged');
+        }
         await ensureDatabase();
         continue;
       }
