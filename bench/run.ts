@@ -1,0 +1,226 @@
+/**
+ * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--verify] [--no-build]
+ *
+ * Backup and restore of a generated Open Dental-shaped database (about 3
+ * million rows per unit of scale), beside the tools practices use today,
+ * all measured in the same run on the same server, because absolute times
+ * drift on shared machines and only the ratios carry over:
+ *
+ *   backup   lastresort backup | mysqldump --single-transaction (> file, and | age)
+ *            | mydumper --threads 2
+ *   restore  lastresort restore (key derivation included) | mysql < dump.sql
+ *            | age -d | mysql | myloader --threads 2
+ *
+ * Wall time, peak RSS and CPU time of every process (bench/measure.ts). The
+ * source database is kept for the next run; restored databases are dropped
+ * after each measurement, and the server is given time to flush before the
+ * next one (bench/source.ts). Results: a table on stdout, and JSON (plus a
+ * Markdown table) in bench/results/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { measure as measureProcess, type Measured, type MeasureOptions, type Stage } from './measure.js';
+import { ADMIN_PASSWORD, createEmptyDatabase, dropDatabase, dsnText, ensureSource, serverDsn, serverFacts, serverPid, settle, sourceName, type SourceInfo } from './source.js';
+import { renderMarkdown, renderText, summarise, type BenchResult } from './report.js';
+import { connect, quoteId } from '../src/db/connect.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+
+const { values: args } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    verify: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    'keep-files': { type: 'boolean', default: false },
+  },
+});
+const scale = Number(args.scale);
+const repeat = Math.max(1, Number(args.repeat) | 0);
+const onlyLastresort = args.only === 'lastresort';
+if (!(scale > 0)) throw new Error('--scale must be a positive number');
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const have = (cmd: string) => spawnSync('/bin/sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+function clientArgs(database?: string): string[] {
+  const d = serverDsn();
+  const a = [d.socketPath ? `--socket=${d.socketPath}` : `--host=${d.host}`, `--port=${d.port}`, `--user=${d.user}`];
+  return database ? [...a, database] : a;
+}
+const clientEnv = { ...process.env, MYSQL_PWD: serverDsn().password };
+let dbServerPid: number | null = null;
+const measure = (label: string, stages: Stage[], opts: MeasureOptions = {}) => measureProcess(label, stages, { serverPid: dbServerPid, ...opts });
+
+function check(m: Measured): Measured {
+  if (m.exitCode !== 0) throw new Error(`${m.label} failed (exit ${m.exitCode}): ${m.command}\n${m.stderr.slice(-2000)}`);
+  log(`${m.label}: ${m.seconds.toFixed(2)} s, peak RSS ${m.peakRssKiB === null ? '?' : Math.round(m.peakRssKiB / 1024)} MiB`);
+  return m;
+}
+
+async function tableRows(database: string): Promise<number> {
+  const conn = await connect(serverDsn(), { noDatabase: true });
+  try {
+    const [tables] = (await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = ?', [database, 'BASE TABLE'])) as unknown as [{ t: string }[]];
+    let rows = 0;
+    for (const { t } of tables) {
+      const [r] = (await conn.query(`SELECT COUNT(*) AS n FROM ${quoteId(database)}.${quoteId(t)}`)) as unknown as [{ n: number }[]];
+      rows += Number(r[0].n);
+    }
+    return rows;
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Measures one restore into a fresh target, checks it got every row, drops it. */
+async function restoreInto(target: string, source: SourceInfo, run: () => Promise<Measured>, opts: { create: boolean; verify?: boolean }): Promise<Measured & { rows: number }> {
+  await dropDatabase(target);
+  if (opts.create) await createEmptyDatabase(target);
+  const settled = await settle();
+  log(`server settled in ${settled.ms} ms (${settled.dirtyPages} dirty pages)`);
+  try {
+    const m = check(await run());
+    const rows = await tableRows(target);
+    if (rows !== source.rows) throw new Error(`${m.label} restored ${rows} rows, the source has ${source.rows}`);
+    if (opts.verify) {
+      // test/helpers/compare.ts: byte-exact comparison through SQL only.
+      const { compareDatabasesOn } = await import('../test/helpers/compare.js');
+      const conn = await connect(serverDsn(), { noDatabase: true });
+      try {
+        const diffs = await compareDatabasesOn(conn, source.database, target, {});
+        if (diffs.length > 0) throw new Error(`${m.label}: restored database differs from the source:\n${diffs.slice(0, 20).map((d) => `${d.kind} ${d.table ?? ''}: ${d.detail}`).join('\n')}`);
+        log(`${m.label}: compareDatabases(source, restored) = [] (identical)`);
+      } finally {
+        await conn.end();
+      }
+    }
+    return { ...m, rows };
+  } finally {
+    await dropDatabase(target);
+  }
+}
+
+async function main(): Promise<void> {
+  if (!args['no-build']) {
+    log('building (npm run build)…');
+    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (b.status !== 0) throw new Error('npm run build failed');
+  }
+  for (const tool of ['/usr/bin/time', 'mysql', 'mysqldump']) if (!have(tool)) throw new Error(`${tool} is not installed (apt-get install -y time mariadb-client)`);
+  const haveAge = have('age') && have('age-keygen');
+  const haveMydumper = have('mydumper') && have('myloader');
+  if (!onlyLastresort && !haveAge) log('age is not installed: the age baselines are skipped (apt-get install -y age)');
+  if (!onlyLastresort && !haveMydumper) log('mydumper is not installed: the mydumper/myloader baselines are skipped (apt-get install -y mydumper)');
+
+  const work = join(ROOT, '.bench', `work-${sourceName(scale)}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const passwordFile = join(work, 'password.txt');
+  writeFileSync(passwordFile, ADMIN_PASSWORD, { mode: 0o600 });
+
+  dbServerPid = await serverPid();
+  const source = await ensureSource(scale, { passwordFile, cli: CLI, log });
+  log(`source ${source.database}: ${source.rows.toLocaleString('en-US')} rows${source.reused ? ' (reused)' : ` (generated in ${source.generatedSeconds} s)`}`);
+  const srcDsn = dsnText(serverDsn(source.database));
+  const target = (tool: string) => `${source.database}_r_${tool}`;
+
+  const keyFile = join(work, 'age.key');
+  let recipient = '';
+  if (haveAge) {
+    spawnSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    recipient = spawnSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).stdout.trim();
+  }
+  const dumpSql = join(work, 'dump.sql');
+  const dumpAge = join(work, 'dump.sql.age');
+  const mydumperDir = join(work, 'mydumper');
+  const lrbDir = join(work, 'lrb');
+  const mysqldump: Stage = { name: 'mysqldump', argv: ['mysqldump', '--single-transaction', ...clientArgs(source.database)] };
+
+  const samples: Record<string, Measured[]> = {};
+  const add = (key: string, m: Measured) => (samples[key] ??= []).push(m);
+  const sizes: Record<string, number> = {};
+
+  if (!onlyLastresort) {
+    log('warming up (mysqldump > /dev/null, not measured)…');
+    spawnSync('/bin/sh', ['-c', 'mysqldump --single-transaction "$@" > /dev/null', 'sh', ...clientArgs(source.database)], { env: clientEnv });
+  }
+
+  for (let round = 1; round <= repeat; round++) {
+    log(`round ${round} of ${repeat}: backups`);
+    rmSync(lrbDir, { recursive: true, force: true });
+    const backup = check(await measure('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', srcDsn, '--out', lrbDir, '--json'] }]));
+    add('lastresort backup', backup);
+    const lrb = (JSON.parse(backup.stdout) as { file: string }).file;
+    sizes['lastresort .lrb'] = statSync(lrb).size;
+
+    if (!onlyLastresort) {
+      add('mysqldump', check(await measure('mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: dumpSql })));
+      sizes['dump.sql'] = statSync(dumpSql).size;
+      if (haveAge) {
+        add('mysqldump | age', check(await measure('mysqldump --single-transaction | age', [mysqldump, { name: 'age', argv: ['age', '-r', recipient] }], { env: clientEnv, stdoutFile: dumpAge })));
+        sizes['dump.sql.age'] = statSync(dumpAge).size;
+      }
+      if (haveMydumper) {
+        rmSync(mydumperDir, { recursive: true, force: true });
+        add('mydumper', check(await measure('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', '--database', source.database, '--outputdir', mydumperDir, ...clientArgs()] }], { env: clientEnv })));
+        sizes['mydumper folder'] = readdirSync(mydumperDir).reduce((n, f) => n + statSync(join(mydumperDir, f)).size, 0);
+      }
+    }
+
+    log(`round ${round} of ${repeat}: restores`);
+    const lrTarget = target('lastresort');
+    add('lastresort restore', await restoreInto(lrTarget, source, () =>
+      measure('lastresort restore', [{ name: 'lastresort', argv: [process.execPath, CLI, '--verbose', 'restore', lrb, '--target', dsnText(serverDsn(lrTarget)), '--json'] }], {
+        env: { ...process.env, LASTRESORT_PASSWORD: ADMIN_PASSWORD },
+        phaseMarker: /key derivation finished/,
+      }), { create: false, verify: args.verify }));
+
+    if (!onlyLastresort) {
+      add('mysql < dump.sql', await restoreInto(target('mysql'), source, () =>
+        measure('mysql < dump.sql', [{ name: 'mysql', argv: ['mysql', ...clientArgs(target('mysql'))] }], { env: clientEnv, stdinFile: dumpSql }), { create: true }));
+      if (haveAge) {
+        add('age -d | mysql', await restoreInto(target('agemysql'), source, () =>
+          measure('age -d | mysql', [{ name: 'age', argv: ['age', '-d', '-i', keyFile, dumpAge] }, { name: 'mysql', argv: ['mysql', ...clientArgs(target('agemysql'))] }], { env: clientEnv }), { create: true }));
+      }
+      if (haveMydumper) {
+        add('myloader', await restoreInto(target('myloader'), source, () =>
+          measure('myloader --threads 2', [{ name: 'myloader', argv: ['myloader', '--threads', '2', '--directory', mydumperDir, '--database', target('myloader'), ...clientArgs()] }], { env: clientEnv }), { create: false }));
+      }
+    }
+  }
+
+  const result: BenchResult = summarise({
+    when: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, server: await serverFacts() },
+    source,
+    sizes,
+    samples,
+    git: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
+  });
+  const resultsDir = join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const other = [sourceName(1), sourceName(2)].filter((n) => n !== source.database).map((n) => join(resultsDir, `${n}.json`)).find((p) => existsSync(p));
+  const otherResult = other ? (JSON.parse(readFileSync(other, 'utf8')) as BenchResult) : undefined;
+  process.stdout.write(renderText(result, otherResult));
+  if (!onlyLastresort) {
+    // Partial runs (--only) print but do not replace the figures a README quotes.
+    const json = JSON.stringify(result, null, 2) + '\n';
+    writeFileSync(join(resultsDir, 'latest.json'), json);
+    writeFileSync(join(resultsDir, `${source.database}.json`), json);
+    writeFileSync(join(resultsDir, `${source.database}.md`), renderMarkdown(result));
+    log(`results written to bench/results/${source.database}.json and latest.json`);
+  }
+  if (!args['keep-files']) rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
