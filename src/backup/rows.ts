@@ -1,3 +1,28 @@
+/**
+ * A table's rows, encoded for LOAD DATA, in pieces of about `pieceBytes` (a
+ * single huge row makes a bigger piece).
+ *
+ * Speed: this is the producer's hot loop (every byte of the database passes
+ * through it), so rows are encoded straight from the server's packets. In
+ * the text protocol a row packet is the row's values, each a length-coded
+ * string (0xFB for NULL) holding exactly the bytes the server printed; that
+ * is what a `typeCast` returning `field.buffer()` would give, value by value,
+ * without the Buffer object per value, the row array and the object-mode
+ * stream per row that the general path costs (about three quarters of the
+ * backup's CPU time on the benchmark before this change).
+ *
+ * How: mysql2's Query command is a state machine whose `fieldsEOF` state
+ * returns `this.row` as the state for the rows, so a `row` set on the
+ * command instance receives every row packet; end-of-rows and errors still
+ * go through mysql2's own code. If a future mysql2 routes rows elsewhere,
+ * they would arrive as 'result' events: that is detected and the dump fails
+ * loudly rather than writing an empty table.
+ *
+ * Backpressure: at most `AHEAD` finished pieces wait for the consumer; then
+ * the connection is paused (mysql2 queues the packets it already holds) and
+ * resumed when the consumer takes one. So the server keeps sending while the
+ * previous piece is encrypted and written, and memory stays bounded.
+ */
 import type { Connection } from '../db/connect.js';
 import type { CatalogTable } from '../archive/layout.js';
 import { RowEncoder } from '../archive/tsv.js';
@@ -9,35 +34,103 @@ export interface RowPiece {
   rows: number;
 }
 
-interface RawField {
-  buffer(): Buffer | null;
+interface Packet {
+  buffer: Buffer;
+  offset: number;
+  end: number;
+  isEOF(): boolean;
 }
 
-/**
- * Streams a table's rows, encoded, in pieces of about `pieceBytes` (a single
- * huge row makes a bigger piece). Each column arrives as the server's raw
- * bytes: no decoding to JS strings, so values come back byte for byte.
- * Iterating with for-await pauses the connection when the consumer is slow.
- */
+type State = (this: QueryCommand, packet: Packet, connection: RawConnection) => State | null;
+
+interface QueryCommand {
+  row: State;
+  on(event: 'error', fn: (err: Error) => void): void;
+  on(event: 'end' | 'result', fn: () => void): void;
+}
+
+interface RawConnection {
+  query(options: { sql: string; rowsAsArray?: boolean }): QueryCommand;
+  pause(): void;
+  resume(): void;
+}
+
+/** Finished pieces that may wait for the consumer before the connection is paused. */
+const AHEAD = 1;
+
 export async function* encodedRowPieces(conn: Connection, table: CatalogTable, opts: { pieceBytes: number; signal?: AbortSignal }): AsyncGenerator<RowPiece> {
-  const raw = (conn as unknown as { connection: { query(o: object): { stream(o: object): AsyncIterable<(Buffer | null)[]> & { destroy(): void } } } }).connection;
-  const stream = raw
-    .query({ sql: selectRowsSql(table), rowsAsArray: true, typeCast: (field: RawField) => field.buffer() })
-    .stream({ highWaterMark: 512 });
-  const encoder = new RowEncoder(Math.min(opts.pieceBytes * 2, 64 << 20));
+  const raw = (conn as unknown as { connection: RawConnection }).connection;
+  // Room for a piece and the row that completes it; a bigger row grows the buffer.
+  const capacity = opts.pieceBytes + (256 << 10);
+  const encoder = new RowEncoder(capacity);
+  const ready: RowPiece[] = [];
   let rows = 0;
-  try {
-    for await (const values of stream) {
-      encoder.add(values);
-      rows++;
-      if (encoder.length >= opts.pieceBytes) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-        yield { bytes: encoder.take(), rows };
-        rows = 0;
+  let ended = false;
+  let paused = false;
+  let discard = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  const query = raw.query({ sql: selectRowsSql(table), rowsAsArray: true });
+  const mysqlRow = Object.getPrototypeOf(query).row as State;
+  const row: State = function (this: QueryCommand, packet, connection) {
+    // End of rows (or of one result set): mysql2's own handling.
+    if (packet.isEOF()) return mysqlRow.call(this, packet, connection);
+    if (discard) return row;
+    encoder.addPacket(packet.buffer, packet.offset, packet.end);
+    rows++;
+    if (encoder.length >= opts.pieceBytes) {
+      ready.push({ bytes: encoder.handOff(capacity), rows });
+      rows = 0;
+      if (ready.length >= AHEAD && !paused) {
+        paused = true;
+        connection.pause();
       }
+      notify();
+    }
+    return row;
+  };
+  query.row = row;
+  query.on('result', () => {
+    failure ??= new Error('mysql2 delivered rows around the raw row reader (src/backup/rows.ts): its internals changed; the dump is stopped rather than written incomplete');
+    notify();
+  });
+  query.on('error', (err) => {
+    failure ??= err;
+    notify();
+  });
+  query.on('end', () => {
+    ended = true;
+    notify();
+  });
+
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const piece = ready.shift();
+      if (piece) {
+        if (paused && ready.length < AHEAD) {
+          paused = false;
+          raw.resume();
+        }
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        yield piece;
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    stream.destroy?.();
+    if (!ended) {
+      // Abandoned (error or consumer stopped): let the rest of the result pass unencoded.
+      discard = true;
+      if (paused) raw.resume();
+    }
   }
-  if (rows > 0) yield { bytes: encoder.take(), rows };
+  if (rows > 0) yield { bytes: encoder.handOff(0), rows };
 }

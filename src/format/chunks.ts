@@ -85,13 +85,22 @@ export interface ScanOptions {
  * them. Memory is bounded by two frames whatever the input.
  */
 export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    yield* scanFramesOf(iterator, opts);
+  } finally {
+    // Stopping at the final frame (or a consumer stopping early) must still close the file.
+    await iterator.return?.();
+  }
+}
+
+async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
   const maxSealed = opts.chunkSize + AEAD_TAG_BYTES;
   const maxFrame = CHUNK_HEAD_BYTES + maxSealed + CHUNK_CRC_BYTES;
   const queue = new ByteQueue();
   let offset = opts.startOffset; // file offset of queue's first byte
   let garbageStart = -1;
   let ended = false;
-  const iterator = source[Symbol.asyncIterator]();
 
   const fill = async (want: number): Promise<boolean> => {
     while (queue.length < want && !ended) {

@@ -2,16 +2,17 @@
  * The encrypting writer: a Transform from plaintext (the tar stream) to the
  * bytes of a .lrb file. Stateful, state kept in the closure:
  *   - magic line and header frame first;
- *   - plaintext cut into chunkSize pieces; one piece is held back until more
- *     plaintext arrives, because only the last piece carries the final flag;
+ *   - plaintext cut into chunkSize pieces; one full piece is held back until
+ *     more plaintext arrives, because only the last piece carries the final
+ *     flag; pieces are cut from the incoming buffers without copying, except
+ *     the one that straddles two of them;
  *   - on flush: the final chunk, the header copy and the trailer.
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { deriveFileKeys, headerMac, newFileKey, sealChunk, wrapFileKey, type SealedKey } from '../keys/crypto.js';
-import { encodeChunkFrame } from './chunks.js';
+import { chunkNonce, deriveFileKeys, headerMac, newFileKey, wrapFileKey, type SealedKey } from '../keys/crypto.js';
 import { encodeHeaderFrame, fileTagOf, headerMacInput, type AdminIdentity, type BackupHeader } from './header.js';
-import { CIPHER, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, MAGIC_LINE, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CHUNK_MARKER, CIPHER, DEFAULT_CHUNK_SIZE, FLAG_FINAL, FORMAT_VERSION, MAGIC_LINE, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 import { crc32 } from 'node:zlib';
 
 export interface WriterOptions {
@@ -57,6 +58,20 @@ export function encodeTrailer(headerCopyLength: number): Buffer {
   return t;
 }
 
+/** The 28-byte head of a chunk frame, as encodeChunkFrame (chunks.ts) writes it. */
+export function chunkFrameHead(fileTag: Buffer, index: number, final: boolean, sealedLength: number): Buffer {
+  const head = Buffer.allocUnsafe(CHUNK_HEAD_BYTES);
+  CHUNK_MARKER.copy(head, 0);
+  fileTag.copy(head, 4);
+  head.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
+  head.writeUInt32BE(index >>> 0, 12);
+  head[16] = final ? FLAG_FINAL : 0;
+  head[17] = head[18] = head[19] = 0;
+  head.writeUInt32BE(sealedLength, 20);
+  head.writeUInt32BE(crc32(head.subarray(0, 24)), 24);
+  return head;
+}
+
 export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
   const fileKey = newFileKey();
   const header = buildHeader(opts, fileKey);
@@ -68,17 +83,31 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
   const chunkSize = header.chunkSize;
   const stats: WriterStats = { chunks: 0, plaintextBytes: 0, fileBytes: 0 };
 
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let held: Buffer | null = null; // a full chunk not yet known to be non-final
-
+  // A full chunk not yet known to be non-final, and a partial chunk being filled.
+  // Whole chunks inside an incoming buffer are sealed from it without a copy
+  // (a writer's input is not changed after it is written, as streams go);
+  // only a chunk that straddles two inputs is copied together.
+  let held: Buffer | null = null;
+  let stage: Buffer | null = null;
+  let staged = 0;
   const emit = (t: Transform, buf: Buffer) => {
     stats.fileBytes += buf.length;
     t.push(buf);
   };
   const sealAndEmit = (t: Transform, plaintext: Buffer, final: boolean) => {
     const index = stats.chunks++;
-    emit(t, encodeChunkFrame(fileTag, index, final, sealChunk(payloadKey, index, final, plaintext)));
+    // The frame of chunks.ts (encodeChunkFrame), sealed as sealChunk does, but
+    // pushed as head | ciphertext | tag + crc: the ciphertext goes out as the
+    // cipher made it, with no copy into a frame. Same bytes on disk.
+    const cipher = createCipheriv('chacha20-poly1305', payloadKey, chunkNonce(index, final), { authTagLength: AEAD_TAG_BYTES });
+    const ciphertext = cipher.update(plaintext);
+    cipher.final();
+    const tail = Buffer.allocUnsafe(AEAD_TAG_BYTES + CHUNK_CRC_BYTES);
+    cipher.getAuthTag().copy(tail, 0);
+    tail.writeUInt32BE(crc32(tail.subarray(0, AEAD_TAG_BYTES), crc32(ciphertext)), AEAD_TAG_BYTES);
+    emit(t, chunkFrameHead(fileTag, index, final, ciphertext.length + AEAD_TAG_BYTES));
+    if (ciphertext.length > 0) emit(t, ciphertext);
+    emit(t, tail);
   };
 
   const stream = new Transform({
@@ -89,32 +118,34 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
     },
     transform(data: Buffer, _enc, cb) {
       stats.plaintextBytes += data.length;
-      pending.push(data);
-      pendingBytes += data.length;
-      if (pendingBytes > chunkSize) {
-        let all = Buffer.concat(pending, pendingBytes);
-        let at = 0;
-        // Leave at least one byte behind so the held chunk is never the last.
-        while (all.length - at > chunkSize) {
-          if (held) sealAndEmit(this, held, false);
-          held = all.subarray(at, at + chunkSize);
-          at += chunkSize;
-        }
-        all = all.subarray(at);
-        pending = [all];
-        pendingBytes = all.length;
+      const full = (chunk: Buffer) => {
+        if (held) sealAndEmit(this, held, false);
+        held = chunk;
+      };
+      let at = 0;
+      if (stage) {
+        at = data.copy(stage, staged, 0, Math.min(chunkSize - staged, data.length));
+        staged += at;
+        if (staged < chunkSize) return cb();
+        full(stage);
+        stage = null;
+        staged = 0;
+      }
+      for (; data.length - at >= chunkSize; at += chunkSize) full(data.subarray(at, at + chunkSize));
+      if (at < data.length) {
+        stage = Buffer.allocUnsafe(chunkSize);
+        staged = data.copy(stage, 0, at);
       }
       cb();
     },
     flush(cb) {
-      const rest = Buffer.concat(pending, pendingBytes);
-      if (held && rest.length > 0) {
-        sealAndEmit(this, held, false);
-        held = null;
-      }
-      if (rest.length > 0 && rest.length <= chunkSize) sealAndEmit(this, rest, true);
-      else if (held) sealAndEmit(this, held, true);
+      // The last chunk carries the final flag: the partial one if any, else the held full one.
+      if (stage) {
+        if (held) sealAndEmit(this, held, false);
+        sealAndEmit(this, stage.subarray(0, staged), true);
+      } else if (held) sealAndEmit(this, held, true);
       else sealAndEmit(this, Buffer.alloc(0), true);
+      held = stage = null;
       emit(this, headerFrame);
       emit(this, encodeTrailer(headerFrame.length));
       payloadKey.fill(0);
