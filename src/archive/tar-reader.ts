@@ -383,27 +383,18 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
 
 /** Reads a whole small entry (JSON, SQL); null when any of it was lost or it is larger than `max`. */
 export async function readWhole(body: AsyncIterable<BodyPiece>, expectedSize: number, max = 64 << 20): Promise<Buffer | null> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  let damaged = expectedSize > max;
-  for await (const p of body) {
-    if (p.hole !== undefined) damaged = true;
-    else if (!damaged) {
-      size += p.data.length;
-      parts.push(p.data);
-    }
-  }
-  return damaged || size !== expectedSize ? null : Buffer.concat(parts, size);
+  const buf = await readPrefix(body, max);
+  return expectedSize <= max && buf.length === expectedSize ? buf : null;
 }
 
-/** The bytes of a small entry before its first hole (all of it when intact), for salvage. */
+/** The bytes of a small entry before its first hole (all of it when intact, at most `max`), for salvage. */
 export async function readPrefix(body: AsyncIterable<BodyPiece>, max = 64 << 20): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
   let cut = false;
   for await (const p of body) {
-    if (p.hole !== undefined) cut = true;
-    else if (!cut && size + p.data.length <= max) {
+    if (p.hole !== undefined || size + p.data.length > max) cut = true;
+    else if (!cut) {
       parts.push(p.data);
       size += p.data.length;
     }
