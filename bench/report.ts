@@ -114,7 +114,7 @@ function rows(r: BenchResult): { section: string; name: string; f: Figure; vs: s
 }
 
 function rssText(f: Figure): string {
-  if (f.streamingPeakRssMiB !== undefined) return `${fmtM(f.streamingPeakRssMiB)} (${fmtM(f.peakRssMiB)} during key derivation)`;
+  if (f.streamingPeakRssMiB !== undefined) return `${fmtM(f.streamingPeakRssMiB)} (${fmtM(f.kdfPeakRssMiB)} during key derivation)`;
   if (f.processes.length > 1) return f.processes.map((p) => `${p.name} ${fmtM(p.peakRssMiB)}`).join(', ');
   return fmtM(f.peakRssMiB);
 }
