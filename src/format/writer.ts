@@ -50,6 +50,8 @@ export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader 
   };
 }
 
+const OUTPUT_BATCH = 1 << 20;
+
 export function encodeTrailer(headerCopyLength: number): Buffer {
   const t = Buffer.alloc(TRAILER_BYTES);
   TRAILER_MARKER.copy(t, 0);
@@ -90,9 +92,21 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
   let held: Buffer | null = null;
   let stage: Buffer | null = null;
   let staged = 0;
+  // Frames leave in batches of about OUTPUT_BATCH bytes (one copy), so the
+  // file is written in few large writes rather than three per 64 KiB chunk.
+  let out: Buffer[] = [];
+  let outBytes = 0;
   const emit = (t: Transform, buf: Buffer) => {
     stats.fileBytes += buf.length;
-    t.push(buf);
+    out.push(buf);
+    outBytes += buf.length;
+    if (outBytes >= OUTPUT_BATCH) release(t);
+  };
+  const release = (t: Transform) => {
+    if (outBytes === 0) return;
+    t.push(out.length === 1 ? out[0] : Buffer.concat(out, outBytes));
+    out = [];
+    outBytes = 0;
   };
   const sealAndEmit = (t: Transform, plaintext: Buffer, final: boolean) => {
     const index = stats.chunks++;
@@ -148,6 +162,7 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
       held = stage = null;
       emit(this, headerFrame);
       emit(this, encodeTrailer(headerFrame.length));
+      release(this);
       payloadKey.fill(0);
       cb();
     },
