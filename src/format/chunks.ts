@@ -16,19 +16,24 @@ import { crc32 } from 'node:zlib';
 import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CHUNK_MARKER, FLAG_FINAL } from './limits.js';
 import { ByteQueue } from './byte-queue.js';
 
+/** The 28-byte head of a chunk frame. */
+export function encodeChunkHead(fileTag: Buffer, index: number, final: boolean, sealedLength: number): Buffer {
+  const head = Buffer.allocUnsafe(CHUNK_HEAD_BYTES);
+  CHUNK_MARKER.copy(head, 0);
+  fileTag.copy(head, 4);
+  head.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
+  head.writeUInt32BE(index >>> 0, 12);
+  head[16] = final ? FLAG_FINAL : 0;
+  head[17] = head[18] = head[19] = 0;
+  head.writeUInt32BE(sealedLength, 20);
+  head.writeUInt32BE(crc32(head.subarray(0, 24)), 24);
+  return head;
+}
+
 export function encodeChunkFrame(fileTag: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(CHUNK_HEAD_BYTES + sealed.length + CHUNK_CRC_BYTES);
-  CHUNK_MARKER.copy(frame, 0);
-  fileTag.copy(frame, 4);
-  frame.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
-  frame.writeUInt32BE(index >>> 0, 12);
-  frame[16] = final ? FLAG_FINAL : 0;
-  frame[17] = frame[18] = frame[19] = 0;
-  frame.writeUInt32BE(sealed.length, 20);
-  frame.writeUInt32BE(crc32(frame.subarray(0, 24)), 24);
-  sealed.copy(frame, CHUNK_HEAD_BYTES);
-  frame.writeUInt32BE(crc32(sealed), CHUNK_HEAD_BYTES + sealed.length);
-  return frame;
+  const crc = Buffer.allocUnsafe(CHUNK_CRC_BYTES);
+  crc.writeUInt32BE(crc32(sealed), 0);
+  return Buffer.concat([encodeChunkHead(fileTag, index, final, sealed.length), sealed, crc]);
 }
 
 export type FrameEvent =
