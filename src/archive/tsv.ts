@@ -163,11 +163,6 @@ function countValues(src: Buffer, start: number, end: number): number {
   return n;
 }
 
-export function encodeRow(values: (Buffer | null)[]): Buffer {
-  const e = new RowEncoder(256);
-  e.add(values);
-  return e.take();
-}
 
 /** Splits one encoded row (without its LF) into values; null for \N. Used for reporting keys, not on the load path. */
 export function decodeRow(row: Buffer): (Buffer | null)[] {
@@ -187,11 +182,4 @@ export function decodeRow(row: Buffer): (Buffer | null)[] {
     } else field.push(b);
   }
   return out;
-}
-
-/** Counts the raw TABs of a row: a whole row of n columns has n - 1. */
-export function countFields(row: Buffer, start = 0, end = row.length): number {
-  let n = 1;
-  for (let i = row.indexOf(0x09, start); i >= 0 && i < end; i = row.indexOf(0x09, i + 1)) n++;
-  return n;
 }

@@ -5,8 +5,7 @@
  * live database; the message says what to do instead.
  */
 import { LrError } from '../errors.js';
-import { connect, quoteId, type Connection } from '../db/connect.js';
-import { describeDsn, type Dsn } from '../db/dsn.js';
+import { quoteId, type Connection } from '../db/connect.js';
 import { PROGRESS_TABLE } from './progress-table.js';
 
 export interface TargetState {
@@ -51,11 +50,3 @@ export function checkTargetSafety(state: TargetState, opts: { database: string; 
   }
   throw new LrError('LR_TARGET_NOT_EMPTY', `${opts.database} on ${opts.where} already has ${state.tables} tables. Choose a new database name, or add --force to write into it anyway.`);
 }
-
-export async function openTargetConnections(dsn: Dsn): Promise<{ load: Connection; index: Connection }> {
-  const load = await connect(dsn, { extra: { infileStreamFactory: undefined } });
-  const index = await connect(dsn);
-  return { load, index };
-}
-
-export { describeDsn };
