@@ -1,6 +1,8 @@
 /**
  * A queue of Buffers read from a stream, with contiguous access to its front.
- * peek() copies only when the front spans several buffers.
+ * peek() and take() copy only when the front spans several buffers. The queue
+ * takes ownership of what is pushed: a pushed Buffer must not change after, so
+ * that what take() returns (often a view of it) stays valid.
  */
 export class ByteQueue {
   private chunks: Buffer[] = [];
@@ -24,7 +26,7 @@ export class ByteQueue {
 
   /** Removes and returns the first `n` bytes as a Buffer the caller may keep. */
   take(n: number): Buffer {
-    const out = Buffer.from(this.peek(n));
+    const out = this.peek(n);
     this.skip(n);
     return out;
   }

@@ -81,10 +81,21 @@ export async function* cleanRows(body: AsyncIterable<BodyPiece>, tracker: LossTr
       carry.push(data);
       continue;
     }
-    const rows = carry.length > 0 ? Buffer.concat([...carry, data.subarray(0, lastLf + 1)]) : data.subarray(0, lastLf + 1);
+    // Only the row that straddles the previous piece is copied; the rest are views.
+    let from = 0;
+    if (carry.length > 0) {
+      const firstLf = data.indexOf(0x0a);
+      const joined = Buffer.concat([...carry, data.subarray(0, firstLf + 1)]);
+      tracker.passed(joined);
+      yield joined;
+      from = firstLf + 1;
+    }
     carry = lastLf + 1 < data.length ? [data.subarray(lastLf + 1)] : [];
-    tracker.passed(rows);
-    yield rows;
+    if (from <= lastLf) {
+      const rows = data.subarray(from, lastLf + 1);
+      tracker.passed(rows);
+      yield rows;
+    }
   }
   // A row without its LF was cut short (truncation): it is not loaded.
   if (carry.length > 0) {
