@@ -52,13 +52,13 @@ export type FrameEvent =
   /** Bytes that belong to no frame: damage, inserted garbage, or what follows the last chunk. */
   | { type: 'garbage'; fileOffset: number; length: number };
 
-interface FrameHead {
+export interface FrameHead {
   index: number;
   final: boolean;
   length: number;
 }
 
-function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: number): FrameHead | null {
+export function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: number): FrameHead | null {
   if (buf.compare(CHUNK_MARKER, 0, 4, at, at + 4) !== 0 || buf.compare(fileTag, 0, 4, at + 4, at + 8) !== 0) return null;
   if (crc32(buf.subarray(at, at + 24)) !== buf.readUInt32BE(at + 24)) return null;
   const hi = buf.readUInt32BE(at + 8);

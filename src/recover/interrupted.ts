@@ -2,9 +2,9 @@
  * When a restore stops early (Ctrl-C, a lost server), restoreBackup has no
  * report to give. This one is built from what is certain: the backup's
  * catalog (the first entry of the file, cheap to read), the target's own
- * row counts and its progress table. Tables are restored in catalog order, so
- * those before the one being loaded have all their rows; one counts as
- * finished once its secondary indexes are recorded as built too. The progress
+ * row counts and its progress table, where a table is recorded as finished
+ * once all its rows are in and its secondary indexes built. Two tables load
+ * at once, so any table not recorded may be short of rows. The progress
  * table stays, marking the database incomplete until a resume finishes it.
  */
 import { connect, quoteId } from '../db/connect.js';
@@ -14,7 +14,6 @@ import { roleOf, type Catalog } from '../archive/layout.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import type { CheckResult } from '../identify/check.js';
 import { keys, PROGRESS_TABLE } from '../restore/progress-table.js';
-import { splitCreateTable } from '../restore/schema.js';
 import type { RestoreReport, TableOutcome } from '../restore/report.js';
 
 export async function readCatalog(opened: OpenedBackup): Promise<Catalog | null> {
@@ -28,8 +27,6 @@ export async function readCatalog(opened: OpenedBackup): Promise<Catalog | null>
 }
 
 export interface StoppedAt {
-  /** The table being loaded when the restore stopped (from its progress), if any. */
-  table: string | null;
   started: number;
 }
 
@@ -50,17 +47,12 @@ export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: C
     await conn.end().catch(() => conn.destroy());
   }
 
-  const order = catalog?.tables ?? [...present.keys()].map((name, index) => ({ name, index, create: '', engine: null }));
-  const stoppedAt = at.table === null ? -1 : order.findIndex((t) => t.name === at.table);
-  // Rows in and, when it has secondary indexes, those built too (they are added after the rows).
-  const indexed = (t: { name: string; index: number; create: string; engine: string | null }) =>
-    recorded.has(keys.indexed(t.index)) || (t.create !== '' && splitCreateTable(t.name, t.create, t.engine).indexes.length === 0);
-  const tables: TableOutcome[] = order.map((t, i) => {
+  const order = catalog?.tables ?? [...present.keys()].map((name, index) => ({ name, index }));
+  const tables: TableOutcome[] = order.map((t) => {
     const restored = present.get(t.name);
     if (restored === undefined) return { name: t.name, status: 'missing', rowsExpected: null, rowsRestored: 0, rowsLost: null };
-    if (stoppedAt >= 0 && i < stoppedAt && indexed(t)) return { name: t.name, status: 'restored', rowsExpected: restored, rowsRestored: restored, rowsLost: 0 };
-    const error = stoppedAt >= 0 && i < stoppedAt ? 'its rows are in, its indexes were not built yet' : 'the restore stopped while loading it';
-    return { name: t.name, status: 'partial', rowsExpected: null, rowsRestored: restored, rowsLost: null, error };
+    if (recorded.has(keys.finished(t.index))) return { name: t.name, status: 'restored', rowsExpected: restored, rowsRestored: restored, rowsLost: 0 };
+    return { name: t.name, status: 'partial', rowsExpected: null, rowsRestored: restored, rowsLost: null, error: 'the restore stopped before this table was finished' };
   });
   const h = opened.located.header;
   return {

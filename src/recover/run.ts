@@ -45,7 +45,6 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
 
   ask.say(plan.database.mode === 'resume' ? 'Continuing the restore…' : 'Restoring…');
   const bar = ask.progress();
-  let current: string | null = null;
   let restore: RestoreReport & { backupTables?: number | null };
   let stopped: LrError | undefined;
   try {
@@ -55,7 +54,6 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
       resume: plan.database.mode === 'resume',
       signal,
       onProgress: (p) => {
-        current = p.table;
         bar.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)} · ${p.table ?? ''}` });
       },
     });
@@ -66,7 +64,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
       : isLrError(err) ? err : new LrError('LR_DB', 'The restore stopped on an unexpected error. See the log (--log-file) for detail.', { cause: err });
     log('recover').warn({ code: stopped.code }, 'restore stopped early');
     const cause = stopped;
-    restore = await interruptedReport(opened, dsn, plan.check, where, { table: current, started }).catch((e) => {
+    restore = await interruptedReport(opened, dsn, plan.check, where, { started }).catch((e) => {
       log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
       throw cause; // the reason it stopped matters more than the missing report
     });

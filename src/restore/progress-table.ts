@@ -16,7 +16,8 @@ export const keys = {
   backup: 'backup',
   created: (t: number) => `t:${t}:created`,
   piece: (t: number, p: number) => `t:${t}:p:${p}`,
-  indexed: (t: number) => `t:${t}:indexed`,
+  /** All rows in and secondary indexes built. */
+  finished: (t: number) => `t:${t}:indexed`,
   fks: (t: number) => `t:${t}:fks`,
 };
 

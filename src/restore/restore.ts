@@ -4,8 +4,11 @@
  *   file -> frames -> decrypt (holes for lost chunks) -> tar entries -> rows -> LOAD DATA
  *
  * All of it is pulled by the loop below, one entry at a time, so the server's
- * pace sets the pace of reading and memory stays flat. A second connection
- * builds one table's secondary indexes while the next table loads. Each
+ * pace sets the pace of reading and memory stays flat. When the file is
+ * intact enough to be mapped from its headers, two lanes (lanes.ts) each read
+ * their own tables from their place in the file and load them over their own
+ * connection; otherwise one lane reads the whole file in order. Another
+ * connection builds each table's secondary indexes once its rows are in. Each
  * table's outcome comes from the server's own counts; damage is reported,
  * never guessed over.
  */
@@ -15,7 +18,10 @@ import { describeDsn, type Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { readPrefix, readTar, readWhole, type BodyPiece, type OrphanNext, type TarStats } from '../archive/tar-reader.js';
 import { PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type TableSummary } from '../archive/layout.js';
-import type { Segment } from '../format/reader.js';
+import { newDamageReport, type DamageReport, type Segment } from '../format/reader.js';
+import { PayloadReader } from '../format/random-access.js';
+import { skimArchive } from '../archive/skim.js';
+import { planLanes, type LanePlan } from './lanes.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import { cleanRows, LossTracker } from './clean-rows.js';
 import { loadRows } from './load-data.js';
@@ -50,6 +56,14 @@ export interface RestoreOptions {
   onProgress?: (p: RestoreProgress) => void;
   /** How often a dropped connection is retried by resuming (default 3). */
   retries?: number;
+  /** Tables loaded at once (default 2); 1 reads the file in order. */
+  lanes?: number;
+}
+
+/** One reader of the file feeding one load connection. */
+interface Lane {
+  conn: Connection | null;
+  current: TableState | null;
 }
 
 export interface TableState {
@@ -109,21 +123,27 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   const where = describeDsn({ ...opts.dsn, database: '' });
 
   const admin = await connect(opts.dsn, { noDatabase: true });
-  let load: Connection | null = null;
+  const lanes: Lane[] = [];
+  const newLane = (): Lane => {
+    const lane: Lane = { conn: null, current: null };
+    lanes.push(lane);
+    return lane;
+  };
+  const main = newLane();
   let index: Connection | null = null;
+  let mapped: { reader: PayloadReader; plan: LanePlan; end: number } | null = null;
   try {
     const state = await inspectTarget(admin, database);
     const mode = retrying ? 'resume' : checkTargetSafety(state, { database, backupDatabase: located.header.database, fileId: located.header.fileId, force: opts.force, resume: opts.resume, where });
     logger.info({ mode, tables: state.tables }, 'target checked');
 
-    const { segments, damage } = payloadOf(opts.opened);
     let bytesRead = 0;
-    const counted = (async function* (): AsyncGenerator<Segment> {
+    const counted = async function* (segments: AsyncIterable<Segment>): AsyncGenerator<Segment> {
       for await (const s of segments) {
-        bytesRead = s.offset + (s.data ? s.data.length : s.hole);
+        bytesRead += s.data ? s.data.length : s.hole;
         yield s;
       }
-    })();
+    };
 
     let catalog: Catalog | null = null;
     let salvaged: CatalogTable[] = []; // the whole table entries of a damaged catalog
@@ -136,7 +156,6 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     const exclude = new Set(opts.exclude ?? []);
     let totalRows = 0;
     let indexQueue: Promise<void> = Promise.resolve();
-    let current: TableState | null = null;
     let dbReady = false;
 
     const ensureDatabase = async () => {
@@ -144,13 +163,22 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       const cs = catalog?.charset ?? 'utf8mb4';
       const co = catalog?.collation ?? 'utf8mb4_general_ci';
       await admin.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET ${quoteId(cs)} COLLATE ${quoteId(co)}`);
-      load = await connect(opts.dsn);
+      main.conn = await connect(opts.dsn);
       index = await connect(opts.dsn);
-      await prepareLoadSession(load);
+      await prepareLoadSession(main.conn);
       await prepareLoadSession(index);
-      await createProgressTable(load, located.header.fileId);
-      progress = (await readProgress(load)) ?? new Map();
+      await createProgressTable(main.conn, located.header.fileId);
+      progress = (await readProgress(main.conn)) ?? new Map();
       dbReady = true;
+    };
+
+    const laneConn = async (lane: Lane): Promise<Connection> => {
+      await ensureDatabase();
+      if (!lane.conn) {
+        lane.conn = await connect(opts.dsn);
+        await prepareLoadSession(lane.conn);
+      }
+      return lane.conn;
     };
 
     const stateFor = (i: number, name: string | null): TableState => {
@@ -164,9 +192,9 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       return s;
     };
 
-    const createTable = async (s: TableState, create: string | null) => {
+    const createTable = async (s: TableState, create: string | null, lane: Lane) => {
       if (s.created || s.skipped || s.error) return;
-      await ensureDatabase();
+      const conn = await laneConn(lane);
       if (progress.has(keys.created(s.index))) {
         s.created = true;
       } else {
@@ -177,9 +205,9 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         }
         s.split = splitCreateTable(s.name, sql, s.table?.engine ?? engineOf(sql));
         try {
-          await load!.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
-          await load!.query(s.split.create);
-          await record(load!, keys.created(s.index));
+          await conn.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
+          await conn.query(s.split.create);
+          await record(conn, keys.created(s.index));
           s.created = true;
         } catch (err) {
           if (isConnectionLost(err)) throw err;
@@ -188,7 +216,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         }
       }
       if (!s.split) s.split = splitCreateTable(s.name, create ?? s.table?.create ?? '', s.table?.engine ?? null);
-      if (!s.table) s.table = await columnsFromServer(load!, s.index, s.name);
+      if (!s.table) s.table = await columnsFromServer(conn, s.index, s.name);
       const t = s.table;
       const positions = t.primaryKey.map((k) => t.columns.findIndex((c) => c.name === k)).filter((p) => p >= 0);
       s.tracker = new LossTracker(t.primaryKey, positions.length === t.primaryKey.length ? positions : []);
@@ -200,12 +228,12 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       if (!s.created || s.skipped) return;
       const split = s.split;
       indexQueue = indexQueue.then(async () => {
-        if (!split?.indexes.length || progress.has(keys.indexed(s.index))) return;
+        if (progress.has(keys.finished(s.index))) return;
         try {
           // A resumed restore may find some of them built before the interruption.
-          const alter = alterAdding(s.name, split.indexes, await existingNames(index!, s.name, 'index'));
+          const alter = split?.indexes.length ? alterAdding(s.name, split.indexes, await existingNames(index!, s.name, 'index')) : null;
           if (alter) await index!.query(alter);
-          await record(index!, keys.indexed(s.index));
+          await record(index!, keys.finished(s.index));
         } catch (err) {
           if (isConnectionLost(err)) throw err;
           s.error = `its indexes could not be rebuilt (${(err as { code?: string }).code ?? 'error'})`;
@@ -215,8 +243,8 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     };
 
     /** One data piece into its table; rows touching a hole are dropped by cleanRows. */
-    const loadPiece = async (s: TableState, piece: number, body: AsyncIterable<BodyPiece>, rows: number, firstRow: number) => {
-      await createTable(s, null);
+    const loadPiece = async (s: TableState, piece: number, body: AsyncIterable<BodyPiece>, rows: number, firstRow: number, lane: Lane) => {
+      await createTable(s, null, lane);
       if (firstRow !== s.nextFirstRow) {
         s.damaged = true;
         s.tracker?.damage();
@@ -229,13 +257,14 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         totalRows += done.value;
         return;
       }
+      const load = lane.conn!;
       const counts = { droppedBytes: 0 };
       const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
       try {
-        if (transactional) await load!.query('START TRANSACTION');
-        const r = await loadRows(load!, s.table!, cleanRows(body, s.tracker, counts));
-        await record(load!, keys.piece(s.index, piece), r.affectedRows);
-        if (transactional) await load!.query('COMMIT');
+        if (transactional) await load.query('START TRANSACTION');
+        const r = await loadRows(load, s.table!, cleanRows(body, s.tracker, counts));
+        await record(load, keys.piece(s.index, piece), r.affectedRows);
+        if (transactional) await load.query('COMMIT');
         s.restored += r.affectedRows;
         totalRows += r.affectedRows;
         if (counts.droppedBytes > 0) s.damaged = true;
@@ -245,7 +274,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         }
       } catch (err) {
         if (isConnectionLost(err)) throw err;
-        if (transactional) await load!.query('ROLLBACK').catch(() => {});
+        if (transactional) await load.query('ROLLBACK').catch(() => {});
         s.damaged = true;
         s.tracker.damage();
         s.error = `rows could not be loaded (${(err as { code?: string }).code ?? 'error'})`;
@@ -254,70 +283,107 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
     };
 
-    for await (const { entry, body } of readTar(counted, { entries: 0, unaccounted: [], ended: 'end-of-data' } as TarStats)) {
-      if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
-      if (entry.orphan) {
-        const owner = orphanOwner(entry.orphan);
-        if (!owner) continue;
-        const s = stateFor(owner.table, entry.orphan.next.pax[PAX_TABLE] ?? null);
-        if (current && current !== s) finishTable(current);
-        current = s;
-        s.seen = true;
-        s.damaged = true;
-        if (owner.piece === 'schema') {
-          const buf = await readWhole(body, entry.size, 16 << 20);
-          await createTable(s, buf ? buf.toString('utf8') : null);
-        } else await loadPiece(s, owner.piece, body, NaN, NaN);
-        continue;
-      }
-      const role = roleOf(entry.path);
-      if (role.role === 'catalog') {
-        const buf = await readPrefix(body);
-        if (buf.length === entry.size) catalog = JSON.parse(buf.toString('utf8')) as Catalog;
-        else {
-          salvaged = salvageCatalogTables(buf);
-          logger.warn({ tablesSalvaged: salvaged.length }, 'catalog damaged');
+    let stopped: unknown = null; // a lane's error stops the other lane at its next entry
+    const consume = async (segments: AsyncIterable<Segment>, lane: Lane): Promise<void> => {
+      for await (const { entry, body } of readTar(counted(segments), { entries: 0, unaccounted: [], ended: 'end-of-data' } as TarStats)) {
+        if (stopped) throw stopped;
+        if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
+        if (entry.orphan) {
+          const owner = orphanOwner(entry.orphan);
+          if (!owner) continue;
+          const s = stateFor(owner.table, entry.orphan.next.pax[PAX_TABLE] ?? null);
+          if (lane.current && lane.current !== s) finishTable(lane.current);
+          lane.current = s;
+          s.seen = true;
+          s.damaged = true;
+          if (owner.piece === 'schema') {
+            const buf = await readWhole(body, entry.size, 16 << 20);
+            await createTable(s, buf ? buf.toString('utf8') : null, lane);
+          } else await loadPiece(s, owner.piece, body, NaN, NaN, lane);
+          continue;
         }
-        await ensureDatabase();
-        continue;
-      }
-      if (role.role === 'schema' || role.role === 'data' || role.role === 'summary') {
-        const s = stateFor(role.table, entry.pax[PAX_TABLE] ?? null);
-        if (current && current !== s) finishTable(current);
-        current = s;
-        s.seen = true;
-        if (entry.foundAfterDamage) s.damaged = true;
-        if (role.role === 'schema') {
-          const buf = await readWhole(body, entry.size, 16 << 20);
-          await createTable(s, buf ? buf.toString('utf8') : null);
-        } else if (role.role === 'summary') {
-          const buf = await readWhole(body, entry.size);
-          if (buf) {
-            const summary = JSON.parse(buf.toString('utf8')) as TableSummary;
-            summaries.set(s.index, summary);
-            s.expected = summary.rows;
-            if (summary.rows !== s.nextFirstRow) {
-              s.damaged = true;
-              s.tracker?.damage();
-            }
+        const role = roleOf(entry.path);
+        if (role.role === 'catalog') {
+          const buf = await readPrefix(body);
+          if (buf.length === entry.size) catalog = JSON.parse(buf.toString('utf8')) as Catalog;
+          else {
+            salvaged = salvageCatalogTables(buf);
+            logger.warn({ tablesSalvaged: salvaged.length }, 'catalog damaged');
           }
-          finishTable(s);
-        } else {
-          await loadPiece(s, role.piece, body, Number(entry.pax[PAX_ROWS] ?? NaN), Number(entry.pax[PAX_FIRST_ROW] ?? NaN));
+          await ensureDatabase();
+          continue;
         }
-        continue;
+        if (role.role === 'schema' || role.role === 'data' || role.role === 'summary') {
+          const s = stateFor(role.table, entry.pax[PAX_TABLE] ?? null);
+          if (lane.current && lane.current !== s) finishTable(lane.current);
+          lane.current = s;
+          s.seen = true;
+          if (entry.foundAfterDamage) s.damaged = true;
+          if (role.role === 'schema') {
+            const buf = await readWhole(body, entry.size, 16 << 20);
+            await createTable(s, buf ? buf.toString('utf8') : null, lane);
+          } else if (role.role === 'summary') {
+            const buf = await readWhole(body, entry.size);
+            if (buf) {
+              const summary = JSON.parse(buf.toString('utf8')) as TableSummary;
+              summaries.set(s.index, summary);
+              s.expected = summary.rows;
+              if (summary.rows !== s.nextFirstRow) {
+                s.damaged = true;
+                s.tracker?.damage();
+              }
+            }
+            finishTable(s);
+          } else {
+            await loadPiece(s, role.piece, body, Number(entry.pax[PAX_ROWS] ?? NaN), Number(entry.pax[PAX_FIRST_ROW] ?? NaN), lane);
+          }
+          continue;
+        }
+        finishTable(lane.current);
+        lane.current = null;
+        if (role.role === 'object') {
+          const buf = await readWhole(body, entry.size, 16 << 20);
+          if (buf) objects.push(JSON.parse(buf.toString('utf8')) as ObjectDefinition);
+        } else if (role.role === 'manifest') {
+          const buf = await readWhole(body, entry.size);
+          if (buf) manifest = JSON.parse(buf.toString('utf8')) as Manifest;
+        }
       }
-      finishTable(current);
-      current = null;
-      if (role.role === 'object') {
-        const buf = await readWhole(body, entry.size, 16 << 20);
-        if (buf) objects.push(JSON.parse(buf.toString('utf8')) as ObjectDefinition);
-      } else if (role.role === 'manifest') {
-        const buf = await readWhole(body, entry.size);
-        if (buf) manifest = JSON.parse(buf.toString('utf8')) as Manifest;
-      }
+      finishTable(lane.current);
+      lane.current = null;
+    };
+
+    let damage: DamageReport;
+    mapped = await mapLanes(opts);
+    if (!mapped) {
+      const payload = payloadOf(opts.opened);
+      damage = payload.damage;
+      await consume(payload.segments, main);
+    } else {
+      const { reader, plan } = mapped;
+      damage = newDamageReport(located.headerCopyUsed);
+      damage.chunks = Math.ceil(mapped.end / located.header.chunkSize);
+      await consume(reader.spans(plan.head, damage), main);
+      const ends = await Promise.allSettled(
+        plan.lanes.map((spans, k) =>
+          consume(reader.spans(spans, damage), k === 0 ? main : newLane()).catch((err: unknown) => {
+            stopped ??= err;
+            throw err;
+          }),
+        ),
+      );
+      const failed = ends.find((e) => e.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      await consume(reader.spans(plan.tail, damage), main);
+      // Two lanes record lost chunks as they meet them: put the ranges in order, joined.
+      const ranges = damage.damagedRanges.sort((a, b) => a[0] - b[0]);
+      damage.damagedRanges = ranges.reduce<[number, number][]>((out, r) => {
+        const last = out[out.length - 1];
+        if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+        else out.push([r[0], r[1]]);
+        return out;
+      }, []);
     }
-    finishTable(current);
     await ensureDatabase();
     await indexQueue;
     if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
@@ -335,12 +401,29 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       }
     }
     const objectOutcomes: ObjectOutcome[] = opts.tables || opts.exclude ? [] : await createObjects(index!, objects);
-    await dropProgressTable(load!);
+    await dropProgressTable(main.conn!);
 
     return buildReport({ opened: opts.opened, database, where, catalog, manifest, summaries, tables, objects, objectOutcomes, damage, started, subset: !!(opts.tables || opts.exclude) });
   } finally {
-    await Promise.all([admin, load, index].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
+    await mapped?.reader.close().catch(() => {});
+    await Promise.all([admin, index, ...lanes.map((l) => l.conn)].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
   }
+}
+
+/** The file mapped into lanes, or null when it is read in order (one lane asked for, or a layout that did not map). */
+async function mapLanes(opts: RestoreOptions): Promise<{ reader: PayloadReader; plan: LanePlan; end: number } | null> {
+  const laneCount = opts.lanes ?? 2;
+  if (laneCount < 2) return null;
+  const reader = await PayloadReader.open(opts.opened.unlocked);
+  const archive = await skimArchive((offset, length) => reader.read(offset, length)).catch(() => null);
+  const plan = archive && planLanes(archive, laneCount);
+  if (!archive || !plan) {
+    await reader.close();
+    log('restore').info('file read in order (its layout could not be mapped from its headers)');
+    return null;
+  }
+  log('restore').debug({ lanes: plan.lanes.length, entries: archive.entries.length }, 'file mapped into lanes');
+  return { reader, plan, end: archive.end };
 }
 
 async function existingNames(conn: Connection, table: string, what: 'index' | 'foreign key'): Promise<Set<string>> {

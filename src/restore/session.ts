@@ -11,6 +11,8 @@ export async function prepareLoadSession(conn: Connection): Promise<{ binlogOff:
   await conn.query("SET SESSION time_zone = '+00:00'");
   await conn.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
   await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
+  // Two lanes write progress rows side by side: no gap locks between them.
+  await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   await conn.query("SET NAMES utf8mb4");
   let binlogOff = false;
   try {
