@@ -21,7 +21,7 @@ import { PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, roleOf, type Catalog, type CatalogT
 import { newDamageReport, type DamageReport, type Segment } from '../format/reader.js';
 import { PayloadReader } from '../format/random-access.js';
 import { skimArchive } from '../archive/skim.js';
-import { planLanes, type LanePlan } from './lanes.js';
+import { planLanes, takeFrom, type LanePlan } from './lanes.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import { cleanRows, LossTracker } from './clean-rows.js';
 import { loadRows } from './load-data.js';
@@ -222,23 +222,32 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       s.tracker = new LossTracker(t.primaryKey, positions.length === t.primaryKey.length ? positions : []);
     };
 
-    const finishTable = (s: TableState | null) => {
+    /**
+     * A table's rows are in: add its secondary indexes. Read in order, the
+     * index connection builds them while the next table loads; in lanes, the
+     * lane's own connection builds them before taking its next table, so the
+     * server never has more heavy work than cores, and no queue of index
+     * builds is left when the last rows are in.
+     */
+    const finishTable = async (s: TableState | null, lane: Lane) => {
       if (!s || s.finished) return;
       s.finished = true;
       if (!s.created || s.skipped) return;
       const split = s.split;
-      indexQueue = indexQueue.then(async () => {
+      const build = async (conn: Connection) => {
         if (progress.has(keys.finished(s.index))) return;
         try {
           // A resumed restore may find some of them built before the interruption.
-          const alter = split?.indexes.length ? alterAdding(s.name, split.indexes, await existingNames(index!, s.name, 'index')) : null;
-          if (alter) await index!.query(alter);
-          await record(index!, keys.finished(s.index));
+          const alter = split?.indexes.length ? alterAdding(s.name, split.indexes, await existingNames(conn, s.name, 'index')) : null;
+          if (alter) await conn.query(alter);
+          await record(conn, keys.finished(s.index));
         } catch (err) {
           if (isConnectionLost(err)) throw err;
           s.error = `its indexes could not be rebuilt (${(err as { code?: string }).code ?? 'error'})`;
         }
-      });
+      };
+      if (mapped) return build(await laneConn(lane));
+      indexQueue = indexQueue.then(() => build(index!));
       indexQueue.catch(() => {});
     };
 
@@ -292,7 +301,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           const owner = orphanOwner(entry.orphan);
           if (!owner) continue;
           const s = stateFor(owner.table, entry.orphan.next.pax[PAX_TABLE] ?? null);
-          if (lane.current && lane.current !== s) finishTable(lane.current);
+          if (lane.current && lane.current !== s) await finishTable(lane.current, lane);
           lane.current = s;
           s.seen = true;
           s.damaged = true;
@@ -315,7 +324,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         }
         if (role.role === 'schema' || role.role === 'data' || role.role === 'summary') {
           const s = stateFor(role.table, entry.pax[PAX_TABLE] ?? null);
-          if (lane.current && lane.current !== s) finishTable(lane.current);
+          if (lane.current && lane.current !== s) await finishTable(lane.current, lane);
           lane.current = s;
           s.seen = true;
           if (entry.foundAfterDamage) s.damaged = true;
@@ -333,13 +342,13 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
                 s.tracker?.damage();
               }
             }
-            finishTable(s);
+            await finishTable(s, lane);
           } else {
             await loadPiece(s, role.piece, body, Number(entry.pax[PAX_ROWS] ?? NaN), Number(entry.pax[PAX_FIRST_ROW] ?? NaN), lane);
           }
           continue;
         }
-        finishTable(lane.current);
+        await finishTable(lane.current, lane);
         lane.current = null;
         if (role.role === 'object') {
           const buf = await readWhole(body, entry.size, 16 << 20);
@@ -349,12 +358,13 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           if (buf) manifest = JSON.parse(buf.toString('utf8')) as Manifest;
         }
       }
-      finishTable(lane.current);
+      await finishTable(lane.current, lane);
       lane.current = null;
     };
 
     let damage: DamageReport;
-    mapped = await mapLanes(opts);
+    const laneCount = opts.lanes ?? 2;
+    mapped = laneCount > 1 ? await mapLanes(opts) : null;
     if (!mapped) {
       const payload = payloadOf(opts.opened);
       damage = payload.damage;
@@ -364,9 +374,10 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       damage = newDamageReport(located.headerCopyUsed);
       damage.chunks = Math.ceil(mapped.end / located.header.chunkSize);
       await consume(reader.spans(plan.head, damage), main);
+      const queue = [...plan.tables];
       const ends = await Promise.allSettled(
-        plan.lanes.map((spans, k) =>
-          consume(reader.spans(spans, damage), k === 0 ? main : newLane()).catch((err: unknown) => {
+        Array.from({ length: laneCount }, (_, k) =>
+          consume(reader.spans(takeFrom(queue), damage), k === 0 ? main : newLane()).catch((err: unknown) => {
             stopped ??= err;
             throw err;
           }),
@@ -410,19 +421,17 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   }
 }
 
-/** The file mapped into lanes, or null when it is read in order (one lane asked for, or a layout that did not map). */
+/** The file mapped into table spans, or null when it must be read in order (a layout that did not map). */
 async function mapLanes(opts: RestoreOptions): Promise<{ reader: PayloadReader; plan: LanePlan; end: number } | null> {
-  const laneCount = opts.lanes ?? 2;
-  if (laneCount < 2) return null;
   const reader = await PayloadReader.open(opts.opened.unlocked);
   const archive = await skimArchive((offset, length) => reader.read(offset, length)).catch(() => null);
-  const plan = archive && planLanes(archive, laneCount);
+  const plan = archive && planLanes(archive);
   if (!archive || !plan) {
     await reader.close();
     log('restore').info('file read in order (its layout could not be mapped from its headers)');
     return null;
   }
-  log('restore').debug({ lanes: plan.lanes.length, entries: archive.entries.length }, 'file mapped into lanes');
+  log('restore').debug({ tables: plan.tables.length, entries: archive.entries.length }, 'file mapped into lanes');
   return { reader, plan, end: archive.end };
 }
 

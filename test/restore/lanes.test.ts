@@ -2,7 +2,7 @@
  * Mapping a backup into lanes: the skim of a real backup (from its headers
  * only, through the random-access reader) must find exactly the entries the
  * in-order tar reader finds, at the same places; the plan built from it must
- * put every table in exactly one lane, balanced, with the catalog first and
+ * queue every table exactly once, largest first, with the catalog first and
  * the objects and manifest last. Restoring with one lane (the in-order path,
  * which damaged files take) must give the same database as the source.
  */
@@ -14,7 +14,7 @@ import { readTar } from '../../src/archive/tar-reader.js';
 import { skimArchive, type SkimmedArchive } from '../../src/archive/skim.js';
 import { roleOf } from '../../src/archive/layout.js';
 import { PayloadReader } from '../../src/format/random-access.js';
-import { planLanes } from '../../src/restore/lanes.js';
+import { planLanes, takeFrom } from '../../src/restore/lanes.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { PASSWORD, backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { compareDatabases, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor } from '../helpers/db.js';
@@ -54,31 +54,39 @@ test('the skim finds every entry the in-order reader finds, where it finds it', 
   assert.ok(skim.entries.length > 10);
 });
 
-test('the plan puts each table in one lane, balanced, catalog first and objects last', () => {
-  const plan = planLanes(skim, 2);
+test('the plan: catalog first, each table once (largest first), objects last, and lanes share the queue', () => {
+  const plan = planLanes(skim);
   assert.ok(plan);
-  assert.equal(plan.lanes.length, 2);
-  const size = (spans: { start: number; end: number }[]) => spans.reduce((n, s) => n + s.end - s.start, 0);
-  const all = [...plan.head, ...plan.lanes.flat(), ...plan.tail].sort((a, b) => a.start - b.start);
+  const size = (s: { start: number; end: number }) => s.end - s.start;
+  const all = [...plan.head, ...plan.tables, ...plan.tail].sort((a, b) => a.start - b.start);
   assert.equal(all[0].start, 0);
   for (let i = 1; i < all.length; i++) assert.equal(all[i].start, all[i - 1].end, 'the spans cover the archive once, without gaps');
   assert.equal(all[all.length - 1].end, skim.end);
-  const largestTable = Math.max(...plan.lanes.flat().map((s) => s.end - s.start));
-  assert.ok(Math.abs(size(plan.lanes[0]) - size(plan.lanes[1])) <= largestTable, 'lanes differ by at most one table');
+  for (let i = 1; i < plan.tables.length; i++) assert.ok(size(plan.tables[i]) <= size(plan.tables[i - 1]), 'largest first');
   assert.equal(roleOf(skim.entries[0].path).role, 'catalog');
   assert.equal(plan.head[0].end, skim.entries[0].end);
-  for (const lane of plan.lanes) for (let i = 1; i < lane.length; i++) assert.ok(lane[i].start > lane[i - 1].start, 'each lane in file order');
+  // Two lanes drawing from one queue get each table exactly once.
+  const queue = [...plan.tables];
+  const a = takeFrom(queue);
+  const b = takeFrom(queue);
+  const taken = [];
+  for (let turn = 0; ; turn++) {
+    const next = (turn % 3 === 0 ? b : a).next();
+    if (next.done) break;
+    taken.push(next.value);
+  }
+  for (const rest of [...a, ...b]) taken.push(rest);
+  assert.deepEqual(taken.map((s) => s.start).sort((x, y) => x - y), plan.tables.map((s) => s.start).sort((x, y) => x - y));
 });
 
 test('a layout the plan does not know is read in order: one table, or a table in two places', () => {
   const tables = skim.entries.filter((e) => ['schema', 'data', 'summary'].includes(roleOf(e.path).role));
   const firstTable = roleOf(tables[0].path);
   const oneTable = { ...skim, entries: skim.entries.filter((e) => { const r = roleOf(e.path); return !('table' in r) || r.table === (firstTable as { table: number }).table; }) };
-  assert.equal(planLanes(oneTable, 2), null);
+  assert.equal(planLanes(oneTable), null);
   const moved = [...skim.entries];
   moved.splice(moved.length - 1, 0, tables[0]); // a table entry again among the objects
-  assert.equal(planLanes({ ...skim, entries: moved }, 2), null);
-  assert.equal(planLanes(skim, 1), null);
+  assert.equal(planLanes({ ...skim, entries: moved }), null);
 });
 
 test('restored with one lane (the in-order path), the database equals the source', async () => {
