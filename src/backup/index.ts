@@ -81,8 +81,13 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, admin: identity, key: entry.key, createdAt: now, chunkSize: opts.chunkSize });
     const fh = await open(tmpPath, 'wx', 0o600);
     try {
-      await pipeline(dump.stream, writer.stream, fileSink(fh), { signal: opts.signal });
-      await fh.sync();
+      const out = fileSink(fh);
+      try {
+        await pipeline(dump.stream, writer.stream, out.sink, { signal: opts.signal });
+      } finally {
+        await out.idle(); // no sync left running against a closing file
+      }
+      await out.synced();
     } finally {
       await fh.close();
     }
@@ -108,15 +113,52 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
 }
 
 /** A Writable onto an open file handle, so the caller can fsync before rename. */
-function fileSink(fh: Awaited<ReturnType<typeof open>>): Writable {
-  return new Writable({
+/**
+ * Writes to the temporary file, and asks the kernel to write it out every
+ * SYNC_EVERY bytes while the dump goes on: the fsync before the rename then
+ * finds little left to do, instead of the whole file (about 0.17 s for
+ * 385 MB here, all of it on the critical path).
+ */
+const SYNC_EVERY = 32 << 20;
+
+function fileSink(fh: Awaited<ReturnType<typeof open>>): { sink: Writable; idle: () => Promise<void>; synced: () => Promise<void> } {
+  let unsynced = 0;
+  let syncing: Promise<void> = Promise.resolve();
+  let syncError: unknown = null;
+  const wrote = (n: number) => {
+    unsynced += n;
+    if (unsynced < SYNC_EVERY) return;
+    unsynced = 0;
+    syncing = syncing.then(() => fh.datasync()).catch((err: unknown) => {
+      syncError ??= err;
+    });
+  };
+  const sink = new Writable({
+    // The writer hands on ~1 MiB batches: let one wait while the previous is written.
+    highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
-      fh.write(chunk).then(() => cb(), cb);
+      if (syncError) return cb(syncError as Error);
+      fh.write(chunk).then(() => {
+        wrote(chunk.length);
+        cb();
+      }, cb);
     },
     writev(chunks, cb) {
-      fh.writev(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb);
+      if (syncError) return cb(syncError as Error);
+      const bufs = chunks.map((c) => c.chunk as Buffer);
+      fh.writev(bufs).then(() => {
+        wrote(bufs.reduce((n, b) => n + b.length, 0));
+        cb();
+      }, cb);
     },
   });
+  const idle = () => syncing;
+  const synced = async () => {
+    await syncing;
+    if (syncError) throw syncError;
+    await fh.sync();
+  };
+  return { sink, idle, synced };
 }
 
 async function syncDir(dir: string): Promise<void> {

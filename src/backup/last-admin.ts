@@ -26,9 +26,12 @@ function realDate(v: unknown): string | null {
 
 export async function listAdmins(conn: Connection): Promise<AdminCandidate[]> {
   const [rows] = (await conn.query(
+    // The log-on events are searched only for an admin without a real DateTLastLogin:
+    // securitylog is one of the biggest tables, and the search costs a scan.
     `SELECT u.UserNum, u.UserName, u.Password, u.DateTLastLogin,
-       (SELECT MAX(s.LogDateTime) FROM securitylog s
-         WHERE s.PermType = ? AND s.UserNum = u.UserNum AND s.LogText LIKE '%has logged on%') AS LastLogOnEvent
+       CASE WHEN u.DateTLastLogin > '0001-01-02' THEN NULL ELSE
+         (SELECT MAX(s.LogDateTime) FROM securitylog s
+           WHERE s.PermType = ? AND s.UserNum = u.UserNum AND s.LogText LIKE '%has logged on%') END AS LastLogOnEvent
      FROM userod u
      WHERE u.IsHidden = 0 AND EXISTS (
        SELECT 1 FROM usergroupattach a JOIN grouppermission g ON g.UserGroupNum = a.UserGroupNum

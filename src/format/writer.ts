@@ -82,8 +82,8 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
   let held: Buffer | null = null;
   let stage: Buffer | null = null;
   let staged = 0;
-  // Frames leave in batches of about OUTPUT_BATCH bytes (one copy), so the
-  // file is written in few large writes rather than three per 64 KiB chunk.
+  // Frames leave in batches of about OUTPUT_BATCH bytes without being copied
+  // together: the file sink writes each batch with one writev.
   let out: Buffer[] = [];
   let outBytes = 0;
   const emit = (t: Transform, buf: Buffer) => {
@@ -94,7 +94,7 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
   };
   const release = (t: Transform) => {
     if (outBytes === 0) return;
-    t.push(out.length === 1 ? out[0] : Buffer.concat(out, outBytes));
+    for (const b of out) t.push(b);
     out = [];
     outBytes = 0;
   };
