@@ -5,12 +5,12 @@
  *
  * All of it is pulled by the loop below, one entry at a time, so the server's
  * pace sets the pace of reading and memory stays flat. When the file is
- * intact enough to be mapped from its headers, two lanes (lanes.ts) each read
- * their own tables from their place in the file and load them over their own
- * connection; otherwise one lane reads the whole file in order. Another
- * connection builds each table's secondary indexes once its rows are in. Each
- * table's outcome comes from the server's own counts; damage is reported,
- * never guessed over.
+ * intact enough to be mapped from its headers, two lanes (lanes.ts) take
+ * tables from one queue, read each from its place in the file and load it
+ * over their own connection, then add its secondary indexes; otherwise one
+ * lane reads the whole file in order while another connection adds each
+ * table's indexes behind it. Each table's outcome comes from the server's own
+ * counts; damage is reported, never guessed over.
  */
 import { LrError } from '../errors.js';
 import { connect, quoteId, translateDbError, type Connection } from '../db/connect.js';
