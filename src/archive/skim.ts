@@ -15,7 +15,6 @@ const ENTRIES_MAX = 1_000_000;
 
 export interface SkimmedEntry {
   path: string;
-  pax: Record<string, string>;
   /** Plaintext offset of the entry's first header block (its pax header when it has one). */
   start: number;
   /** Plaintext offset just past its body's padding: where the next entry starts. */
@@ -56,7 +55,7 @@ export async function skimArchive(read: (offset: number, length: number) => Prom
     }
     pos = bodyStart + padded(h.size);
     if (entries.length >= ENTRIES_MAX) return null;
-    entries.push({ path: pax.path ?? h.path, pax, start: groupStart, end: pos });
+    entries.push({ path: pax.path ?? h.path, start: groupStart, end: pos });
     groupStart = pos;
     pax = {};
   }

@@ -112,15 +112,14 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   }
 }
 
-/** A Writable onto an open file handle, so the caller can fsync before rename. */
-/**
- * Writes to the temporary file, and asks the kernel to write it out every
- * SYNC_EVERY bytes while the dump goes on: the fsync before the rename then
- * finds little left to do, instead of the whole file (about 0.17 s for
- * 385 MB here, all of it on the critical path).
- */
 const SYNC_EVERY = 32 << 20;
 
+/**
+ * A Writable onto the open temporary file. It also asks the kernel to write
+ * the file out every SYNC_EVERY bytes while the dump goes on, so the fsync
+ * before the rename (synced()) finds little left to do instead of the whole
+ * file (about 0.17 s for 385 MB here, all of it on the critical path).
+ */
 function fileSink(fh: Awaited<ReturnType<typeof open>>): { sink: Writable; idle: () => Promise<void>; synced: () => Promise<void> } {
   let unsynced = 0;
   let syncing: Promise<void> = Promise.resolve();

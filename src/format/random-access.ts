@@ -106,7 +106,8 @@ export class PayloadReader {
   /**
    * The plaintext of the spans, one after the other, as segments numbered as
    * if the spans were one contiguous stream (so a tar reader sees one
-   * archive). Spans are taken from the iterable only as they are reached. A chunk that cannot be read becomes a hole, recorded in `damage`.
+   * archive). Spans are taken from the iterable only as they are reached. A
+   * chunk that cannot be read becomes a hole, recorded in `damage`.
    */
   async *spans(spans: Iterable<Span>, damage: DamageReport): AsyncGenerator<Segment> {
     let out = 0;
