@@ -46,11 +46,13 @@ export class PayloadReader {
     await this.fh.close();
   }
 
-  /** Reads the frames at the places of chunks first..first+count-1 in one file read. */
-  private async frames(first: number, count: number): Promise<(Buffer | null)[]> {
+  /**
+   * Reads the frames at the places of chunks first..first+count-1 in one file
+   * read, into `buf` when given (the plaintexts returned never share it).
+   */
+  private async frames(first: number, count: number, buf = Buffer.allocUnsafe(count * this.frameBytes)): Promise<(Buffer | null)[]> {
     const position = this.unlocked.located.payloadOffset + first * this.frameBytes;
-    const buf = Buffer.allocUnsafe(count * this.frameBytes);
-    const { bytesRead } = await this.fh.read(buf, 0, buf.length, position);
+    const { bytesRead } = await this.fh.read(buf, 0, count * this.frameBytes, position);
     const out: (Buffer | null)[] = [];
     for (let k = 0; k < count; k++) {
       const found = this.openAt(buf.subarray(k * this.frameBytes, Math.min(bytesRead, (k + 1) * this.frameBytes)), first + k);
@@ -111,12 +113,13 @@ export class PayloadReader {
    */
   async *spans(spans: Iterable<Span>, damage: DamageReport): AsyncGenerator<Segment> {
     let out = 0;
+    const buf = Buffer.allocUnsafe(FRAMES_PER_READ * this.frameBytes); // one read buffer for the whole stream
     for (const { start, end } of spans) {
       const firstChunk = Math.floor(start / this.chunkSize);
       const lastChunk = Math.floor((end - 1) / this.chunkSize);
       for (let first = firstChunk; first <= lastChunk; first += FRAMES_PER_READ) {
         const count = Math.min(FRAMES_PER_READ, lastChunk - first + 1);
-        const plain = await this.frames(first, count);
+        const plain = await this.frames(first, count, buf);
         for (let k = 0; k < count; k++) {
           const i = first + k;
           const from = Math.max(start, i * this.chunkSize);
