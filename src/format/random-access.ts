@@ -29,7 +29,6 @@ export class PayloadReader {
   private readonly frameBytes: number;
   private readonly fileTag: Buffer;
   private last: { index: number; data: Buffer | null } | null = null;
-  private readonly marked = new WeakMap<DamageReport, Set<number>>();
 
   private constructor(private readonly fh: FileHandle, private readonly unlocked: UnlockedBackup) {
     const { header } = unlocked.located;
@@ -128,11 +127,7 @@ export class PayloadReader {
           if (data && data.length >= to - i * this.chunkSize) {
             yield { offset: out, data: data.subarray(from - i * this.chunkSize, to - i * this.chunkSize) };
           } else {
-            // Two spans may share a chunk (one table ends where the next begins): count it once.
-            const seen = this.marked.get(damage) ?? new Set<number>();
-            this.marked.set(damage, seen);
-            if (!seen.has(i)) markDamaged(damage, i, i);
-            seen.add(i);
+            markDamaged(damage, i, i); // counted once, though two spans may share the chunk
             damage.bytesLost += to - from;
             yield { offset: out, hole: to - from };
           }

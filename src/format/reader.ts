@@ -125,11 +125,38 @@ export function newDamageReport(headerCopyUsed: boolean): DamageReport {
   return { chunks: 0, damagedChunks: 0, damagedRanges: [], bytesLost: 0, truncated: false, headerCopyUsed, strayBytes: 0, misplacedChunks: 0 };
 }
 
+/**
+ * Records chunks from..to as lost. Readers in order only ever extend the last
+ * range; the random-access reader's lanes may report chunks out of order or
+ * twice (a chunk shared by two spans), so any other range is merged in place
+ * and a chunk is counted once.
+ */
 export function markDamaged(d: DamageReport, from: number, to: number): void {
-  const last = d.damagedRanges[d.damagedRanges.length - 1];
-  if (last && last[1] + 1 === from) last[1] = to;
-  else d.damagedRanges.push([from, to]);
-  d.damagedChunks += to - from + 1;
+  const ranges = d.damagedRanges;
+  const last = ranges[ranges.length - 1];
+  if (!last || last[1] < from) {
+    if (last && last[1] + 1 === from) last[1] = to;
+    else ranges.push([from, to]);
+    d.damagedChunks += to - from + 1;
+    return;
+  }
+  let added = to - from + 1;
+  let lo = from;
+  let hi = to;
+  const kept: [number, number][] = [];
+  for (const r of ranges) {
+    if (r[1] + 1 < from || r[0] > to + 1) {
+      kept.push(r);
+      continue;
+    }
+    added -= Math.max(0, Math.min(r[1], to) - Math.max(r[0], from) + 1);
+    lo = Math.min(lo, r[0]);
+    hi = Math.max(hi, r[1]);
+  }
+  kept.push([lo, hi]);
+  kept.sort((a, b) => a[0] - b[0]);
+  ranges.splice(0, ranges.length, ...kept);
+  d.damagedChunks += added;
 }
 
 /** Plaintext in file order; holes stand where chunks were lost, with their exact plaintext extent. */

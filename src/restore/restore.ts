@@ -386,14 +386,6 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       const failed = ends.find((e) => e.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       await consume(reader.spans(plan.tail, damage), main);
-      // Two lanes record lost chunks as they meet them: put the ranges in order, joined.
-      const ranges = damage.damagedRanges.sort((a, b) => a[0] - b[0]);
-      damage.damagedRanges = ranges.reduce<[number, number][]>((out, r) => {
-        const last = out[out.length - 1];
-        if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
-        else out.push([r[0], r[1]]);
-        return out;
-      }, []);
     }
     await ensureDatabase();
     await indexQueue;

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { createEncryptingWriter } from '../../src/format/writer.js';
-import { decryptFrames, locateHeader, newDamageReport, unlockBackup, type Segment } from '../../src/format/reader.js';
+import { decryptFrames, locateHeader, markDamaged, newDamageReport, unlockBackup, type Segment } from '../../src/format/reader.js';
 import { scanFrames } from '../../src/format/chunks.js';
 import { fileTagOf } from '../../src/format/header.js';
 import { createSealedKey, FAST_TEST_KDF, type SealedKey } from '../../src/keys/crypto.js';
@@ -166,4 +166,16 @@ test('foreign files are told apart: empty, random, text, another version', async
     await assert.rejects(locateHeader(path), (e) => isLrError(e, code as never), name);
   }
   await assert.rejects(locateHeader('/nonexistent/x.lrb'), (e) => isLrError(e, 'LR_NO_FILE'));
+});
+
+test('lost chunks are counted once and kept as ordered, joined ranges, in whatever order they are reported', () => {
+  const inOrder = newDamageReport(false);
+  for (const [a, b] of [[2, 2], [3, 4], [9, 9], [11, 12]]) markDamaged(inOrder, a, b);
+  assert.deepEqual(inOrder.damagedRanges, [[2, 4], [9, 9], [11, 12]]);
+  assert.equal(inOrder.damagedChunks, 6);
+  // Two lanes meet the same chunks in another order, one of them twice (a chunk two spans share).
+  const lanes = newDamageReport(false);
+  for (const [a, b] of [[11, 11], [3, 3], [9, 9], [12, 12], [2, 2], [4, 4], [3, 3], [10, 11]]) markDamaged(lanes, a, b);
+  assert.deepEqual(lanes.damagedRanges, [[2, 4], [9, 12]]);
+  assert.equal(lanes.damagedChunks, 7);
 });
