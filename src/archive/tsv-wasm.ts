@@ -1,0 +1,101 @@
+/**
+ * RowEncoder.addPacket (tsv.ts) in WebAssembly (wasm/tsv-encode.c): the same
+ * bytes, about four times faster on the producer's hot loop, which is what a
+ * backup waits for once the server sends over two connections.
+ *
+ * The module's memory holds two regions, output first:
+ *
+ *   [static data][output: capacity + 16][input: capacity + 16]
+ *
+ * A row packet is a view into the buffer mysql2 read from the socket (about
+ * 64 KiB, many rows); that buffer is copied into the input region once, when
+ * the first of its packets arrives, and each row is then encoded from there.
+ * The 16 spare bytes after each region let the module read and write a whole
+ * 16-byte vector at a value's end. Regions grow for a bigger row and never
+ * shrink: one encoder serves one connection for one dump.
+ */
+import { TSV_ENCODE_WASM } from './wasm/tsv-encode.wasm.js';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  encode_row(src: number, length: number, out: number): number;
+}
+
+const SLACK = 16;
+const PAGE = 65536;
+let compiled: WebAssembly.Module | null = null;
+
+/** What a dump needs of an encoder: append row packets, hand the bytes over. */
+export interface PacketEncoder {
+  readonly length: number;
+  addPacket(src: Buffer, start: number, end: number): void;
+  /** The encoded rows so far, in a Buffer of their own; the encoder starts again. */
+  handOff(capacity: number): Buffer;
+}
+
+export class WasmRowEncoder implements PacketEncoder {
+  length = 0;
+  private readonly exports: Exports;
+  private bytes: Uint8Array;
+  private readonly outBase: number;
+  private outCapacity: number;
+  private inBase: number;
+  private inCapacity: number;
+  /** The buffer whose bytes are in the input region. */
+  private loaded: Buffer | null = null;
+
+  constructor(outCapacity = 1 << 20, inCapacity = 256 << 10) {
+    compiled ??= new WebAssembly.Module(Buffer.from(TSV_ENCODE_WASM, 'base64'));
+    this.exports = new WebAssembly.Instance(compiled).exports as unknown as Exports;
+    this.outBase = align(Number(this.exports.__heap_base.value));
+    this.outCapacity = outCapacity;
+    this.inBase = this.outBase + outCapacity + SLACK;
+    this.inCapacity = inCapacity;
+    this.bytes = this.fit();
+  }
+
+  addPacket(src: Buffer, start: number, end: number): void {
+    const size = end - start;
+    // Worst case: every byte escaped (2 bytes), a NULL (1 byte) as TAB \N (3).
+    const room = this.length + 3 * size + 1;
+    if (room > this.outCapacity) this.growOutput(room);
+    if (src !== this.loaded) this.load(src);
+    const written = this.exports.encode_row(this.inBase + start, size, this.outBase + this.length);
+    if (written < 0) throw new Error('row packet shorter than its values say');
+    this.length += written;
+  }
+
+  handOff(_capacity: number): Buffer {
+    const out = Buffer.allocUnsafe(this.length);
+    out.set(this.bytes.subarray(this.outBase, this.outBase + this.length));
+    this.length = 0;
+    return out;
+  }
+
+  private load(src: Buffer): void {
+    if (src.length > this.inCapacity) {
+      this.inCapacity = Math.max(src.length, 2 * this.inCapacity);
+      this.bytes = this.fit();
+    }
+    this.bytes.set(src, this.inBase);
+    this.loaded = src;
+  }
+
+  private growOutput(atLeast: number): void {
+    this.outCapacity = Math.max(atLeast, 2 * this.outCapacity);
+    this.inBase = align(this.outBase + this.outCapacity + SLACK);
+    this.loaded = null; // the input region moved
+    this.bytes = this.fit();
+  }
+
+  /** Grows the memory to hold both regions; returns a view of it (growing detaches the old one). */
+  private fit(): Uint8Array {
+    const memory = this.exports.memory;
+    const need = this.inBase + this.inCapacity + SLACK;
+    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+    return new Uint8Array(memory.buffer);
+  }
+}
+
+const align = (n: number) => (n + 15) & ~15;
