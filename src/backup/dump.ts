@@ -5,11 +5,12 @@
  */
 import type { Readable } from 'node:stream';
 import type { Connection } from '../db/connect.js';
-import { CATALOG_PATH, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, dataPath, objectPath, schemaPath, summaryPath, type Catalog, type Manifest, type ObjectKind, type TableSummary } from '../archive/layout.js';
+import { CATALOG_PATH, type CatalogTable, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, dataPath, objectPath, schemaPath, summaryPath, type Catalog, type Manifest, type ObjectKind, type TableSummary } from '../archive/layout.js';
 import { TableHasher } from '../archive/checksum.js';
 import { TarWriter } from '../archive/tar-writer.js';
-import { readCatalog, readObjects } from './catalog.js';
-import { encodedRowPieces } from './rows.js';
+import { readCatalog, readObjects, selectRowsSql } from './catalog.js';
+import { WHOLE_TABLE, planRanges, tableSizes, type TableSize } from './ranges.js';
+import { RangeReader, type Unit } from './range-reader.js';
 
 export interface DumpProgress {
   table: string;
@@ -24,6 +25,8 @@ export interface DumpOptions {
   exclude?: string[];
   createdAt: Date;
   pieceBytes?: number;
+  /** Tables bigger than this are read in key ranges of about this size, over all connections at once. */
+  rangeBytes?: number;
   /** Pace reading so a backup during office hours stays light (bytes per second). */
   maxRateBytesPerSec?: number;
   signal?: AbortSignal;
@@ -38,17 +41,17 @@ export interface DumpResult {
 }
 
 export const DEFAULT_PIECE_BYTES = 4 << 20;
+/** Pieces a unit read ahead may hold before its connection pauses (the unit being written holds one). */
+const AHEAD_PIECES = 2;
 
-/** Starts the snapshot; call before dumpDatabase on the same connection. */
-export async function beginSnapshot(conn: Connection): Promise<void> {
-  await conn.query("SET SESSION time_zone = '+00:00'");
-  await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-  await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-}
-
-export function dumpDatabase(conn: Connection, opts: DumpOptions): { stream: Readable; done: Promise<DumpResult> } {
+/**
+ * The dump, read over `conns` (all in one snapshot: snapshot.ts); the first
+ * also reads the catalog. Several connections read big tables in key ranges
+ * at once; the tar is the same whatever their number, but for where pieces end.
+ */
+export function dumpDatabase(conns: Connection[], opts: DumpOptions): { stream: Readable; done: Promise<DumpResult> } {
   const tar = new TarWriter();
-  const done = writeDump(conn, tar, opts).then(
+  const done = writeDump(conns, tar, opts).then(
     (r) => {
       tar.finish();
       return r;
@@ -63,7 +66,8 @@ export function dumpDatabase(conn: Connection, opts: DumpOptions): { stream: Rea
   return { stream: tar.stream, done };
 }
 
-async function writeDump(conn: Connection, tar: TarWriter, opts: DumpOptions): Promise<DumpResult> {
+async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions): Promise<DumpResult> {
+  const conn = conns[0];
   const pieceBytes = opts.pieceBytes ?? DEFAULT_PIECE_BYTES;
   const catalog = await readCatalog(conn, opts.database, { exclude: opts.exclude, createdAt: opts.createdAt.toISOString() });
   await tar.json(CATALOG_PATH, catalog);
@@ -72,27 +76,36 @@ async function writeDump(conn: Connection, tar: TarWriter, opts: DumpOptions): P
   let totalRows = 0;
   let totalBytes = 0;
 
-  for (const table of catalog.tables) {
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    await tar.entry(schemaPath(table.index), Buffer.from(table.create, 'utf8'), { [PAX_TABLE]: table.name });
-    const hasher = new TableHasher(table.primaryKey.length > 0 ? 'sha256-ordered' : 'sha256-rowsum');
-    let rows = 0;
-    let bytes = 0;
-    let piece = 0;
-    for await (const p of encodedRowPieces(conn, table, { pieceBytes, signal: opts.signal })) {
-      hasher.update(p.bytes);
-      await tar.entry(dataPath(table.index, piece), p.bytes, { [PAX_TABLE]: table.name, [PAX_ROWS]: String(p.rows), [PAX_FIRST_ROW]: String(rows) });
-      piece++;
-      rows += p.rows;
-      bytes += p.bytes.length;
-      totalRows += p.rows;
-      totalBytes += p.bytes.length;
-      opts.onProgress?.({ table: table.name, tablesDone: summaries.length, tables: catalog.tables.length, rows: totalRows, bytes: totalBytes });
-      if (pacer) await pacer(p.bytes.length);
+  const { units, unitsOf } = await planUnits(conns, catalog.tables, opts.database, opts.rangeBytes ?? 2 * pieceBytes);
+  const reader = new RangeReader(conns, units, { pieceBytes, ahead: conns.length > 1 ? AHEAD_PIECES : 1, signal: opts.signal });
+  async function* piecesOf(t: number) {
+    for (const unit of unitsOf[t]) yield* reader.pieces(unit);
+  }
+  try {
+    for (const [t, table] of catalog.tables.entries()) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      await tar.entry(schemaPath(table.index), Buffer.from(table.create, 'utf8'), { [PAX_TABLE]: table.name });
+      const hasher = new TableHasher(table.primaryKey.length > 0 ? 'sha256-ordered' : 'sha256-rowsum');
+      let rows = 0;
+      let bytes = 0;
+      let piece = 0;
+      for await (const p of piecesOf(t)) {
+        hasher.update(p.bytes);
+        await tar.entry(dataPath(table.index, piece), p.bytes, { [PAX_TABLE]: table.name, [PAX_ROWS]: String(p.rows), [PAX_FIRST_ROW]: String(rows) });
+        piece++;
+        rows += p.rows;
+        bytes += p.bytes.length;
+        totalRows += p.rows;
+        totalBytes += p.bytes.length;
+        opts.onProgress?.({ table: table.name, tablesDone: summaries.length, tables: catalog.tables.length, rows: totalRows, bytes: totalBytes });
+        if (pacer) await pacer(p.bytes.length);
+      }
+      const summary: TableSummary = { index: table.index, name: table.name, rows, bytes, pieces: piece, checksum: hasher.digest() };
+      summaries.push(summary);
+      await tar.json(summaryPath(table.index), summary);
     }
-    const summary: TableSummary = { index: table.index, name: table.name, rows, bytes, pieces: piece, checksum: hasher.digest() };
-    summaries.push(summary);
-    await tar.json(summaryPath(table.index), summary);
+  } finally {
+    reader.close();
   }
 
   const objects = await readObjects(conn, opts.database);
@@ -105,6 +118,22 @@ async function writeDump(conn: Connection, tar: TarWriter, opts: DumpOptions): P
   const manifest: Manifest = { completedAt: new Date().toISOString(), tables: summaries, objects: objects.map((o) => ({ kind: o.kind, name: o.name })) };
   await tar.json(MANIFEST_PATH, manifest);
   return { catalog, manifest, rows: totalRows, plaintextBytes: totalBytes };
+}
+
+/**
+ * The dump's work units in tar order: a table, or with several connections a
+ * big table's key ranges. Planned before any result set is open, because a
+ * connection runs one query at a time.
+ */
+async function planUnits(conns: Connection[], tables: CatalogTable[], database: string, rangeBytes: number): Promise<{ units: Unit[]; unitsOf: number[][] }> {
+  const sizes = conns.length > 1 ? await tableSizes(conns[0], database) : new Map<string, TableSize>();
+  const units: Unit[] = [];
+  const unitsOf: number[][] = [];
+  for (const table of tables) {
+    const ranges = conns.length > 1 ? await planRanges(conns[0], table, sizes.get(table.name), rangeBytes) : [WHOLE_TABLE];
+    unitsOf.push(ranges.map((range) => units.push({ table, sql: selectRowsSql(table, range) }) - 1));
+  }
+  return { units, unitsOf };
 }
 
 function makePacer(bytesPerSec: number): (bytes: number) => Promise<void> {

@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { LrError } from '../errors.js';
-import { connect } from '../db/connect.js';
+import { connect, type Connection } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { VERSION } from '../version.js';
 import { createEncryptingWriter } from '../format/writer.js';
 import type { AdminIdentity } from '../format/header.js';
 import { loadKey, passwordFingerprint } from '../keys/keyring.js';
-import { beginSnapshot, dumpDatabase, type DumpProgress } from './dump.js';
+import { dumpDatabase, type DumpProgress } from './dump.js';
+import { beginSnapshot } from './snapshot.js';
 import { findLastAdmin } from './last-admin.js';
 
 export interface BackupOptions {
@@ -27,6 +28,12 @@ export interface BackupOptions {
   maxRateBytesPerSec?: number;
   now?: Date;
   pieceBytes?: number;
+  /** Key-range size for reading big tables over several connections (tests make it small). */
+  rangeBytes?: number;
+  /** Connections reading at once, sharing one snapshot (default 2; 1 where the server cannot share it). */
+  connections?: number;
+  /** Test hook: see snapshot.ts. */
+  betweenSnapshots?: () => Promise<void>;
   chunkSize?: number;
   onProgress?: (p: DumpProgress) => void;
 }
@@ -42,6 +49,8 @@ export interface BackupResult {
   durationMs: number;
   /** The admin changed their password after enrolling: the backup opens with the old one. */
   keyStale: boolean;
+  /** Connections that read the snapshot (fewer than asked when the server cannot share one). */
+  connections: number;
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -57,6 +66,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const logger = log('backup');
   const conn = await connect(opts.source);
   let tmpPath: string | null = null;
+  let lanes: Connection[] = [];
   try {
     const admin = await findLastAdmin(conn);
     if (!admin) throw new LrError('LR_NO_ADMIN', 'No Open Dental user has the Security Admin permission, so no one could open a backup. Give an admin the permission, then enroll them.');
@@ -71,13 +81,15 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     if (keyStale) logger.warn({ userNum: admin.userNum }, 'admin changed password since enrolling; backup opens with the password used at enrollment');
     const identity: AdminIdentity = { userNum: admin.userNum, userName: admin.userName, lastLoginAt: admin.lastLoginAt };
 
-    await beginSnapshot(conn);
+    const snapshot = await beginSnapshot(opts.source, conn, { connections: opts.connections ?? DEFAULT_CONNECTIONS, betweenSnapshots: opts.betweenSnapshots });
+    lanes = snapshot.conns.slice(1);
+    if (snapshot.fallback) logger.info({ reason: snapshot.fallback }, 'the server cannot share one snapshot between connections; reading over one');
     const [[ver]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
     await mkdir(opts.outDir, { recursive: true });
     const file = join(opts.outDir, backupFileName(opts.source.database, now));
     tmpPath = join(opts.outDir, `.${backupFileName(opts.source.database, now)}.${randomBytes(4).toString('hex')}.tmp`);
 
-    const dump = dumpDatabase(conn, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
+    const dump = dumpDatabase(snapshot.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
     const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, admin: identity, key: entry.key, createdAt: now, chunkSize: opts.chunkSize });
     const fh = await open(tmpPath, 'wx', 0o600);
     try {
@@ -95,9 +107,10 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     await rename(tmpPath, file);
     tmpPath = null;
     await syncDir(opts.outDir);
-    await conn.query('COMMIT');
-    const out: BackupResult = { file, database: opts.source.database, admin: identity, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale };
-    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, durationMs: out.durationMs }, 'backup written');
+    for (const c of snapshot.conns) await c.query('COMMIT');
+    for (const c of lanes.splice(0)) await c.end().catch(() => c.destroy());
+    const out: BackupResult = { file, database: opts.source.database, admin: identity, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale, connections: snapshot.conns.length };
+    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, durationMs: out.durationMs, connections: out.connections }, 'backup written');
     return out;
   } catch (err) {
     if (err instanceof LrError) throw err;
@@ -108,10 +121,12 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     throw new LrError('LR_DB', `The backup failed while reading the database (${code ?? (err as Error).message?.slice(0, 80)}). See the log for detail.`, { cause: err });
   } finally {
     if (tmpPath) await unlink(tmpPath).catch(() => {});
+    for (const c of lanes) c.destroy(); // after a failure: a paused result set must not be read to its end
     await conn.end().catch(() => conn.destroy());
   }
 }
 
+const DEFAULT_CONNECTIONS = 2;
 const SYNC_EVERY = 32 << 20;
 
 /**

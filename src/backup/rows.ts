@@ -18,14 +18,14 @@
  * they would arrive as 'result' events: that is detected and the dump fails
  * loudly rather than writing an empty table.
  *
- * Backpressure: at most `AHEAD` finished pieces wait for the consumer; then
+ * Backpressure: at most `ahead` finished pieces wait for the consumer; then
  * the connection is paused (mysql2 queues the packets it already holds) and
  * resumed when the consumer takes one. So the server keeps sending while the
  * previous piece is encrypted and written, and memory stays bounded.
  */
 import type { Connection } from '../db/connect.js';
 import type { CatalogTable } from '../archive/layout.js';
-import { RowEncoder } from '../archive/tsv.js';
+import { WasmRowEncoder, type PacketEncoder } from '../archive/tsv-wasm.js';
 import { selectRowsSql } from './catalog.js';
 
 export interface RowPiece {
@@ -55,14 +55,24 @@ interface RawConnection {
   resume(): void;
 }
 
-/** Finished pieces that may wait for the consumer before the connection is paused. */
-const AHEAD = 1;
+export interface RowPieceOptions {
+  pieceBytes: number;
+  /** The SELECT to run (selectRowsSql of the table, or of one key range of it). */
+  sql?: string;
+  /** Finished pieces that may wait for the consumer before the connection is paused. */
+  ahead?: number;
+  /** Reused across calls on one connection; a new one if not given. */
+  encoder?: PacketEncoder;
+  signal?: AbortSignal;
+}
 
-export async function* encodedRowPieces(conn: Connection, table: CatalogTable, opts: { pieceBytes: number; signal?: AbortSignal }): AsyncGenerator<RowPiece> {
+export async function* encodedRowPieces(conn: Connection, table: CatalogTable, opts: RowPieceOptions): AsyncGenerator<RowPiece> {
+  const ahead = opts.ahead ?? 1;
   const raw = (conn as unknown as { connection: RawConnection }).connection;
   // Room for a piece and the row that completes it; a bigger row grows the buffer.
   const capacity = opts.pieceBytes + (256 << 10);
-  const encoder = new RowEncoder(capacity);
+  const encoder = opts.encoder ?? new WasmRowEncoder(capacity);
+  if (encoder.length > 0) encoder.handOff(0); // rows left by an abandoned read
   const ready: RowPiece[] = [];
   let rows = 0;
   let ended = false;
@@ -76,7 +86,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     w?.();
   };
 
-  const query = raw.query({ sql: selectRowsSql(table), rowsAsArray: true });
+  const query = raw.query({ sql: opts.sql ?? selectRowsSql(table), rowsAsArray: true });
   const mysqlRow = Object.getPrototypeOf(query).row as State;
   const row: State = function (this: QueryCommand, packet, connection) {
     // End of rows (or of one result set): mysql2's own handling.
@@ -87,7 +97,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     if (encoder.length >= opts.pieceBytes) {
       ready.push({ bytes: encoder.handOff(capacity), rows });
       rows = 0;
-      if (ready.length >= AHEAD && !paused) {
+      if (ready.length >= ahead && !paused) {
         paused = true;
         connection.pause();
       }
@@ -114,7 +124,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
       if (failure) throw failure;
       const piece = ready.shift();
       if (piece) {
-        if (paused && ready.length < AHEAD) {
+        if (paused && ready.length < ahead) {
           paused = false;
           raw.resume();
         }

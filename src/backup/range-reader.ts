@@ -1,0 +1,88 @@
+/**
+ * Reads a dump's work units (a whole table, or one key range of it) over
+ * several connections that share one snapshot, and hands their pieces on in
+ * unit order, which is the order the tar must have.
+ *
+ * Why: the server sends a result set from one thread, and that thread (turning
+ * every value into text) is what a one-connection dump waits for. With two
+ * connections the server works on two units at once while this process
+ * encodes, hashes and encrypts.
+ *
+ * How: each idle connection starts the next unit not yet taken. The unit being
+ * handed on streams; a unit read ahead keeps at most `ahead` pieces before its
+ * connection is paused (rows.ts), so memory stays bounded whatever the sizes.
+ * A connection is given its next unit as soon as its current one ends, before
+ * the consumer asks for it.
+ */
+import type { Connection } from '../db/connect.js';
+import type { CatalogTable } from '../archive/layout.js';
+import { WasmRowEncoder, type PacketEncoder } from '../archive/tsv-wasm.js';
+import { encodedRowPieces, type RowPiece } from './rows.js';
+
+export interface Unit {
+  table: CatalogTable;
+  sql: string;
+}
+
+interface Job {
+  unit: number;
+  conn: Connection;
+  pieces: AsyncGenerator<RowPiece>;
+  next: Promise<IteratorResult<RowPiece>>;
+}
+
+const ignore = () => {};
+
+export class RangeReader {
+  private readonly idle: Connection[];
+  /** One encoder per connection, reused from unit to unit. */
+  private readonly encoders = new Map<Connection, PacketEncoder>();
+  private readonly jobs: Job[] = [];
+  private started = 0;
+  private expected = 0;
+
+  constructor(
+    conns: Connection[],
+    private readonly units: Unit[],
+    private readonly opts: { pieceBytes: number; ahead: number; signal?: AbortSignal },
+  ) {
+    this.idle = [...conns];
+  }
+
+  /** Unit `index`'s pieces, in order; units must be asked for in order, each read to its end. */
+  async *pieces(index: number): AsyncGenerator<RowPiece> {
+    if (index !== this.expected) throw new Error(`range reader: unit ${index} asked for, ${this.expected} expected`);
+    this.startIdle();
+    const job = this.jobs[0];
+    if (!job || job.unit !== index) throw new Error(`range reader: unit ${index} was not started`);
+    for (;;) {
+      const r = await job.next;
+      if (r.done) break;
+      yield r.value;
+      job.next = job.pieces.next();
+      job.next.catch(ignore);
+    }
+    this.jobs.shift();
+    this.idle.push(job.conn);
+    this.expected++;
+    this.startIdle();
+  }
+
+  /** Stops every unit in flight (after a failure): their rows are let through unencoded. */
+  close(): void {
+    for (const job of this.jobs.splice(0)) job.pieces.return(undefined).catch(ignore);
+  }
+
+  private startIdle(): void {
+    while (this.idle.length > 0 && this.started < this.units.length) {
+      const conn = this.idle.shift() as Connection;
+      const unit = this.units[this.started];
+      let encoder = this.encoders.get(conn);
+      if (!encoder) this.encoders.set(conn, (encoder = new WasmRowEncoder(this.opts.pieceBytes + (256 << 10))));
+      const pieces = encodedRowPieces(conn, unit.table, { pieceBytes: this.opts.pieceBytes, sql: unit.sql, ahead: this.opts.ahead, encoder, signal: this.opts.signal });
+      const next = pieces.next();
+      next.catch(ignore);
+      this.jobs.push({ unit: this.started++, conn, pieces, next });
+    }
+  }
+}
