@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../fixtures/lib/prng.js';
 import { readTar } from '../../src/archive/tar-reader.js';
 import { cleanRows, LossTracker } from '../../src/restore/clean-rows.js';
+import { orphanOwner } from '../../src/restore/restore.js';
 import type { Segment } from '../../src/format/reader.js';
 import { dropTempDatabases } from '../helpers/db.js';
 import { makeGoodBackup, type GoodBackup } from './good-backup.js';
@@ -59,7 +60,9 @@ async function readAll(lost: Set<number>, how: Feed): Promise<{ log: string[]; r
   const rows: string[] = [];
   for await (const { entry, body } of readTar(asAsync(segments(lost, how)))) {
     const what = entry.orphan ? `orphan ${entry.offset}+${entry.size} before ${entry.orphan.next.path} pax ${entry.orphan.next.paxFound} whole ${entry.orphan.whole} next body ${entry.orphan.next.body?.length ?? 'none'}` : `${entry.path} ${entry.offset}+${entry.size}${entry.foundAfterDamage ? ' after damage' : ''}`;
-    if (entry.orphan || entry.path.endsWith('.tsv')) {
+    // As the restore does: an orphan holds rows only when what follows it places it after a data piece.
+    const rowsInside = entry.orphan ? typeof orphanOwner(entry.orphan)?.piece === 'number' : entry.path.endsWith('.tsv');
+    if (rowsInside) {
       const tracker = new LossTracker([], []);
       const counts = { droppedBytes: 0 };
       const parts: Buffer[] = [];
