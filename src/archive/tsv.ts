@@ -68,7 +68,8 @@ export class RowEncoder {
    * Appends one row straight from a MySQL text-protocol row packet: `src`
    * from `start` to `end` holds the row's values, each a length-coded string
    * (0xFB for NULL). The same bytes as `add` given each value as a Buffer,
-   * without making those Buffers: this is the producer's hot loop.
+   * without making those Buffers. The dump uses the WebAssembly version of
+   * this (tsv-wasm.ts); this one is its reference in the tests.
    */
   addPacket(src: Buffer, start: number, end: number): void {
     // Worst case: a value of L bytes after a prefix of at least 1 becomes at most
