@@ -13,8 +13,9 @@
  *
  * Wall time, peak RSS and CPU time of every process (bench/measure.ts). The
  * source database is kept for the next run; restored databases are dropped
- * after each measurement, and the server is given time to flush before the
- * next one (bench/source.ts). Results: a table on stdout, and JSON (plus a
+ * after each measurement, and every measurement starts on an idle server
+ * (pages flushed, no background work left from the step before:
+ * bench/source.ts). Results: a table on stdout, and JSON (plus a
  * Markdown table) in bench/results/.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +24,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure as measureProcess, type Measured, type MeasureOptions, type Stage } from './measure.js';
-import { ADMIN_PASSWORD, createEmptyDatabase, dropDatabase, dsnText, ensureSource, serverDsn, serverFacts, serverPid, settle, sourceName, type SourceInfo } from './source.js';
+import { ADMIN_PASSWORD, createEmptyDatabase, dropDatabase, dsnText, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceName, type SourceInfo } from './source.js';
 import { renderMarkdown, renderText, summarise, type BenchResult } from './report.js';
 import { connect, quoteId } from '../src/db/connect.js';
 
@@ -56,6 +57,12 @@ function clientArgs(database?: string): string[] {
 const clientEnv = { ...process.env, MYSQL_PWD: serverDsn().password };
 let dbServerPid: number | null = null;
 const measure = (label: string, stages: Stage[], opts: MeasureOptions = {}) => measureProcess(label, stages, { serverPid: dbServerPid, ...opts });
+/** Each measurement starts on an idle server (source.ts, quiet). */
+async function measureQuiet(label: string, stages: Stage[], opts: MeasureOptions = {}): Promise<Measured> {
+  const waited = await quiet(dbServerPid);
+  if (waited > 1500) log(`server idle after ${(waited / 1000).toFixed(1)} s`);
+  return measure(label, stages, opts);
+}
 
 function check(m: Measured): Measured {
   if (m.exitCode !== 0) throw new Error(`${m.label} failed (exit ${m.exitCode}): ${m.command}\n${m.stderr.slice(-2000)}`);
@@ -83,7 +90,8 @@ async function restoreInto(target: string, source: SourceInfo, run: () => Promis
   await dropDatabase(target);
   if (opts.create) await createEmptyDatabase(target);
   const settled = await settle();
-  log(`server settled in ${settled.ms} ms (${settled.dirtyPages} dirty pages)`);
+  const idle = await quiet(dbServerPid);
+  log(`server settled in ${settled.ms} ms (${settled.dirtyPages} dirty pages), idle after ${idle} ms`);
   try {
     const m = check(await run());
     const rows = await tableRows(target);
@@ -154,21 +162,21 @@ async function main(): Promise<void> {
   for (let round = 1; round <= repeat; round++) {
     log(`round ${round} of ${repeat}: backups`);
     rmSync(lrbDir, { recursive: true, force: true });
-    const backup = check(await measure('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', srcDsn, '--out', lrbDir, '--json'] }]));
+    const backup = check(await measureQuiet('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', srcDsn, '--out', lrbDir, '--json'] }]));
     add('lastresort backup', backup);
     const lrb = (JSON.parse(backup.stdout) as { file: string }).file;
     sizes['lastresort .lrb'] = statSync(lrb).size;
 
     if (!onlyLastresort) {
-      add('mysqldump', check(await measure('mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: dumpSql })));
+      add('mysqldump', check(await measureQuiet('mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: dumpSql })));
       sizes['dump.sql'] = statSync(dumpSql).size;
       if (haveAge) {
-        add('mysqldump | age', check(await measure('mysqldump --single-transaction | age', [mysqldump, { name: 'age', argv: ['age', '-r', recipient] }], { env: clientEnv, stdoutFile: dumpAge })));
+        add('mysqldump | age', check(await measureQuiet('mysqldump --single-transaction | age', [mysqldump, { name: 'age', argv: ['age', '-r', recipient] }], { env: clientEnv, stdoutFile: dumpAge })));
         sizes['dump.sql.age'] = statSync(dumpAge).size;
       }
       if (haveMydumper) {
         rmSync(mydumperDir, { recursive: true, force: true });
-        add('mydumper', check(await measure('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', '--database', source.database, '--outputdir', mydumperDir, ...clientArgs()] }], { env: clientEnv })));
+        add('mydumper', check(await measureQuiet('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', '--database', source.database, '--outputdir', mydumperDir, ...clientArgs()] }], { env: clientEnv })));
         sizes['mydumper folder'] = readdirSync(mydumperDir).reduce((n, f) => n + statSync(join(mydumperDir, f)).size, 0);
       }
     }

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, quoteId, type Connection } from '../src/db/connect.js';
 import { formatDsn, parseDsn, type Dsn } from '../src/db/dsn.js';
+import { processCpuSeconds } from './measure.js';
 
 export const PATIENTS_PER_SCALE = 100_000;
 export const ADMIN_USER = 'jsmith';
@@ -131,6 +132,23 @@ export async function settle(maxMs = 30_000): Promise<{ ms: number; dirtyPages: 
     }
   } finally {
     await conn.end();
+  }
+}
+
+/**
+ * Waits until the server is idle (under 5 % of one core for a second), at
+ * most `maxMs`: background work left by the step before (purge after the
+ * source was generated, pages flushed after a restore) must not be billed to
+ * the next tool measured, which would always be the same one.
+ */
+export async function quiet(pid: number | null, maxMs = 60_000): Promise<number> {
+  if (pid === null) return 0;
+  const started = Date.now();
+  for (;;) {
+    const before = processCpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = processCpuSeconds(pid);
+    if (before === null || after === null || after - before < 0.05 || Date.now() - started > maxMs) return Date.now() - started;
   }
 }
 
