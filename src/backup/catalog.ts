@@ -5,6 +5,8 @@
  */
 import type { Connection } from '../db/connect.js';
 import { quoteId } from '../db/connect.js';
+import { LrError } from '../errors.js';
+import { safeText } from '../cli/output.js';
 import type { Catalog, CatalogTable, ColumnInfo, ObjectDefinition } from '../archive/layout.js';
 import { WHOLE_TABLE, rangeCondition, rangeKey, type KeyRange } from './ranges.js';
 
@@ -82,7 +84,13 @@ export async function readObjects(conn: Connection, database: string): Promise<O
   for (const r of await names("SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_TYPE, ROUTINE_NAME")) {
     const type = String(r.type);
     const [[row]] = (await conn.query(`SHOW CREATE ${type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${quoteId(String(r.name))}`)) as unknown as [Row[]];
-    out.push({ kind: 'routine', name: String(r.name), type, create: String(row[type === 'FUNCTION' ? 'Create Function' : 'Create Procedure']), sqlMode: String(row.sql_mode), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
+    const create = row[type === 'FUNCTION' ? 'Create Function' : 'Create Procedure'];
+    // The server lists a routine it will not show to a user without the right to read its body: refuse
+    // rather than write a backup without it (mysqldump --routines stops here too).
+    if (create === null || create === undefined) {
+      throw new LrError('LR_DB_ACCESS', `The database user may not read the definition of ${type.toLowerCase()} ${safeText(String(r.name), 64)}, so the backup would lack it; no backup was written. Allow it (MariaDB: GRANT SELECT ON mysql.proc; MySQL 8: GRANT SHOW_ROUTINE) or back up as a user who may.`);
+    }
+    out.push({ kind: 'routine', name: String(r.name), type, create: String(create), sqlMode: String(row.sql_mode), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
   }
   for (const t of await names("SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER")) {
     const [[row]] = (await conn.query(`SHOW CREATE TRIGGER ${quoteId(String(t.name))}`)) as unknown as [Row[]];

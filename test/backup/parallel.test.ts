@@ -9,11 +9,12 @@
  *   - the connections share one snapshot: a transaction that commits while
  *     they start theirs is held until all have started, and is in none;
  *   - a user without the RELOAD privilege gets a one-connection backup that is
- *     just as whole.
+ *     just as whole; one that may not read routine bodies gets no backup.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readdir } from 'node:fs/promises';
 import { parseDsn, formatDsn } from '../../src/db/dsn.js';
 import { quoteId } from '../../src/db/connect.js';
 import { openBackup, payloadOf } from '../../src/decrypt/open.js';
@@ -168,13 +169,17 @@ test('without the RELOAD privilege the backup reads over one connection, just as
   try {
     await admin.query(`CREATE OR REPLACE USER ?@'127.0.0.1' IDENTIFIED BY 'pw-for-test'`, [user]);
     await admin.query(`CREATE OR REPLACE USER ?@'localhost' IDENTIFIED BY 'pw-for-test'`, [user]);
-    for (const host of ['127.0.0.1', 'localhost']) {
-      await admin.query(`GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, EXECUTE ON ${quoteId(source)}.* TO ?@?`, [user, host]);
-      await admin.query('GRANT SELECT ON mysql.proc TO ?@?', [user, host]); // to see routines it did not define
-    }
+    for (const host of ['127.0.0.1', 'localhost']) await admin.query(`GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, EXECUTE ON ${quoteId(source)}.* TO ?@?`, [user, host]);
     const base = parseDsn(serverDsn(), { requireDatabase: false });
     const dsn = parseDsn(formatDsn({ ...base, user, password: 'pw-for-test', database: source }, { withPassword: true }));
     const { runBackup } = await import('../../src/backup/index.js');
+
+    // Routines it did not define are listed to this user, their bodies are not: no backup rather than one without them.
+    const refusedDir = await tempDir();
+    await assert.rejects(runBackup({ source: dsn, outDir: refusedDir }), (err: Error & { code?: string }) => err.code === 'LR_DB_ACCESS' && /may not read the definition of function child_count/.test(err.message));
+    assert.deepEqual(await readdir(refusedDir), [], 'no file, not even a temporary one');
+    for (const host of ['127.0.0.1', 'localhost']) await admin.query('GRANT SELECT ON mysql.proc TO ?@?', [user, host]);
+
     const result = await runBackup({ source: dsn, outDir: dir, connections: 2, pieceBytes: 1024, rangeBytes: 1024, now: new Date(2026, 0, 4) });
     assert.equal(result.connections, 1, 'fell back to one connection');
     const target = await createTempDatabase('lr_par_one', { create: false });
