@@ -31,7 +31,7 @@ export interface PacketEncoder {
   readonly length: number;
   addPacket(src: Buffer, start: number, end: number): void;
   /** The encoded rows so far, in a Buffer of their own; the encoder starts again. */
-  handOff(capacity: number): Buffer;
+  handOff(): Buffer;
 }
 
 export class WasmRowEncoder implements PacketEncoder {
@@ -66,7 +66,7 @@ export class WasmRowEncoder implements PacketEncoder {
     this.length += written;
   }
 
-  handOff(_capacity: number): Buffer {
+  handOff(): Buffer {
     const out = Buffer.allocUnsafe(this.length);
     out.set(this.bytes.subarray(this.outBase, this.outBase + this.length));
     this.length = 0;

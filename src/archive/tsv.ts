@@ -131,18 +131,6 @@ export class RowEncoder {
     this.length = o;
   }
 
-  /**
-   * Hands out the encoded bytes themselves (no copy) and starts again in a
-   * new buffer of `capacity` bytes: for a producer that fills a buffer, gives
-   * it away and fills the next.
-   */
-  handOff(capacity: number): Buffer {
-    const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(capacity);
-    this.length = 0;
-    return out;
-  }
-
   /** Hands out the encoded bytes (a copy) and starts again. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.length));
@@ -163,7 +151,6 @@ function countValues(src: Buffer, start: number, end: number): number {
   }
   return n;
 }
-
 
 /** Splits one encoded row (without its LF) into values; null for \N. Used for reporting keys, not on the load path. */
 export function decodeRow(row: Buffer): (Buffer | null)[] {

@@ -9,7 +9,7 @@ import { CATALOG_PATH, type CatalogTable, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS
 import { TableHasher } from '../archive/checksum.js';
 import { TarWriter } from '../archive/tar-writer.js';
 import { readCatalog, readObjects, selectRowsSql } from './catalog.js';
-import { WHOLE_TABLE, planRanges, tableSizes, type TableSize } from './ranges.js';
+import { WHOLE_TABLE, planRanges, tableBytes } from './ranges.js';
 import { RangeReader, type Unit } from './range-reader.js';
 
 export interface DumpProgress {
@@ -126,7 +126,7 @@ async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions)
  * connection runs one query at a time.
  */
 async function planUnits(conns: Connection[], tables: CatalogTable[], database: string, rangeBytes: number): Promise<{ units: Unit[]; unitsOf: number[][] }> {
-  const sizes = conns.length > 1 ? await tableSizes(conns[0], database) : new Map<string, TableSize>();
+  const sizes = conns.length > 1 ? await tableBytes(conns[0], database) : new Map<string, number>();
   const units: Unit[] = [];
   const unitsOf: number[][] = [];
   for (const table of tables) {

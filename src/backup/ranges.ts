@@ -28,15 +28,10 @@ const MAX_RANGES = 4096;
 /** A guess for tables whose size the server does not know. */
 const DEFAULT_ROW_BYTES = 200;
 
-export interface TableSize {
-  rows: number;
-  dataBytes: number;
-}
-
-/** The server's estimates of each table's rows and bytes (information_schema; cheap, approximate). */
-export async function tableSizes(conn: Connection, database: string): Promise<Map<string, TableSize>> {
-  const [rows] = (await conn.query("SELECT TABLE_NAME AS t, TABLE_ROWS AS r, DATA_LENGTH AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database])) as unknown as [Record<string, unknown>[]];
-  return new Map(rows.map((r) => [String(r.t), { rows: Number(r.r ?? 0), dataBytes: Number(r.b ?? 0) }]));
+/** The server's estimate of each table's bytes (information_schema DATA_LENGTH; cheap, approximate). */
+export async function tableBytes(conn: Connection, database: string): Promise<Map<string, number>> {
+  const [rows] = (await conn.query("SELECT TABLE_NAME AS t, DATA_LENGTH AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database])) as unknown as [Record<string, unknown>[]];
+  return new Map(rows.map((r) => [String(r.t), Number(r.b ?? 0)]));
 }
 
 /** The column a table can be cut along, or null. */
@@ -50,12 +45,11 @@ export function rangeKey(table: CatalogTable): string | null {
  * Ranges of about `targetBytes` each, in key order, covering the whole table.
  * Reads MIN and MAX of the key on `conn`, inside the dump's snapshot.
  */
-export async function planRanges(conn: Connection, table: CatalogTable, size: TableSize | undefined, targetBytes: number): Promise<KeyRange[]> {
+export async function planRanges(conn: Connection, table: CatalogTable, dataBytes: number | undefined, targetBytes: number): Promise<KeyRange[]> {
   const key = rangeKey(table);
-  const rows = Math.max(size?.rows ?? 0, table.rowsEstimate);
-  if (!key || rows === 0 || targetBytes <= 0) return [WHOLE_TABLE];
-  const rowBytes = size && size.rows > 0 && size.dataBytes > 0 ? size.dataBytes / size.rows : DEFAULT_ROW_BYTES;
-  const wanted = Math.min(MAX_RANGES, Math.ceil((rows * rowBytes) / targetBytes));
+  if (!key || targetBytes <= 0) return [WHOLE_TABLE];
+  const bytes = dataBytes && dataBytes > 0 ? dataBytes : table.rowsEstimate * DEFAULT_ROW_BYTES;
+  const wanted = Math.min(MAX_RANGES, Math.ceil(bytes / targetBytes));
   if (wanted < 2) return [WHOLE_TABLE];
 
   const [result] = (await conn.query({ sql: `SELECT MIN(${quoteId(key)}), MAX(${quoteId(key)}) FROM ${quoteId(table.name)}`, rowsAsArray: true })) as unknown as [unknown[][]];

@@ -72,7 +72,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
   // Room for a piece and the row that completes it; a bigger row grows the buffer.
   const capacity = opts.pieceBytes + (256 << 10);
   const encoder = opts.encoder ?? new WasmRowEncoder(capacity);
-  if (encoder.length > 0) encoder.handOff(0); // rows left by an abandoned read
+  if (encoder.length > 0) encoder.handOff(); // rows left by an abandoned read
   const ready: RowPiece[] = [];
   let rows = 0;
   let ended = false;
@@ -95,7 +95,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     encoder.addPacket(packet.buffer, packet.offset, packet.end);
     rows++;
     if (encoder.length >= opts.pieceBytes) {
-      ready.push({ bytes: encoder.handOff(capacity), rows });
+      ready.push({ bytes: encoder.handOff(), rows });
       rows = 0;
       if (ready.length >= ahead && !paused) {
         paused = true;
@@ -142,5 +142,5 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
       if (paused) raw.resume();
     }
   }
-  if (rows > 0) yield { bytes: encoder.handOff(0), rows };
+  if (rows > 0) yield { bytes: encoder.handOff(), rows };
 }

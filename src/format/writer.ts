@@ -61,9 +61,6 @@ export function encodeTrailer(headerCopyLength: number): Buffer {
   return t;
 }
 
-/** The 28-byte head of a chunk frame (kept as an export for the writer check in bench/). */
-export const chunkFrameHead = encodeChunkHead;
-
 export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
   const fileKey = newFileKey();
   const header = buildHeader(opts, fileKey);

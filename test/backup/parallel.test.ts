@@ -21,7 +21,7 @@ import { openBackup, payloadOf } from '../../src/decrypt/open.js';
 import { readTar, readWhole } from '../../src/archive/tar-reader.js';
 import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
 import { readCatalog } from '../../src/backup/catalog.js';
-import { cutRanges, planRanges, tableSizes, type KeyRange } from '../../src/backup/ranges.js';
+import { cutRanges, planRanges, tableBytes, type KeyRange } from '../../src/backup/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { PASSWORD, backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, serverDsn } from '../helpers/db.js';
@@ -79,7 +79,7 @@ test('the planner cuts big tables on their integer key only, reading the bounds 
   const conn = await connectServer(source);
   try {
     const catalog = await readCatalog(conn, source, { createdAt: '' });
-    const sizes = await tableSizes(conn, source);
+    const sizes = await tableBytes(conn, source);
     const plan = async (name: string) => planRanges(conn, catalog.tables.find((t) => t.name === name)!, sizes.get(name), 1024);
     const dense = await plan('dense');
     assert.ok(dense.length > 4, `dense is cut (${dense.length} ranges)`);

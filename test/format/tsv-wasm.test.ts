@@ -57,11 +57,11 @@ function encodeBoth(rows: (Buffer | null)[][], lead: number, pieceBytes = 1 << 2
     js.addPacket(socketRead, at, at + p.length);
     wasm.addPacket(socketRead, at, at + p.length);
     at += p.length;
-    if (wasm.length >= pieceBytes) wasmOut.push(wasm.handOff(0));
+    if (wasm.length >= pieceBytes) wasmOut.push(wasm.handOff());
     if (js.length >= pieceBytes) jsOut.push(js.take());
   }
   jsOut.push(js.take());
-  wasmOut.push(wasm.handOff(0));
+  wasmOut.push(wasm.handOff());
   return { js: Buffer.concat(jsOut), wasm: Buffer.concat(wasmOut) };
 }
 
@@ -102,7 +102,7 @@ test('a value bigger than 16 MiB (8-byte length) and packets in many separate bu
     encoder.addPacket(p, 0, p.length);
     reference.addPacket(p, 0, p.length);
   }
-  assert.ok(encoder.handOff(0).equals(reference.take()));
+  assert.ok(encoder.handOff().equals(reference.take()));
 });
 
 test('a packet shorter than its values say is refused, by both encoders', () => {
