@@ -1,20 +1,27 @@
 /**
  * Views, routines, triggers and events, created after the data (a trigger
- * created earlier would fire on every loaded row). Each runs with the
- * sql_mode and character set it was defined under. Views may depend on
- * views, so failures are retried while any view still succeeds. A DEFINER
- * that does not exist on the target is dropped (the object then runs as the
- * restoring user), and the report says so.
+ * created earlier would fire on every loaded row). Each statement is
+ * checked first (src/sql/create-object.ts): one that is not a plain CREATE
+ * of its own kind and name, inside this database, is not run and is
+ * reported with the reason. Each runs with the sql_mode and character set
+ * it was defined under. Views may depend on views, so failures are retried
+ * while any view still succeeds.
  */
 import { quoteId, type Connection } from '../db/connect.js';
 import type { ObjectDefinition, ObjectKind } from '../archive/layout.js';
+import { checkCreateObject, type ObjectContext } from '../sql/create-object.js';
 import { log } from '../log.js';
 
 export interface ObjectOutcome {
   kind: ObjectKind;
   name: string;
   restored: boolean;
-  definerDropped?: boolean;
+  /** The file's DEFINER, replaced by the restoring account. */
+  definerReplaced?: string;
+  /** An event the file had enabled, created disabled. */
+  eventDisabled?: boolean;
+  /** Not run: the statement failed its check (error says why). */
+  refused?: boolean;
   error?: string;
 }
 
@@ -25,7 +32,13 @@ function dropStatement(o: ObjectDefinition): string {
   return `DROP ${what} IF EXISTS ${quoteId(o.name)}`;
 }
 
-async function createOne(conn: Connection, o: ObjectDefinition): Promise<ObjectOutcome> {
+async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectContext): Promise<ObjectOutcome> {
+  const checked = checkCreateObject(o, ctx);
+  if (!checked.ok) {
+    log('restore').warn({ kind: o.kind, reason: checked.reason }, 'schema object refused');
+    return { kind: o.kind, name: o.name, restored: false, refused: true, error: `not created: ${checked.reason}` };
+  }
+  const { sql, definerReplaced, eventDisabled } = checked.value;
   const settings: string[] = [];
   if (o.sqlMode !== undefined) settings.push(`sql_mode = ${conn.escape(o.sqlMode)}`);
   if (o.characterSetClient) settings.push(`character_set_client = ${conn.escape(o.characterSetClient)}`);
@@ -35,18 +48,8 @@ async function createOne(conn: Connection, o: ObjectDefinition): Promise<ObjectO
     if (settings.length) await conn.query(`SET SESSION ${settings.join(', ')}`);
     // A forced or resumed restore may meet the object already there.
     await conn.query(dropStatement(o));
-    try {
-      await conn.query(o.create);
-      return { kind: o.kind, name: o.name, restored: true };
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      const withoutDefiner = o.create.replace(/\bDEFINER\s*=\s*(`(?:[^`]|``)*`|'[^']*'|\S+)@(`(?:[^`]|``)*`|'[^']*'|\S+)\s*/, '');
-      if (/NO_SUCH_USER|MALFORMED_DEFINER|SPECIFIC_ACCESS_DENIED|ACCESS_DENIED/.test(code) && withoutDefiner !== o.create) {
-        await conn.query(withoutDefiner);
-        return { kind: o.kind, name: o.name, restored: true, definerDropped: true };
-      }
-      throw err;
-    }
+    await conn.query(sql);
+    return { kind: o.kind, name: o.name, restored: true, definerReplaced, eventDisabled };
   } catch (err) {
     const e = err as { code?: string; message?: string };
     return { kind: o.kind, name: o.name, restored: false, error: e.code ?? 'error' };
@@ -55,7 +58,7 @@ async function createOne(conn: Connection, o: ObjectDefinition): Promise<ObjectO
   }
 }
 
-export async function createObjects(conn: Connection, objects: ObjectDefinition[]): Promise<ObjectOutcome[]> {
+export async function createObjects(conn: Connection, objects: ObjectDefinition[], ctx: ObjectContext): Promise<ObjectOutcome[]> {
   const outcomes: ObjectOutcome[] = [];
   for (const kind of ORDER) {
     let pending = objects.filter((o) => o.kind === kind);
@@ -63,7 +66,7 @@ export async function createObjects(conn: Connection, objects: ObjectDefinition[
     for (;;) {
       const failed: { o: ObjectDefinition; outcome: ObjectOutcome }[] = [];
       for (const o of pending) {
-        const outcome = await createOne(conn, o);
+        const outcome = await createOne(conn, o, ctx);
         if (outcome.restored) outcomes.push(outcome);
         else failed.push({ o, outcome });
       }

@@ -28,7 +28,10 @@ import { loadRows } from './load-data.js';
 import { createObjects, type ObjectOutcome } from './objects.js';
 import { createProgressTable, dropProgressTable, keys, readProgress, record, type ProgressState } from './progress-table.js';
 import { prepareLoadSession } from './session.js';
-import { alterAdding, splitCreateTable, type SplitSchema } from './schema.js';
+import { alterAdding } from './schema.js';
+import { checkCreateTable, type SplitSchema } from '../sql/create-table.js';
+import { foreignDatabases } from '../sql/checks.js';
+import { openRestoreAccount, type RestoreAccount } from './isolation.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { columnsFromServer } from './columns.js';
@@ -58,6 +61,8 @@ export interface RestoreOptions {
   retries?: number;
   /** Tables loaded at once (default 2); 1 reads the file in order. */
   lanes?: number;
+  /** Keep the DEFINER of views, routines, triggers and events as the file has it (default: the restoring account). */
+  keepDefiners?: boolean;
 }
 
 /** One reader of the file feeding one load connection. */
@@ -131,6 +136,8 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   };
   const main = newLane();
   let index: Connection | null = null;
+  let account: RestoreAccount | null = null;
+  let foreign = new Set<string>(); // databases a statement from the file may not name
   let mapped: { reader: PayloadReader; plan: LanePlan; end: number } | null = null;
   try {
     const state = await inspectTarget(admin, database);
@@ -163,8 +170,11 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       const cs = catalog?.charset ?? 'utf8mb4';
       const co = catalog?.collation ?? 'utf8mb4_general_ci';
       await admin.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET ${quoteId(cs)} COLLATE ${quoteId(co)}`);
-      main.conn = await connect(opts.dsn);
-      index = await connect(opts.dsn);
+      const [schemata] = (await admin.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')) as unknown as [{ name: string }[]];
+      foreign = foreignDatabases(schemata.map((r) => r.name), database, located.header.database);
+      account = await openRestoreAccount(admin, opts.dsn, database);
+      main.conn = await connect(account.dsn);
+      index = await connect(account.dsn);
       await prepareLoadSession(main.conn);
       await prepareLoadSession(index);
       await createProgressTable(main.conn, located.header.fileId);
@@ -175,7 +185,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     const laneConn = async (lane: Lane): Promise<Connection> => {
       await ensureDatabase();
       if (!lane.conn) {
-        lane.conn = await connect(opts.dsn);
+        lane.conn = await connect(account!.dsn);
         await prepareLoadSession(lane.conn);
       }
       return lane.conn;
@@ -203,7 +213,13 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           s.error = 'its definition was in a damaged part of the backup';
           return;
         }
-        s.split = splitCreateTable(s.name, sql, s.table?.engine ?? engineOf(sql));
+        const checked = checkCreateTable(sql, s.name, foreign);
+        if (!checked.ok) {
+          s.error = `was not created: its definition was refused (${checked.reason})`;
+          logger.warn({ table: s.index, reason: checked.reason }, 'table definition refused');
+          return;
+        }
+        s.split = checked.value;
         try {
           await conn.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
           await conn.query(s.split.create);
@@ -215,7 +231,10 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           return;
         }
       }
-      if (!s.split) s.split = splitCreateTable(s.name, create ?? s.table?.create ?? '', s.table?.engine ?? null);
+      if (!s.split) {
+        const checked = checkCreateTable(create ?? s.table?.create ?? '', s.name, foreign);
+        s.split = checked.ok ? checked.value : { create: '', indexes: [], foreignKeys: [] };
+      }
       if (!s.table) s.table = await columnsFromServer(conn, s.index, s.name);
       const t = s.table;
       const positions = t.primaryKey.map((k) => t.columns.findIndex((c) => c.name === k)).filter((p) => p >= 0);
@@ -403,13 +422,17 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         s.error = s.error ?? `its foreign keys could not be added (${(err as { code?: string }).code ?? 'error'})`;
       }
     }
-    const objectOutcomes: ObjectOutcome[] = opts.tables || opts.exclude ? [] : await createObjects(index!, objects);
+    const tableNames = new Set([...tables.values()].map((t) => t.name));
+    const objectContext = { tables: tableNames, foreign, definer: opts.keepDefiners ? null : account!.definer };
+    const objectOutcomes: ObjectOutcome[] = opts.tables || opts.exclude ? [] : await createObjects(index!, objects, objectContext);
     await dropProgressTable(main.conn!);
 
     return buildReport({ opened: opts.opened, database, where, catalog, manifest, summaries, tables, objects, objectOutcomes, damage, started, subset: !!(opts.tables || opts.exclude) });
   } finally {
     await mapped?.reader.close().catch(() => {});
-    await Promise.all([admin, index, ...lanes.map((l) => l.conn)].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
+    await Promise.all([index, ...lanes.map((l) => l.conn)].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
+    await (account as RestoreAccount | null)?.close().catch((err: unknown) => logger.warn({ code: (err as { code?: string }).code }, 'the temporary restore account could not be dropped'));
+    await admin.end().catch(() => admin.destroy());
   }
 }
 
@@ -460,9 +483,4 @@ export function orphanOwner(orphan: { next: OrphanNext; whole: boolean }): { tab
     }
   }
   return null;
-}
-
-function engineOf(create: string): string | null {
-  const m = /\) ENGINE=(\w+)/.exec(create);
-  return m ? m[1] : null;
 }
