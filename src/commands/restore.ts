@@ -84,6 +84,8 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
     say(`  ${t.name}: ${t.status}, ${t.rowsRestored} of ${t.rowsExpected ?? '?'} rows${ranges ? ` (lost: ${ranges})` : ''}${t.error ? ` — ${t.error}` : ''}`);
   }
   for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
+  if (report.definersReplaced.length) say(`  ${report.definersReplaced.length} view(s), routine(s), trigger(s) or event(s) are now defined by the restoring account instead of the backup's (--keep-definers keeps them).`);
+  if (report.commands.enableEvents) say(`  Events were restored disabled. To let them run, run in the database: ${report.commands.enableEvents}`);
   if (target.sandbox) {
     say(`The restored database ${target.dsn.database} is in the sandbox server, which keeps running.`);
     say(`  Look at it: ${target.sandbox.connectCommand} ${target.dsn.database}`);

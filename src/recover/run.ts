@@ -107,7 +107,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
     validation: validation && { match: validation.match, tables: validation.tables, objects: validation.objects, differences: validation.differences, durationMs: validation.durationMs },
     validationNote,
     timings: { startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), restoreMs, validationMs: validation ? validation.durationMs : null, totalMs: finished - started },
-    commands: recoverCommands(plan),
+    commands: { ...recoverCommands(plan), enableEvents: restore.commands.enableEvents },
   };
   if (plan.where.kind === 'sandbox') {
     base.sandbox = { dir: plan.where.sandbox.dir, connectCommand: plan.where.sandbox.connectCommand, stopCommand: plan.where.sandbox.stopCommand };

@@ -110,7 +110,11 @@ function allTablesSection(r: RecoverReport): string {
 
 function objectsSection(r: RecoverReport): string {
   const rows = Object.entries(r.objects).map(([k, v]) => `<tr><td>${e(k)}</td><td class="n">${v.expected}</td><td class="n">${v.restored}</td></tr>`).join('');
-  const errors = r.objectErrors.map((o) => `<li>${e(o.kind)} ${e(o.name)} was not restored (${e(o.error)})</li>`).join('');
+  const errors = [
+    ...r.objectErrors.map((o) => `<li>${e(o.kind)} ${e(o.name)} was not restored (${e(o.error)})</li>`),
+    ...(r.definersReplaced ?? []).map((d) => `<li>${e(d.kind)} ${e(d.name)} is defined by the restoring account instead of ${e(d.definer)}</li>`),
+    ...(r.commands.enableEvents ? [`<li>Events were restored disabled. To let them run: <code>${e(r.commands.enableEvents)}</code></li>`] : []),
+  ].join('');
   return `<section class="card"><h2>Views, triggers, routines and events</h2><table><thead><tr><th>Kind</th><th class="n">In the backup</th><th class="n">Restored</th></tr></thead><tbody>${rows}</tbody></table>${errors ? `<ul>${errors}</ul>` : ''}</section>`;
 }
 

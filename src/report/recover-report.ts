@@ -32,7 +32,7 @@ export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   /** The result in plain words, as the wizard said it. */
   summary: string;
   exitCode: number;
-  commands: { resume: string; validate: string; repeat: string; note?: string };
+  commands: { resume: string; validate: string; repeat: string; note?: string; enableEvents?: string };
 }
 
 const count = (n: number) => n.toLocaleString('en-US');

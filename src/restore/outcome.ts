@@ -5,6 +5,7 @@ import type { OpenedBackup } from '../decrypt/open.js';
 import type { ObjectOutcome } from './objects.js';
 import type { TableState } from './restore.js';
 import type { RestoreReport, TableOutcome } from './report.js';
+import { quoteId } from '../db/connect.js';
 
 export type { RestoreReport } from './report.js';
 
@@ -35,6 +36,12 @@ function tableOutcome(s: TableState | undefined, name: string, expected: number 
   // A table whose every row was lost (to damage or to an error) did not come back at all.
   else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && (s.error || (expected !== null && rowsLost === expected)) ? 'failed' : 'partial';
   return out;
+}
+
+/** The one statement a person runs to let the restored events run on their schedule again. */
+function enableEventsSql(database: string, events: string[]): string | undefined {
+  if (events.length === 0) return undefined;
+  return events.map((e) => `ALTER EVENT ${quoteId(database)}.${quoteId(e)} ENABLE;`).join(' ');
 }
 
 export function buildReport(i: OutcomeInput): RestoreReport {
@@ -71,6 +78,7 @@ export function buildReport(i: OutcomeInput): RestoreReport {
   const nothing = considered.length > 0 && considered.every((t) => t.rowsRestored === 0 && (t.rowsExpected ?? 1) > 0);
   const outcome: RestoreReport['outcome'] = allRestored && objectsWhole && !damaged ? 'complete' : nothing ? 'failed' : 'partial';
 
+  const eventsDisabled = i.objectOutcomes.filter((o) => o.kind === 'event' && o.restored).map((o) => o.name);
   return {
     outcome,
     database: i.database,
@@ -79,9 +87,11 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     tables,
     objects,
     objectErrors,
+    definersReplaced: i.objectOutcomes.filter((o) => o.restored && o.definerReplaced).map((o) => ({ kind: o.kind, name: o.name, definer: o.definerReplaced! })),
+    eventsDisabled,
     damage: { chunks: i.damage.chunks, damagedChunks: i.damage.damagedChunks, bytesLost: i.damage.bytesLost, truncated: i.damage.truncated, headerCopyUsed: i.damage.headerCopyUsed, damagedRanges: i.damage.damagedRanges },
     durationMs: Date.now() - i.started,
     startedAt: new Date(i.started).toISOString(),
-    commands: { resume: '', validate: '' },
+    commands: { resume: '', validate: '', enableEvents: enableEventsSql(i.database, eventsDisabled) },
   };
 }

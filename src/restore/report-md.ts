@@ -40,6 +40,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   out.push('## Schema objects', '', '| Kind | Expected | Restored |', '|---|---:|---:|');
   for (const [k, v] of Object.entries(r.objects)) out.push(`| ${k} | ${v.expected} | ${v.restored} |`);
   for (const e of r.objectErrors) out.push('', `- ${e.kind} ${e.name} was not restored (${e.error}).`);
+  for (const d of r.definersReplaced ?? []) out.push('', `- ${d.kind} ${d.name} is defined by the restoring account instead of ${d.definer} (restore with --keep-definers to keep it).`);
+  if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.join(', ')}). To let them run on their schedule, run in the database: \`${r.commands.enableEvents}\``);
   out.push('', '## Damage found in the file', '');
   out.push(`- Chunks: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` (${r.damage.damagedRanges.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(', ')})` : ''}`);
   out.push(`- Bytes lost: ${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');

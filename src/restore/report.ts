@@ -25,11 +25,15 @@ export interface RestoreReport {
   tables: TableOutcome[];
   objects: Record<'views' | 'triggers' | 'routines' | 'events', { expected: number; restored: number }>;
   objectErrors: { kind: ObjectKind; name: string; error: string }[];
+  /** Objects whose DEFINER in the file was replaced by the restoring account (--keep-definers keeps them). */
+  definersReplaced: { kind: ObjectKind; name: string; definer: string }[];
+  /** Events are created disabled: nothing from a backup runs on a schedule until a person says so. */
+  eventsDisabled: string[];
   damage: Pick<DamageReport, 'chunks' | 'damagedChunks' | 'bytesLost' | 'truncated' | 'headerCopyUsed'> & { damagedRanges: [number, number][] };
   durationMs: number;
   startedAt: string;
   /** The commands that repeat or resume this restore (no secrets in them). */
-  commands: { resume: string; validate: string };
+  commands: { resume: string; validate: string; enableEvents?: string };
   sandbox?: { dir: string; connectCommand: string; stopCommand: string };
 }
 
