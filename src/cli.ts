@@ -82,6 +82,7 @@ program
   .option('--exclude <tables>', 'leave these tables out (comma-separated)', list)
   .option('--force', 'allow restoring into a database that already has tables')
   .option('--resume', 'continue an interrupted restore into the same database')
+  .option('--keep-definers', "keep the backup's DEFINER on views, routines, triggers and events (default: the restoring account)")
   .option('--report <path>', 'also write the report (JSON, plus .md beside it)')
   .option('--json', 'print only the final JSON report on stdout')
   .action(async (file, o) => (await import('./commands/restore.js')).restoreCommand(file, o));

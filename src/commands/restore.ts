@@ -18,6 +18,7 @@ export interface RestoreCliOptions {
   exclude?: string[];
   force?: boolean;
   resume?: boolean;
+  keepDefiners?: boolean;
   report?: string;
   json?: boolean;
 }
@@ -56,6 +57,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
       tables: o.tables,
       exclude: o.exclude,
       force: o.force,
+      keepDefiners: o.keepDefiners,
       resume: o.resume,
       signal: controller.signal,
       onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${p.table ?? ''}` }),
