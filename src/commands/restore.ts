@@ -72,7 +72,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
     release();
     progress.done();
   }
-  report.commands = restoreCommands(file, target.argument);
+  report.commands = { ...report.commands, ...restoreCommands(file, target.argument) };
   if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
   if (o.report) await writeReportFiles(o.report, report);
   setResultCode(exitCodeForReport(report));
