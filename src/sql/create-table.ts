@@ -101,7 +101,7 @@ function roleOf(tokens: Token[], [a, b]: [number, number]): Role {
 }
 
 function definitionName(tokens: Token[], [a, b]: [number, number], text: string): string {
-  for (let k = a; k < b; k++) if (isKeyword(tokens[k], 'KEY', 'INDEX', 'CONSTRAINT') && tokens[k + 1]?.kind === 'quoted') return tokens[k + 1].value;
+  for (let k = a; k < b; k++) if (isKeyword(tokens[k], 'KEY', 'INDEX', 'CONSTRAINT') && isNameToken(tokens[k + 1])) return tokens[k + 1].value;
   return text;
 }
 
