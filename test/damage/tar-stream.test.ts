@@ -1,30 +1,70 @@
 /**
- * The tar reader and the row filter over plaintext with holes, fed the way
+ * The tar reader and the row filter, without a database, on the checked-in
+ * plaintext of a real backup (test/vectors/plaintext/opendental.tar, made by
+ * make-plaintext.ts there), over plaintext with holes, fed the way
  * decryptFrames does (a segment per chunk), byte by byte, and in 321-byte
  * slices (holes split too): the entries, orphans and rows must be the same
  * every way, and every row passed on must be a whole row of the good
  * plaintext that touches no hole.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import tarStream from 'tar-stream';
+import { Readable } from 'node:stream';
 import assert from 'node:assert/strict';
 import { Rng } from '../../fixtures/lib/prng.js';
 import { readTar } from '../../src/archive/tar-reader.js';
 import { cleanRows, LossTracker } from '../../src/restore/clean-rows.js';
 import { orphanOwner } from '../../src/restore/restore.js';
 import type { Segment } from '../../src/format/reader.js';
-import { dropTempDatabases } from '../helpers/db.js';
-import { makeGoodBackup, type GoodBackup } from './good-backup.js';
+import { mapRows, type RowMap } from './row-map.js';
 
-let good: GoodBackup;
+const PLAINTEXT = new URL('../vectors/plaintext/opendental.tar', import.meta.url);
+let good: { plaintext: Buffer; map: RowMap; chunkSize: number };
 /** Orphans met over all patterns: the patterns must reach the resync paths, not only bodies with holes. */
 let orphans = 0;
 
 before(async () => {
-  good = await makeGoodBackup({ prefix: 'lrtar_src', patients: 15, chunkSize: 1024, pieceBytes: 4096 });
+  const plaintext = await readFile(PLAINTEXT);
+  good = { plaintext, map: mapRows(plaintext), chunkSize: 1024 };
 });
-after(async () => {
-  await good?.cleanup();
-  await dropTempDatabases();
+
+/** Every entry and its body as tar-stream (an independent reader) sees them. */
+async function referenceEntries(plaintext: Buffer): Promise<{ path: string; body: Buffer; pax: Record<string, string> }[]> {
+  const out: { path: string; body: Buffer; pax: Record<string, string> }[] = [];
+  const extract = tarStream.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (d: unknown) => parts.push(d as Buffer));
+      stream.on('end', () => {
+        out.push({ path: header.name, body: Buffer.concat(parts), pax: (header.pax ?? {}) as Record<string, string> });
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  Readable.from([plaintext]).pipe(extract);
+  await done;
+  return out;
+}
+
+test('intact plaintext: every entry, pax record and row as an independent tar reader finds them, fed per chunk and in odd slices (holes pattern 1 below also feeds byte by byte)', async () => {
+  const reference = await referenceEntries(good.plaintext);
+  assert.ok(reference.length > 50, 'the vector holds many entries');
+  for (const how of ['per chunk', '321-byte slices'] as Feed[]) {
+    const seen: { path: string; body: Buffer; pax: Record<string, string> }[] = [];
+    for await (const { entry, body } of readTar(asAsync(segments(new Set(), how)))) {
+      assert.equal(entry.orphan, undefined, how);
+      const parts: Buffer[] = [];
+      if (entry.path.endsWith('.tsv')) for await (const r of cleanRows(body, new LossTracker([], []), { droppedBytes: 0 })) parts.push(r);
+      else for await (const p of body) if (p.data) parts.push(p.data);
+      seen.push({ path: entry.path, body: Buffer.concat(parts), pax: Object.fromEntries(Object.entries(entry.pax).filter(([k]) => k.startsWith('LR.'))) });
+    }
+    const expected = reference.map((r) => ({ ...r, pax: Object.fromEntries(Object.entries(r.pax).filter(([k]) => k.startsWith('LR.'))) }));
+    assert.deepEqual(seen, expected, how);
+  }
 });
 
 type Feed = 'per chunk' | 'byte by byte' | '321-byte slices';
