@@ -3,7 +3,7 @@ import type { Catalog, Manifest, ObjectDefinition, TableSummary } from '../archi
 import type { DamageReport } from '../format/reader.js';
 import type { OpenedBackup } from '../decrypt/open.js';
 import type { ObjectOutcome } from './objects.js';
-import type { TableState } from './restore.js';
+import type { TableState } from './table-state.js';
 import type { RestoreReport, TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
 

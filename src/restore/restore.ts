@@ -3,7 +3,7 @@
  *
  *   file -> frames -> decrypt (holes for lost chunks) -> tar entries -> rows -> LOAD DATA
  *
- * All of it is pulled by the loop below, one entry at a time, so the server's
+ * Everything is pulled one entry at a time (entries.ts), so the server's
  * pace sets the pace of reading and memory stays flat. When the file is
  * intact enough to be mapped from its headers, two lanes (lanes.ts) take
  * tables from one queue, read each from its place in the file and load it
@@ -11,85 +11,33 @@
  * lane reads the whole file in order while another connection adds each
  * table's indexes behind it. Each table's outcome comes from the server's own
  * counts; damage is reported, never guessed over.
+ *
+ * The parts: run.ts (the pass's state and connections), entries.ts (the tar
+ * entries, each to its part), table-loader.ts (create a table, load its
+ * pieces), index-builder.ts (indexes and foreign keys), objects.ts (views,
+ * routines, triggers, events), outcome.ts (the report). A dropped
+ * connection is retried here by resuming from the progress record.
  */
 import { LrError } from '../errors.js';
-import { connect, quoteId, translateDbError, type Connection } from '../db/connect.js';
-import { describeDsn, type Dsn } from '../db/dsn.js';
+import { connect, translateDbError } from '../db/connect.js';
+import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
-import { readPrefix, readTar, readWhole, type BodyPiece, type OrphanNext, type TarStats } from '../archive/tar-reader.js';
-import { PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type TableSummary } from '../archive/layout.js';
-import { newDamageReport, type DamageReport, type Segment } from '../format/reader.js';
+import { newDamageReport, type DamageReport } from '../format/reader.js';
 import { PayloadReader } from '../format/random-access.js';
 import { skimArchive } from '../archive/skim.js';
-import { planLanes, takeFrom, type LanePlan } from './lanes.js';
-import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
-import { cleanRows, LossTracker } from './clean-rows.js';
-import { loadRows } from './load-data.js';
+import { payloadOf } from '../decrypt/open.js';
+import { planLanes, takeFrom } from './lanes.js';
 import { createObjects, type ObjectOutcome } from './objects.js';
-import { createProgressTable, dropProgressTable, keys, readProgress, record, type ProgressState } from './progress-table.js';
-import { prepareLoadSession } from './session.js';
-import { alterAdding } from './schema.js';
-import { checkCreateTable, type SplitSchema } from '../sql/create-table.js';
-import { foreignDatabases } from '../sql/checks.js';
-import { openRestoreAccount, type RestoreAccount } from './isolation.js';
+import { dropProgressTable } from './progress-table.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
-import { columnsFromServer } from './columns.js';
-import { salvageCatalogTables } from './salvage.js';
+import { consume } from './entries.js';
+import { IndexBuilder } from './index-builder.js';
+import { isConnectionLost, RestoreRun, type MappedFile } from './run.js';
+import type { RestoreOptions } from './options.js';
 
-export interface RestoreProgress {
-  table: string | null;
-  tablesDone: number;
-  tables: number;
-  rows: number;
-  /** Plaintext read so far, and the file size as the estimate of the whole. */
-  bytes: number;
-  totalBytes: number;
-}
-
-export interface RestoreOptions {
-  opened: OpenedBackup;
-  /** Server and database to restore into (database required). */
-  dsn: Dsn;
-  tables?: string[];
-  exclude?: string[];
-  force?: boolean;
-  resume?: boolean;
-  signal?: AbortSignal;
-  onProgress?: (p: RestoreProgress) => void;
-  /** How often a dropped connection is retried by resuming (default 3). */
-  retries?: number;
-  /** Tables loaded at once (default 2); 1 reads the file in order. */
-  lanes?: number;
-  /** Keep the DEFINER of views, routines, triggers and events as the file has it (default: the restoring account). */
-  keepDefiners?: boolean;
-}
-
-/** One reader of the file feeding one load connection. */
-interface Lane {
-  conn: Connection | null;
-  current: TableState | null;
-}
-
-export interface TableState {
-  index: number;
-  name: string;
-  table: CatalogTable | null;
-  split: SplitSchema | null;
-  created: boolean;
-  skipped: boolean;
-  seen: boolean;
-  expected: number | null;
-  restored: number;
-  nextFirstRow: number;
-  tracker: LossTracker | null;
-  damaged: boolean;
-  finished: boolean;
-  error?: string;
-}
-
-const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT']);
-const isConnectionLost = (err: unknown) => CONNECTION_LOST.has((err as { code?: string })?.code ?? '') || CONNECTION_LOST.has(((err as { cause?: { code?: string } })?.cause?.code) ?? '');
+export type { RestoreOptions, RestoreProgress } from './options.js';
+export type { TableState } from './table-state.js';
 
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport> {
   const started = Date.now();
@@ -122,322 +70,67 @@ async function waitForServer(dsn: Dsn, ms: number): Promise<void> {
 }
 
 async function restorePass(opts: RestoreOptions, started: number, retrying: boolean): Promise<RestoreReport> {
-  const logger = log('restore');
   const { located } = opts.opened;
-  const database = opts.dsn.database;
-  const where = describeDsn({ ...opts.dsn, database: '' });
-
-  const admin = await connect(opts.dsn, { noDatabase: true });
-  const lanes: Lane[] = [];
-  const newLane = (): Lane => {
-    const lane: Lane = { conn: null, current: null };
-    lanes.push(lane);
-    return lane;
-  };
-  const main = newLane();
-  let index: Connection | null = null;
-  let account: RestoreAccount | null = null;
-  let foreign = new Set<string>(); // databases a statement from the file may not name
-  let mapped: { reader: PayloadReader; plan: LanePlan; end: number } | null = null;
+  const run = new RestoreRun(opts, await connect(opts.dsn, { noDatabase: true }));
+  const { database, where } = run;
+  const indexes = new IndexBuilder(run);
   try {
-    const state = await inspectTarget(admin, database);
+    const state = await inspectTarget(run.admin, database);
     const mode = retrying ? 'resume' : checkTargetSafety(state, { database, backupDatabase: located.header.database, fileId: located.header.fileId, force: opts.force, resume: opts.resume, where });
-    logger.info({ mode, tables: state.tables }, 'target checked');
+    run.logger.info({ mode, tables: state.tables }, 'target checked');
 
-    let bytesRead = 0;
-    const counted = async function* (segments: AsyncIterable<Segment>): AsyncGenerator<Segment> {
-      for await (const s of segments) {
-        bytesRead += s.data ? s.data.length : s.hole;
-        yield s;
-      }
-    };
-
-    let catalog: Catalog | null = null;
-    let salvaged: CatalogTable[] = []; // the whole table entries of a damaged catalog
-    let manifest: Manifest | null = null;
-    let progress: ProgressState = new Map();
-    const objects: ObjectDefinition[] = [];
-    const summaries = new Map<number, TableSummary>();
-    const tables = new Map<number, TableState>();
-    const include = opts.tables ? new Set(opts.tables) : null;
-    const exclude = new Set(opts.exclude ?? []);
-    let totalRows = 0;
-    let indexQueue: Promise<void> = Promise.resolve();
-    let dbReady = false;
-
-    const ensureDatabase = async () => {
-      if (dbReady) return;
-      const cs = catalog?.charset ?? 'utf8mb4';
-      const co = catalog?.collation ?? 'utf8mb4_general_ci';
-      await admin.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET ${quoteId(cs)} COLLATE ${quoteId(co)}`);
-      const [schemata] = (await admin.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA')) as unknown as [{ name: string }[]];
-      foreign = foreignDatabases(schemata.map((r) => r.name), database, located.header.database);
-      account = await openRestoreAccount(admin, opts.dsn, database);
-      main.conn = await connect(account.dsn);
-      index = await connect(account.dsn);
-      await prepareLoadSession(main.conn);
-      await prepareLoadSession(index);
-      await createProgressTable(main.conn, located.header.fileId);
-      progress = (await readProgress(main.conn)) ?? new Map();
-      dbReady = true;
-    };
-
-    const laneConn = async (lane: Lane): Promise<Connection> => {
-      await ensureDatabase();
-      if (!lane.conn) {
-        lane.conn = await connect(account!.dsn);
-        await prepareLoadSession(lane.conn);
-      }
-      return lane.conn;
-    };
-
-    const stateFor = (i: number, name: string | null): TableState => {
-      let s = tables.get(i);
-      if (!s) {
-        const table = (catalog?.tables ?? salvaged).find((t) => t.index === i) ?? null;
-        const tableName = table?.name ?? name ?? `table #${i}`;
-        s = { index: i, name: tableName, table, split: null, created: false, skipped: (include !== null && !include.has(tableName)) || exclude.has(tableName), seen: false, expected: null, restored: 0, nextFirstRow: 0, tracker: null, damaged: false, finished: false };
-        tables.set(i, s);
-      }
-      return s;
-    };
-
-    const createTable = async (s: TableState, create: string | null, lane: Lane) => {
-      if (s.created || s.skipped || s.error) return;
-      const conn = await laneConn(lane);
-      if (progress.has(keys.created(s.index))) {
-        s.created = true;
-      } else {
-        const sql = create ?? s.table?.create ?? null;
-        if (!sql) {
-          s.error = 'its definition was in a damaged part of the backup';
-          return;
-        }
-        const checked = checkCreateTable(sql, s.name, foreign);
-        if (!checked.ok) {
-          s.error = `was not created: its definition was refused (${checked.reason})`;
-          logger.warn({ table: s.index, reason: checked.reason }, 'table definition refused');
-          return;
-        }
-        s.split = checked.value;
-        try {
-          await conn.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
-          await conn.query(s.split.create);
-          await record(conn, keys.created(s.index));
-          s.created = true;
-        } catch (err) {
-          if (isConnectionLost(err)) throw err;
-          s.error = `could not be created (${(err as { code?: string }).code ?? 'error'})`;
-          return;
-        }
-      }
-      if (!s.split) {
-        const checked = checkCreateTable(create ?? s.table?.create ?? '', s.name, foreign);
-        s.split = checked.ok ? checked.value : { create: '', indexes: [], foreignKeys: [] };
-      }
-      if (!s.table) s.table = await columnsFromServer(conn, s.index, s.name);
-      const t = s.table;
-      const positions = t.primaryKey.map((k) => t.columns.findIndex((c) => c.name === k)).filter((p) => p >= 0);
-      s.tracker = new LossTracker(t.primaryKey, positions.length === t.primaryKey.length ? positions : []);
-    };
-
-    /**
-     * A table's rows are in: add its secondary indexes. Read in order, the
-     * index connection builds them while the next table loads; in lanes, the
-     * lane's own connection builds them before taking its next table, so the
-     * server never has more heavy work than cores, and no queue of index
-     * builds is left when the last rows are in.
-     */
-    const finishTable = async (s: TableState | null, lane: Lane) => {
-      if (!s || s.finished) return;
-      s.finished = true;
-      if (!s.created || s.skipped) return;
-      const split = s.split;
-      const build = async (conn: Connection) => {
-        if (progress.has(keys.finished(s.index))) return;
-        try {
-          // A resumed restore may find some of them built before the interruption.
-          const alter = split?.indexes.length ? alterAdding(s.name, split.indexes, await existingNames(conn, s.name, 'index')) : null;
-          if (alter) await conn.query(alter);
-          await record(conn, keys.finished(s.index));
-        } catch (err) {
-          if (isConnectionLost(err)) throw err;
-          s.error = `its indexes could not be rebuilt (${(err as { code?: string }).code ?? 'error'})`;
-        }
-      };
-      if (mapped) return build(await laneConn(lane));
-      indexQueue = indexQueue.then(() => build(index!));
-      indexQueue.catch(() => {});
-    };
-
-    /** One data piece into its table; rows touching a hole are dropped by cleanRows. */
-    const loadPiece = async (s: TableState, piece: number, body: AsyncIterable<BodyPiece>, rows: number, firstRow: number, lane: Lane) => {
-      await createTable(s, null, lane);
-      if (firstRow !== s.nextFirstRow) {
-        s.damaged = true;
-        s.tracker?.damage();
-      }
-      if (Number.isFinite(firstRow) && Number.isFinite(rows)) s.nextFirstRow = firstRow + rows;
-      if (s.skipped || !s.created || !s.tracker) return;
-      const done = progress.get(keys.piece(s.index, piece));
-      if (done) {
-        s.restored += done.value;
-        totalRows += done.value;
-        return;
-      }
-      const load = lane.conn!;
-      const counts = { droppedBytes: 0 };
-      const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
-      try {
-        if (transactional) await load.query('START TRANSACTION');
-        const r = await loadRows(load, s.table!, cleanRows(body, s.tracker, counts));
-        await record(load, keys.piece(s.index, piece), r.affectedRows);
-        if (transactional) await load.query('COMMIT');
-        s.restored += r.affectedRows;
-        totalRows += r.affectedRows;
-        if (counts.droppedBytes > 0) s.damaged = true;
-        if (Number.isFinite(rows) && r.affectedRows !== rows) {
-          s.damaged = true;
-          if (counts.droppedBytes === 0) s.tracker.damage();
-        }
-      } catch (err) {
-        if (isConnectionLost(err)) throw err;
-        if (transactional) await load.query('ROLLBACK').catch(() => {});
-        s.damaged = true;
-        s.tracker.damage();
-        s.error = `rows could not be loaded (${(err as { code?: string }).code ?? 'error'})`;
-        logger.warn({ table: s.index, piece, code: (err as { code?: string }).code }, 'piece failed to load');
-      }
-      opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
-    };
-
-    let stopped: unknown = null; // a lane's error stops the other lane at its next entry
-    const consume = async (segments: AsyncIterable<Segment>, lane: Lane): Promise<void> => {
-      for await (const { entry, body } of readTar(counted(segments), { entries: 0, unaccounted: [], ended: 'end-of-data' } as TarStats)) {
-        if (stopped) throw stopped;
-        if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
-        if (entry.orphan) {
-          const owner = orphanOwner(entry.orphan);
-          if (!owner) continue;
-          const s = stateFor(owner.table, entry.orphan.next.pax[PAX_TABLE] ?? null);
-          if (lane.current && lane.current !== s) await finishTable(lane.current, lane);
-          lane.current = s;
-          s.seen = true;
-          s.damaged = true;
-          if (owner.piece === 'schema') {
-            const buf = await readWhole(body, entry.size, 16 << 20);
-            await createTable(s, buf ? buf.toString('utf8') : null, lane);
-          } else await loadPiece(s, owner.piece, body, NaN, NaN, lane);
-          continue;
-        }
-        const role = roleOf(entry.path);
-        if (role.role === 'catalog') {
-          const buf = await readPrefix(body);
-          if (buf.length === entry.size) catalog = JSON.parse(buf.toString('utf8')) as Catalog;
-          else {
-            salvaged = salvageCatalogTables(buf);
-            logger.warn({ tablesSalvaged: salvaged.length }, 'catalog damaged');
-          }
-          await ensureDatabase();
-          continue;
-        }
-        if (role.role === 'schema' || role.role === 'data' || role.role === 'summary') {
-          const s = stateFor(role.table, entry.pax[PAX_TABLE] ?? null);
-          if (lane.current && lane.current !== s) await finishTable(lane.current, lane);
-          lane.current = s;
-          s.seen = true;
-          if (entry.foundAfterDamage) s.damaged = true;
-          if (role.role === 'schema') {
-            const buf = await readWhole(body, entry.size, 16 << 20);
-            await createTable(s, buf ? buf.toString('utf8') : null, lane);
-          } else if (role.role === 'summary') {
-            const buf = await readWhole(body, entry.size);
-            if (buf) {
-              const summary = JSON.parse(buf.toString('utf8')) as TableSummary;
-              summaries.set(s.index, summary);
-              s.expected = summary.rows;
-              if (summary.rows !== s.nextFirstRow) {
-                s.damaged = true;
-                s.tracker?.damage();
-              }
-            }
-            await finishTable(s, lane);
-          } else {
-            await loadPiece(s, role.piece, body, Number(entry.pax[PAX_ROWS] ?? NaN), Number(entry.pax[PAX_FIRST_ROW] ?? NaN), lane);
-          }
-          continue;
-        }
-        await finishTable(lane.current, lane);
-        lane.current = null;
-        if (role.role === 'object') {
-          const buf = await readWhole(body, entry.size, 16 << 20);
-          if (buf) objects.push(JSON.parse(buf.toString('utf8')) as ObjectDefinition);
-        } else if (role.role === 'manifest') {
-          const buf = await readWhole(body, entry.size);
-          if (buf) manifest = JSON.parse(buf.toString('utf8')) as Manifest;
-        }
-      }
-      await finishTable(lane.current, lane);
-      lane.current = null;
-    };
-
-    let damage: DamageReport;
-    const laneCount = opts.lanes ?? 2;
-    mapped = laneCount > 1 ? await mapLanes(opts) : null;
-    if (!mapped) {
-      const payload = payloadOf(opts.opened);
-      damage = payload.damage;
-      await consume(payload.segments, main);
-    } else {
-      const { reader, plan } = mapped;
-      damage = newDamageReport(located.headerCopyUsed);
-      damage.chunks = Math.ceil(mapped.end / located.header.chunkSize);
-      await consume(reader.spans(plan.head, damage), main);
-      const queue = [...plan.tables];
-      const ends = await Promise.allSettled(
-        Array.from({ length: laneCount }, (_, k) =>
-          consume(reader.spans(takeFrom(queue), damage), k === 0 ? main : newLane()).catch((err: unknown) => {
-            stopped ??= err;
-            throw err;
-          }),
-        ),
-      );
-      const failed = ends.find((e) => e.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-      await consume(reader.spans(plan.tail, damage), main);
-    }
-    await ensureDatabase();
-    await indexQueue;
+    const damage = await readPayload(run, indexes, opts.lanes ?? 2);
+    await run.ensureDatabase();
+    await indexes.drain();
     if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The restore was stopped.');
 
     // Foreign keys once every table is there; then the objects, triggers last.
-    for (const s of tables.values()) {
-      if (!s.created || !s.split?.foreignKeys.length || progress.has(keys.fks(s.index))) continue;
-      try {
-        const alter = alterAdding(s.name, s.split.foreignKeys, await existingNames(index!, s.name, 'foreign key'));
-        if (alter) await index!.query(alter);
-        await record(index!, keys.fks(s.index));
-      } catch (err) {
-        if (isConnectionLost(err)) throw err;
-        s.error = s.error ?? `its foreign keys could not be added (${(err as { code?: string }).code ?? 'error'})`;
-      }
-    }
-    const tableNames = new Set([...tables.values()].map((t) => t.name));
-    const objectContext = { tables: tableNames, foreign, definer: opts.keepDefiners ? null : account!.definer };
-    const objectOutcomes: ObjectOutcome[] = opts.tables || opts.exclude ? [] : await createObjects(index!, objects, objectContext);
-    await dropProgressTable(main.conn!);
+    await indexes.addForeignKeys();
+    const subset = !!(opts.tables || opts.exclude);
+    const objectContext = { tables: new Set([...run.tables.values()].map((t) => t.name)), foreign: run.foreign, definer: opts.keepDefiners ? null : run.account!.definer };
+    const objectOutcomes: ObjectOutcome[] = subset ? [] : await createObjects(run.index!, run.objects, objectContext);
+    await dropProgressTable(run.main.conn!);
 
-    return buildReport({ opened: opts.opened, database, where, catalog, manifest, summaries, tables, objects, objectOutcomes, damage, started, subset: !!(opts.tables || opts.exclude) });
+    return buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, damage, started, subset });
   } finally {
-    await mapped?.reader.close().catch(() => {});
-    await Promise.all([index, ...lanes.map((l) => l.conn)].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));
-    await (account as RestoreAccount | null)?.close().catch((err: unknown) => logger.warn({ code: (err as { code?: string }).code }, 'the temporary restore account could not be dropped'));
-    await admin.end().catch(() => admin.destroy());
+    await run.close();
   }
 }
 
+/**
+ * The payload into the target: mapped into lanes when its layout allows
+ * (catalog first, then tables from one queue, then objects and manifest),
+ * else read in order on one lane. Returns what was found damaged.
+ */
+async function readPayload(run: RestoreRun, indexes: IndexBuilder, laneCount: number): Promise<DamageReport> {
+  const { located } = run.opts.opened;
+  run.mapped = laneCount > 1 ? await mapLanes(run.opts) : null;
+  if (!run.mapped) {
+    const payload = payloadOf(run.opts.opened);
+    await consume(run, indexes, payload.segments, run.main);
+    return payload.damage;
+  }
+  const { reader, plan, end } = run.mapped;
+  const damage = newDamageReport(located.headerCopyUsed);
+  damage.chunks = Math.ceil(end / located.header.chunkSize);
+  await consume(run, indexes, reader.spans(plan.head, damage), run.main);
+  const queue = [...plan.tables];
+  const ends = await Promise.allSettled(
+    Array.from({ length: laneCount }, (_, k) =>
+      consume(run, indexes, reader.spans(takeFrom(queue), damage), k === 0 ? run.main : run.newLane()).catch((err: unknown) => {
+        run.stopped ??= err;
+        throw err;
+      }),
+    ),
+  );
+  const failed = ends.find((e) => e.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  await consume(run, indexes, reader.spans(plan.tail, damage), run.main);
+  return damage;
+}
+
 /** The file mapped into table spans, or null when it must be read in order (a layout that did not map). */
-async function mapLanes(opts: RestoreOptions): Promise<{ reader: PayloadReader; plan: LanePlan; end: number } | null> {
+async function mapLanes(opts: RestoreOptions): Promise<MappedFile | null> {
   const reader = await PayloadReader.open(opts.opened.unlocked);
   const archive = await skimArchive((offset, length) => reader.read(offset, length)).catch(() => null);
   const plan = archive && planLanes(archive);
@@ -450,37 +143,4 @@ async function mapLanes(opts: RestoreOptions): Promise<{ reader: PayloadReader; 
   return { reader, plan, end: archive.end };
 }
 
-async function existingNames(conn: Connection, table: string, what: 'index' | 'foreign key'): Promise<Set<string>> {
-  const sql = what === 'index'
-    ? 'SELECT DISTINCT INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?'
-    : "SELECT CONSTRAINT_NAME AS n FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_TYPE = 'FOREIGN KEY'";
-  const [rows] = (await conn.query(sql, [table])) as unknown as [{ n: string }[]];
-  return new Set(rows.map((r) => r.n));
-}
-
-/**
- * Whose bytes an orphan (found after a lost header) is, from what follows it:
- * data piece p > 0 of a table follows piece p - 1 of the same table, and a
- * summary follows its table's last piece, or its schema.sql when it has no
- * pieces, as data piece 0 follows the schema. A schema is taken only whole
- * (an entry that lost just its pax header). Anything else (JSON, a pax body
- * the damage cut into) is never used.
- */
-export function orphanOwner(orphan: { next: OrphanNext; whole: boolean }): { table: number; piece: number | 'schema' } | null {
-  const { next, whole } = orphan;
-  const role = roleOf(next.path);
-  if (role.role === 'data' && next.paxFound) {
-    if (role.piece > 0) return { table: role.table, piece: role.piece - 1 };
-    return whole ? { table: role.table, piece: 'schema' } : null;
-  }
-  if (role.role === 'summary' && next.body) {
-    try {
-      const summary = JSON.parse(next.body.toString('utf8')) as TableSummary;
-      if (Number.isInteger(summary.pieces) && summary.pieces > 0) return { table: role.table, piece: summary.pieces - 1 };
-      if (summary.pieces === 0 && whole) return { table: role.table, piece: 'schema' };
-    } catch {
-      return null;
-    }
-  }
-  return null;
-}
+export { orphanOwner } from './entries.js';

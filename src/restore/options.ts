@@ -1,0 +1,30 @@
+import type { Dsn } from '../db/dsn.js';
+import type { OpenedBackup } from '../decrypt/open.js';
+
+export interface RestoreProgress {
+  table: string | null;
+  tablesDone: number;
+  tables: number;
+  rows: number;
+  /** Plaintext read so far, and the file size as the estimate of the whole. */
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface RestoreOptions {
+  opened: OpenedBackup;
+  /** Server and database to restore into (database required). */
+  dsn: Dsn;
+  tables?: string[];
+  exclude?: string[];
+  force?: boolean;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  /** How often a dropped connection is retried by resuming (default 3). */
+  retries?: number;
+  /** Tables loaded at once (default 2); 1 reads the file in order. */
+  lanes?: number;
+  /** Keep the DEFINER of views, routines, triggers and events as the file has it (default: the restoring account). */
+  keepDefiners?: boolean;
+}

@@ -1,0 +1,98 @@
+/**
+ * A table into the target: created from its checked CREATE statement (the
+ * secondary indexes and foreign keys split off for later), then its data
+ * pieces loaded one by one. Each piece of a transactional table is loaded
+ * in one transaction with its progress record, so a piece is either wholly
+ * restored and recorded or neither; rows touching a hole are dropped by
+ * cleanRows, and every gap in row numbers marks the table damaged.
+ */
+import { quoteId } from '../db/connect.js';
+import type { BodyPiece } from '../archive/tar-reader.js';
+import { checkCreateTable } from '../sql/create-table.js';
+import { cleanRows, LossTracker } from './clean-rows.js';
+import { columnsFromServer } from './columns.js';
+import { loadRows } from './load-data.js';
+import { keys, record } from './progress-table.js';
+import { isConnectionLost, type Lane, type RestoreRun } from './run.js';
+import type { TableState } from './table-state.js';
+
+const codeOf = (err: unknown) => (err as { code?: string }).code ?? 'error';
+
+/** Creates the table (unless the progress record says it exists), and readies its loss tracker. */
+export async function createTable(run: RestoreRun, s: TableState, create: string | null, lane: Lane): Promise<void> {
+  if (s.created || s.skipped || s.error) return;
+  const conn = await run.laneConn(lane);
+  const sql = create ?? s.table?.create ?? null;
+  if (run.progress.has(keys.created(s.index))) {
+    s.created = true;
+    const checked = checkCreateTable(sql ?? '', s.name, run.foreign);
+    s.split = checked.ok ? checked.value : { create: '', indexes: [], foreignKeys: [] };
+  } else {
+    if (!sql) {
+      s.error = 'its definition was in a damaged part of the backup';
+      return;
+    }
+    const checked = checkCreateTable(sql, s.name, run.foreign);
+    if (!checked.ok) {
+      s.error = `was not created: its definition was refused (${checked.reason})`;
+      run.logger.warn({ table: s.index, reason: checked.reason }, 'table definition refused');
+      return;
+    }
+    s.split = checked.value;
+    try {
+      await conn.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
+      await conn.query(s.split.create);
+      await record(conn, keys.created(s.index));
+      s.created = true;
+    } catch (err) {
+      if (isConnectionLost(err)) throw err;
+      s.error = `could not be created (${codeOf(err)})`;
+      return;
+    }
+  }
+  s.table ??= await columnsFromServer(conn, s.index, s.name);
+  const t = s.table;
+  const positions = t.primaryKey.map((k) => t.columns.findIndex((c) => c.name === k)).filter((p) => p >= 0);
+  s.tracker = new LossTracker(t.primaryKey, positions.length === t.primaryKey.length ? positions : []);
+}
+
+/** One data piece into its table. `rows` and `firstRow` are NaN for an orphan (its header was lost). */
+export async function loadPiece(run: RestoreRun, s: TableState, piece: number, body: AsyncIterable<BodyPiece>, rows: number, firstRow: number, lane: Lane): Promise<void> {
+  await createTable(run, s, null, lane);
+  if (firstRow !== s.nextFirstRow) {
+    s.damaged = true;
+    s.tracker?.damage();
+  }
+  if (Number.isFinite(firstRow) && Number.isFinite(rows)) s.nextFirstRow = firstRow + rows;
+  if (s.skipped || !s.created || !s.tracker) return;
+  const done = run.progress.get(keys.piece(s.index, piece));
+  if (done) {
+    s.restored += done.value;
+    run.totalRows += done.value;
+    return;
+  }
+  const load = lane.conn!;
+  const counts = { droppedBytes: 0 };
+  const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
+  try {
+    if (transactional) await load.query('START TRANSACTION');
+    const r = await loadRows(load, s.table!, cleanRows(body, s.tracker, counts));
+    await record(load, keys.piece(s.index, piece), r.affectedRows);
+    if (transactional) await load.query('COMMIT');
+    s.restored += r.affectedRows;
+    run.totalRows += r.affectedRows;
+    if (counts.droppedBytes > 0) s.damaged = true;
+    if (Number.isFinite(rows) && r.affectedRows !== rows) {
+      s.damaged = true;
+      if (counts.droppedBytes === 0) s.tracker.damage();
+    }
+  } catch (err) {
+    if (isConnectionLost(err)) throw err;
+    if (transactional) await load.query('ROLLBACK').catch(() => {});
+    s.damaged = true;
+    s.tracker.damage();
+    s.error = `rows could not be loaded (${codeOf(err)})`;
+    run.logger.warn({ table: s.index, piece, code: codeOf(err) }, 'piece failed to load');
+  }
+  run.reportProgress(s.name);
+}
