@@ -16,6 +16,8 @@ export const keys = {
   backup: 'backup',
   created: (t: number) => `t:${t}:created`,
   piece: (t: number, p: number) => `t:${t}:p:${p}`,
+  /** A piece of a non-transactional table being loaded (its number): a crash leaves part of it in. */
+  loading: (t: number) => `t:${t}:loading`,
   /** All rows in and secondary indexes built. */
   finished: (t: number) => `t:${t}:indexed`,
   fks: (t: number) => `t:${t}:fks`,
@@ -35,6 +37,12 @@ export async function readProgress(conn: Connection): Promise<ProgressState | nu
 
 export async function record(conn: Connection, item: string, value = 0): Promise<void> {
   await conn.query(`REPLACE INTO ${PROGRESS_TABLE} (item, value) VALUES (?, ?)`, [item, value]);
+}
+
+/** Forgets a table's loaded pieces, so that all of them load again. */
+export async function forgetPieces(conn: Connection, state: ProgressState, t: number): Promise<void> {
+  await conn.query(`DELETE FROM ${PROGRESS_TABLE} WHERE item LIKE ? OR item = ?`, [`t:${t}:p:%`, keys.loading(t)]);
+  for (const item of [...state.keys()]) if (item.startsWith(`t:${t}:p:`) || item === keys.loading(t)) state.delete(item);
 }
 
 export async function dropProgressTable(conn: Connection): Promise<void> {

@@ -12,7 +12,8 @@ import { checkCreateTable } from '../sql/create-table.js';
 import { cleanRows, LossTracker } from './clean-rows.js';
 import { columnsFromServer } from './columns.js';
 import { loadRows } from './load-data.js';
-import { keys, record } from './progress-table.js';
+import { forgetPieces, keys, record } from './progress-table.js';
+import type { Connection } from '../db/connect.js';
 import { isConnectionLost, type Lane, type RestoreRun } from './run.js';
 import type { TableState } from './table-state.js';
 
@@ -27,6 +28,7 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
     s.created = true;
     const checked = checkCreateTable(sql ?? '', s.name, run.foreign);
     s.split = checked.ok ? checked.value : { create: '', indexes: [], foreignKeys: [] };
+    await undoCutPiece(run, s, conn);
   } else {
     if (!sql) {
       s.error = 'its definition was in a damaged part of the backup';
@@ -56,6 +58,20 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
   s.tracker = new LossTracker(t.primaryKey, positions.length === t.primaryKey.length ? positions : []);
 }
 
+/**
+ * A non-transactional table (MyISAM, Aria, MEMORY...) keeps the rows of a
+ * piece whose load was cut: reloading only that piece would duplicate them
+ * (or, with keys, turn them into warnings). Such a table is emptied and all
+ * its pieces load again; a transactional one never needs this.
+ */
+async function undoCutPiece(run: RestoreRun, s: TableState, conn: Connection): Promise<void> {
+  const cut = run.progress.get(keys.loading(s.index));
+  if (!cut || run.progress.has(keys.piece(s.index, cut.value))) return;
+  run.logger.info({ table: s.index, piece: cut.value }, 'a non-transactional table was cut mid-piece: loading it again from its start');
+  await conn.query(`TRUNCATE TABLE ${quoteId(s.name)}`);
+  await forgetPieces(conn, run.progress, s.index);
+}
+
 /** One data piece into its table. `rows` and `firstRow` are NaN for an orphan (its header was lost). */
 export async function loadPiece(run: RestoreRun, s: TableState, piece: number, body: AsyncIterable<BodyPiece>, rows: number, firstRow: number, lane: Lane): Promise<void> {
   await createTable(run, s, null, lane);
@@ -76,6 +92,7 @@ export async function loadPiece(run: RestoreRun, s: TableState, piece: number, b
   const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
   try {
     if (transactional) await load.query('START TRANSACTION');
+    else await record(load, keys.loading(s.index), piece);
     const r = await loadRows(load, s.table!, cleanRows(body, s.tracker, counts));
     await record(load, keys.piece(s.index, piece), r.affectedRows);
     if (transactional) await load.query('COMMIT');
