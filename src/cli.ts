@@ -9,6 +9,7 @@ import { EXIT, LrError, exitCodeOf } from './errors.js';
 import { configureLog, log } from './log.js';
 import { VERSION } from './version.js';
 import { getResultCode } from './cli/output.js';
+import { describeCause, internalErrorLine } from './cli/internal-error.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
 
@@ -134,18 +135,9 @@ function report(err: unknown): number {
     process.stderr.write(`lastresort: ${err.message}\n`);
     return err.exitCode;
   }
-  logger.error({ err: describeCause(err) }, 'unexpected failure');
-  process.stderr.write(`lastresort: something unexpected went wrong (${(err as Error)?.message?.split('\n')[0]?.slice(0, 120) ?? 'unknown'}). Run again with --verbose or --log-file for detail.\n`);
+  logger.error({ code: 'LR_INTERNAL', err: describeCause(err) }, 'internal error');
+  process.stderr.write(`${internalErrorLine(err, program.opts().logFile as string | undefined)}\n`);
   return exitCodeOf(err);
-}
-
-/** Server messages can quote row values ("Duplicate entry 'Smith' ..."): the log keeps their shape, not the data. */
-const scrub = (text: string | undefined) => text?.replace(/'(?:[^'\\]|\\.)*'/g, "'…'");
-
-function describeCause(cause: unknown): unknown {
-  if (!(cause instanceof Error)) return undefined;
-  const e = cause as Error & { code?: string; errno?: number; sqlMessage?: string };
-  return { name: e.name, message: scrub(e.message), code: e.code, errno: e.errno, sqlMessage: scrub(e.sqlMessage), stack: scrub(e.stack) };
 }
 
 await main();

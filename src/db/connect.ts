@@ -41,6 +41,19 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
   }
 }
 
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'HANDSHAKE_SSL_ERROR']);
+
+/**
+ * Whether an error came from the server or the connection to it (a server
+ * error number or SQL state, or a network failure), as opposed to a bug in
+ * this program, which must never be reported as "the server reported an error".
+ */
+export function isServerError(err: unknown): boolean {
+  const e = err as { errno?: unknown; sqlState?: unknown; code?: unknown; fatal?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  return (typeof e.errno === 'number' && typeof e.sqlState === 'string') || NETWORK_CODES.has(String(e.code)) || (e.fatal === true && typeof e.code === 'string');
+}
+
 export function translateDbError(err: unknown, dsn: Dsn): LrError {
   const e = err as { code?: string; errno?: number; sqlMessage?: string };
   const where = describeDsn(dsn);

@@ -19,7 +19,7 @@
  * connection is retried here by resuming from the progress record.
  */
 import { LrError } from '../errors.js';
-import { connect, translateDbError } from '../db/connect.js';
+import { connect, isServerError, translateDbError } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { newDamageReport, type DamageReport } from '../format/reader.js';
@@ -47,7 +47,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     try {
       return await restorePass({ ...opts, resume }, started, attempt > 0);
     } catch (err) {
-      if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError ? err : translateDbError(err, opts.dsn);
+      if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError || !isServerError(err) ? err : translateDbError(err, opts.dsn);
       log('restore').warn({ attempt, code: (err as { code?: string }).code }, 'connection lost; resuming');
       await waitForServer(opts.dsn, 60_000);
       resume = true;
