@@ -70,6 +70,7 @@ program
   .argument('<file>', 'a .lrb backup')
   .description('write the decrypted contents (a tar archive) to a file or stdout')
   .requiredOption('--out <path>', 'where to write, or - for stdout')
+  .option('--force', 'replace --out if it already exists')
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
   .option('--json', 'print the result as JSON (not with --out -)')
   .action(async (file, o) => (await import('./commands/decrypt.js')).decryptCommand(file, o));

@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 
 /**
@@ -25,11 +26,23 @@ export function configureLog(opts: LogOptions): Logger {
   const streams: { stream: NodeJS.WritableStream | pino.DestinationStream; level: pino.Level }[] = [];
   const level = (opts.level ?? (opts.verbose ? 'debug' : 'info')) as pino.Level;
   if (opts.verbose) streams.push({ stream: pino.destination({ fd: 2, sync: true }), level });
-  if (opts.file) streams.push({ stream: pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 } as never), level });
+  if (opts.file) {
+    streams.push({ stream: pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 } as never), level });
+    privateMode(opts.file);
+  }
   root = streams.length === 0
     ? pino({ enabled: false })
     : pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));
   return root;
+}
+
+/** An existing log file keeps its old mode when appended to: make it 0600 (a file this account does not own stays as it is). */
+function privateMode(path: string): void {
+  try {
+    chmodSync(path, 0o600);
+  } catch {
+    // not ours to change; the log is still written
+  }
 }
 
 /** A child logger for one component: log('restore').info({...}, 'msg'). */

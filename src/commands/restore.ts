@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainPassword } from '../cli/password.js';
@@ -10,6 +9,7 @@ import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js
 import { headline, renderMarkdown } from '../restore/report-md.js';
 import { describeRange, type RestoreReport } from '../restore/report.js';
 import { onInterrupt } from '../cli/interrupt.js';
+import { writeFileAtomic } from '../service/atomic-file.js';
 
 export interface RestoreCliOptions {
   target: string;
@@ -33,8 +33,9 @@ export function restoreCommands(file: string, targetArg: string, dbPasswordFile?
 }
 
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
-  await writeFile(path, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-  await writeFile(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation), { mode: 0o600 });
+  // A new 0600 file each time: writing over an existing 0644 one would keep its mode.
+  await writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation));
 }
 
 export function exitCodeForReport(r: RestoreReport): number {
