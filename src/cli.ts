@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, LrError, exitCodeOf } from './errors.js';
 import { configureLog, log } from './log.js';
 import { VERSION } from './version.js';
-import { getResultCode } from './cli/output.js';
+import { getResultCode, neutralise } from './cli/output.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
 
@@ -135,11 +135,12 @@ function report(err: unknown): number {
   const logger = log('cli');
   if (err instanceof LrError) {
     logger.error({ code: err.code, detail: err.detail, cause: describeCause(err.cause) }, err.message);
-    process.stderr.write(`lastresort: ${err.message}\n`);
+    // The message may quote a file's text (a table name, a header field): never raw.
+    process.stderr.write(`lastresort: ${neutralise(err.message)}\n`);
     return err.exitCode;
   }
   logger.error({ err: describeCause(err) }, 'unexpected failure');
-  process.stderr.write(`lastresort: something unexpected went wrong (${(err as Error)?.message?.split('\n')[0]?.slice(0, 120) ?? 'unknown'}). Run again with --verbose or --log-file for detail.\n`);
+  process.stderr.write(`lastresort: something unexpected went wrong (${neutralise((err as Error)?.message?.split('\n')[0]?.slice(0, 120) ?? 'unknown')}). Run again with --verbose or --log-file for detail.\n`);
   return exitCodeOf(err);
 }
 

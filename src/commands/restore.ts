@@ -1,7 +1,7 @@
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainPassword } from '../cli/password.js';
-import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { jsonSafe, note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { Progress } from '../cli/progress.js';
 import { EXIT } from '../errors.js';
 import { restoreBackup } from '../restore/restore.js';
@@ -34,7 +34,7 @@ export function restoreCommands(file: string, targetArg: string, dbPasswordFile?
 
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
   // A new 0600 file each time: writing over an existing 0644 one would keep its mode.
-  await writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(path, jsonSafe(JSON.stringify(report, null, 2)) + '\n');
   await writeFileAtomic(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation));
 }
 
