@@ -17,6 +17,8 @@ export interface RecoverCliOptions {
   port?: number;
   user?: string;
   dbPasswordFile?: string;
+  ssl?: boolean;
+  sslCa?: string;
   database?: string;
   passwordFile?: string;
   reportDir?: string;
@@ -49,6 +51,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
       user: o.user,
       dbPassword,
       dbPasswordFile: o.dbPasswordFile,
+      ssl: o.ssl || o.sslCa ? (o.sslCa ? { ca: o.sslCa } : {}) : undefined,
       database: o.database,
       password,
       reportDir: o.reportDir ?? process.cwd(),
