@@ -24,7 +24,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure as measureProcess, type Measured, type MeasureOptions, type Stage } from './measure.js';
-import { ADMIN_PASSWORD, createEmptyDatabase, dropDatabase, dsnText, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceName, type SourceInfo } from './source.js';
+import { ADMIN_PASSWORD, cliDsnText, createEmptyDatabase, dropDatabase, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceName, type SourceInfo } from './source.js';
 import { renderMarkdown, renderText, summarise, type BenchResult } from './report.js';
 import { connect, quoteId } from '../src/db/connect.js';
 
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   dbServerPid = await serverPid();
   const source = await ensureSource(scale, { passwordFile, cli: CLI, log });
   log(`source ${source.database}: ${source.rows.toLocaleString('en-US')} rows${source.reused ? ' (reused)' : ` (generated in ${source.generatedSeconds} s)`}`);
-  const srcDsn = dsnText(serverDsn(source.database));
+  const srcDsn = cliDsnText(serverDsn(source.database));
   const target = (tool: string) => `${source.database}_r_${tool}`;
 
   const keyFile = join(work, 'age.key');
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     log(`round ${round} of ${repeat}: restores`);
     const lrTarget = target('lastresort');
     add('lastresort restore', await restoreInto(lrTarget, source, () =>
-      measure('lastresort restore', [{ name: 'lastresort', argv: [process.execPath, CLI, '--verbose', 'restore', lrb, '--target', dsnText(serverDsn(lrTarget)), '--json'] }], {
+      measure('lastresort restore', [{ name: 'lastresort', argv: [process.execPath, CLI, '--verbose', 'restore', lrb, '--target', cliDsnText(serverDsn(lrTarget)), '--json'] }], {
         env: { ...process.env, LASTRESORT_PASSWORD: ADMIN_PASSWORD },
         phaseMarker: /key derivation finished/,
       }), { create: false, verify: args.verify }));

@@ -30,6 +30,12 @@ export function dsnText(d: Dsn): string {
   return formatDsn(d, { withPassword: true });
 }
 
+/** For lastresort's own command line, which refuses a password in a DSN: the password goes in LASTRESORT_DB_PASSWORD (inherited). */
+export function cliDsnText(d: Dsn): string {
+  if (d.password) process.env.LASTRESORT_DB_PASSWORD = d.password;
+  return formatDsn(d);
+}
+
 async function scalar(conn: Connection, sql: string, params: unknown[] = []): Promise<unknown> {
   const [rows] = (await conn.query({ sql, rowsAsArray: true }, params)) as unknown as [unknown[][]];
   return rows[0]?.[0];
@@ -68,7 +74,7 @@ export async function ensureSource(scale: number, opts: { passwordFile: string; 
       opts.log(`generating ${database} (${patients} patients, about ${Math.round((patients * 30.8) / 1e5) / 10} million rows)…`);
       const started = Date.now();
       run([process.execPath, '--import', 'tsx', 'fixtures/generate.ts', '--dsn', dsnText(serverDsn(database)), '--kind', 'opendental', '--patients', String(patients), '--drop'], 'generating the source database');
-      run([process.execPath, opts.cli, 'keys', 'enroll', '--source', dsnText(serverDsn(database)), '--user', ADMIN_USER, '--password-file', opts.passwordFile], 'enrolling the admin');
+      run([process.execPath, opts.cli, 'keys', 'enroll', '--source', cliDsnText(serverDsn(database)), '--user', ADMIN_USER, '--password-file', opts.passwordFile], 'enrolling the admin');
       generatedSeconds = Math.round((Date.now() - started) / 100) / 10;
       if (!(await usable())) throw new Error(`${database} is still not usable after generating it`);
     }

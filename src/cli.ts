@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, LrError, exitCodeOf } from './errors.js';
 import { configureLog, log } from './log.js';
 import { VERSION } from './version.js';
-import { getResultCode } from './cli/output.js';
+import { getResultCode, neutralise } from './cli/output.js';
 import { describeCause, internalErrorLine } from './cli/internal-error.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
@@ -31,7 +31,8 @@ program.hook('preAction', (cmd) => {
 program
   .command('backup')
   .description('dump the database from one consistent snapshot, encrypted for the last admin to log on')
-  .requiredOption('--source <dsn>', 'the practice database: mysql://user:password@host:port/database')
+  .requiredOption('--source <dsn>', 'the practice database: mysql://user@host:port/database (no password in it)')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .requiredOption('--out <dir>', 'folder to write the .lrb file into')
   .option('--exclude <tables>', 'comma-separated tables to leave out', list)
   .option('--max-rate <bytesPerSec>', 'pace reading to stay light on the server', Number)
@@ -42,7 +43,8 @@ const keys = program.command('keys').description('admin keys that open the backu
 keys
   .command('enroll')
   .description("set up (or renew) an admin's backup key; run when the admin sets or confirms their password")
-  .requiredOption('--source <dsn>', 'the practice database')
+  .requiredOption('--source <dsn>', 'the practice database: mysql://user@host:port/database (no password in it)')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .requiredOption('--user <username>', 'the Open Dental admin user name')
   .option('--password-file <file>', "file holding the admin's password (else LASTRESORT_PASSWORD, else a prompt)")
   .addOption(new Option('--test-kdf', 'cheap key derivation: ONLY for tests and demos, never for real backups').hideHelp())
@@ -69,6 +71,7 @@ program
   .argument('<file>', 'a .lrb backup')
   .description('write the decrypted contents (a tar archive) to a file or stdout')
   .requiredOption('--out <path>', 'where to write, or - for stdout')
+  .option('--force', 'replace --out if it already exists')
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
   .option('--json', 'print the result as JSON (not with --out -)')
   .action(async (file, o) => (await import('./commands/decrypt.js')).decryptCommand(file, o));
@@ -77,7 +80,8 @@ program
   .command('restore')
   .argument('<file>', 'a .lrb backup')
   .description('decrypt a backup straight into a MySQL/MariaDB server and report every table')
-  .requiredOption('--target <target>', 'mysql://user:password@host:port/database, or sandbox[:DIR] for a private scratch server')
+  .requiredOption('--target <target>', 'mysql://user@host:port/database (no password in it), or sandbox[:DIR] for a private scratch server')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
   .option('--tables <tables>', 'restore only these tables (comma-separated)', list)
   .option('--exclude <tables>', 'leave these tables out (comma-separated)', list)
@@ -92,7 +96,8 @@ program
   .command('validate')
   .argument('<file>', 'the .lrb backup the database was restored from')
   .description('prove a restored database matches the backup: row counts, content checksums, schema objects')
-  .requiredOption('--target <target>', 'mysql://user:password@host:port/database, or sandbox[:DIR]')
+  .requiredOption('--target <target>', 'mysql://user@host:port/database (no password in it), or sandbox[:DIR]')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
   .option('--json', 'print the result as JSON')
   .action(async (file, o) => (await import('./commands/validate.js')).validateCommand(file, o));
@@ -132,7 +137,8 @@ function report(err: unknown): number {
   const logger = log('cli');
   if (err instanceof LrError) {
     logger.error({ code: err.code, detail: err.detail, cause: describeCause(err.cause) }, err.message);
-    process.stderr.write(`lastresort: ${err.message}\n`);
+    // The message may quote a file's text (a table name, a header field): never raw.
+    process.stderr.write(`lastresort: ${neutralise(err.message)}\n`);
     return err.exitCode;
   }
   logger.error({ code: 'LR_INTERNAL', err: describeCause(err) }, 'internal error');

@@ -1,4 +1,6 @@
+import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { jsonSafe } from './cli/output.js';
 
 /**
  * Logs are JSON lines (pino). By default they go nowhere a person looks: a CLI
@@ -24,12 +26,28 @@ export interface LogOptions {
 export function configureLog(opts: LogOptions): Logger {
   const streams: { stream: NodeJS.WritableStream | pino.DestinationStream; level: pino.Level }[] = [];
   const level = (opts.level ?? (opts.verbose ? 'debug' : 'info')) as pino.Level;
-  if (opts.verbose) streams.push({ stream: pino.destination({ fd: 2, sync: true }), level });
-  if (opts.file) streams.push({ stream: pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 } as never), level });
+  if (opts.verbose) {
+    // pino leaves C1 controls raw in its JSON; on a terminal they could act as escape sequences.
+    const stderr = pino.destination({ fd: 2, sync: true });
+    streams.push({ stream: { write: (line: string) => stderr.write(jsonSafe(line)) }, level });
+  }
+  if (opts.file) {
+    streams.push({ stream: pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 } as never), level });
+    privateMode(opts.file);
+  }
   root = streams.length === 0
     ? pino({ enabled: false })
     : pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));
   return root;
+}
+
+/** An existing log file keeps its old mode when appended to: make it 0600 (a file this account does not own stays as it is). */
+function privateMode(path: string): void {
+  try {
+    chmodSync(path, 0o600);
+  } catch {
+    // not ours to change; the log is still written
+  }
 }
 
 /** A child logger for one component: log('restore').info({...}, 'msg'). */

@@ -1,24 +1,45 @@
-/** What a person or a script reads: JSON on stdout with --json, plain lines otherwise. */
+/**
+ * What a person or a script reads: JSON on stdout with --json, plain lines
+ * otherwise. Every line goes through `neutralise`, since names from a backup
+ * (tables, the admin, the database) can end up in any of them.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(jsonSafe(JSON.stringify(value, null, 2)) + '\n');
 }
 
 export function say(line = ''): void {
-  process.stdout.write(line + '\n');
+  process.stdout.write(neutralise(line) + '\n');
 }
 
 /** Progress and notes for a person go to stderr, so stdout stays clean for data. */
 export function note(line: string): void {
-  process.stderr.write(line + '\n');
+  process.stderr.write(neutralise(line) + '\n');
 }
 
+// C0 and C1 controls, DEL, zero-width and bidi overrides: a terminal obeys them, a person cannot see them.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** Control characters and terminal escape sequences are made visible (ESC becomes \u001b), never obeyed. */
+export function neutralise(text: string): string {
+  return text.replace(UNSAFE, visible);
+}
+
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 /**
- * Text that comes from a file before anything is authenticated: control
- * characters and terminal escape sequences are made visible, never obeyed.
+ * JSON text with what JSON.stringify leaves raw (C1, DEL, bidi) escaped too:
+ * the same JSON value. C0 is already escaped inside strings, and the newlines
+ * between values are the layout's.
  */
+export function jsonSafe(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, visible);
+}
+
+/** Text that comes from a file, neutralised and cut to `max` characters. */
 export function safeText(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const cleaned = neutralise(text);
   return cleaned.length > max ? cleaned.slice(0, max) + '…' : cleaned;
 }
 

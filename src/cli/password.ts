@@ -6,8 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
+import { parseDsn, type Dsn } from '../db/dsn.js';
 
 export const PASSWORD_ENV = 'LASTRESORT_PASSWORD';
+/** The database server's password (not the admin's backup password). */
+export const DB_PASSWORD_ENV = 'LASTRESORT_DB_PASSWORD';
 
 export interface PasswordSource {
   passwordFile?: string;
@@ -42,4 +45,24 @@ export async function promptPassword(message: string): Promise<string> {
   );
   if (cancelled || typeof password !== 'string') throw new LrError('LR_INTERRUPTED', 'Stopped: no password was entered.');
   return password;
+}
+
+const fromEnv = (name: string) => (process.env[name] === undefined || process.env[name] === '' ? undefined : process.env[name]);
+
+/** The database server's password from --db-password-file, else LASTRESORT_DB_PASSWORD; undefined when neither is given. */
+export async function obtainDbPassword(dbPasswordFile?: string): Promise<string | undefined> {
+  return dbPasswordFile ? readPasswordFile(dbPasswordFile) : fromEnv(DB_PASSWORD_ENV);
+}
+
+/** A server address typed on the command line must not hold the password: others can read command lines. */
+export function refusePasswordInDsn(dsn: Dsn, flag: string): void {
+  if (dsn.password === '') return;
+  throw new LrError('LR_BAD_DSN', `Leave the password out of ${flag}: other users of this computer can read command lines. Put it in a file and add --db-password-file FILE, or set ${DB_PASSWORD_ENV}.`);
+}
+
+/** `--source mysql://user@host/db` plus the password from a file or the environment. */
+export async function dsnFromArgument(text: string, flag: string, dbPasswordFile?: string): Promise<Dsn> {
+  const dsn = parseDsn(text);
+  refusePasswordInDsn(dsn, flag);
+  return { ...dsn, password: (await obtainDbPassword(dbPasswordFile)) ?? '' };
 }

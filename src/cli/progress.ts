@@ -3,7 +3,7 @@
  * line every few seconds otherwise (logs, CI), nothing at all with --json
  * unless stderr is a terminal.
  */
-import { humanBytes } from './output.js';
+import { humanBytes, neutralise } from './output.js';
 
 export interface ProgressLine {
   done: number;
@@ -33,17 +33,18 @@ export class Progress {
     const rate = elapsed > 0 ? p.done / elapsed : 0;
     const eta = rate > 0 && fraction < 1 ? Math.round((p.total - p.done) / rate) : null;
     const etaText = eta === null ? '' : ` · about ${eta >= 90 ? `${Math.round(eta / 60)} min` : `${eta} s`} left`;
+    const label = neutralise(p.label); // a table name from the backup
     const rateText = rate > 0 && (p.unit ?? 'bytes') === 'bytes' ? ` · ${humanBytes(rate)}/s` : '';
     if (this.tty) {
       const width = 24;
       const filled = Math.round(fraction * width);
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      const line = `${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${p.label}${rateText}${etaText}`;
+      const line = `${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${label}${rateText}${etaText}`;
       const cols = this.stream.columns ?? 100;
       this.stream.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
       this.drawn = true;
     } else {
-      this.stream.write(`${(fraction * 100).toFixed(0)}% ${p.label}${rateText}${etaText}\n`);
+      this.stream.write(`${(fraction * 100).toFixed(0)}% ${label}${rateText}${etaText}\n`);
     }
   }
 

@@ -1,9 +1,9 @@
 import { runBackup } from '../backup/index.js';
-import { parseDsn } from '../db/dsn.js';
+import { dsnFromArgument } from '../cli/password.js';
 import { humanBytes, note, printJson, say } from '../cli/output.js';
 
-export async function backupCommand(o: { source: string; out: string; exclude?: string[]; maxRate?: number; json?: boolean }): Promise<void> {
-  const source = parseDsn(o.source);
+export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; json?: boolean }): Promise<void> {
+  const source = await dsnFromArgument(o.source, '--source', o.dbPasswordFile);
   const result = await runBackup({ source, outDir: o.out, exclude: o.exclude, maxRateBytesPerSec: o.maxRate });
   if (result.keyStale) note(`Note: ${result.admin.userName} changed their password after enrolling; this backup opens with the password they had then. Ask them to run: lastresort keys enroll --user ${result.admin.userName}`);
   if (o.json) {

@@ -1,11 +1,10 @@
-import { parseDsn } from '../db/dsn.js';
 import { enrollAdmin } from '../keys/enroll.js';
 import { FAST_TEST_KDF } from '../keys/crypto.js';
-import { obtainPassword } from '../cli/password.js';
+import { dsnFromArgument, obtainPassword } from '../cli/password.js';
 import { note, printJson, say } from '../cli/output.js';
 
-export async function enrollCommand(o: { source: string; user: string; passwordFile?: string; testKdf?: boolean; json?: boolean }): Promise<void> {
-  const source = parseDsn(o.source);
+export async function enrollCommand(o: { source: string; dbPasswordFile?: string; user: string; passwordFile?: string; testKdf?: boolean; json?: boolean }): Promise<void> {
+  const source = await dsnFromArgument(o.source, '--source', o.dbPasswordFile);
   const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Open Dental password of ${o.user}` });
   if (!o.json) note('Checking the password and making the key (this takes a few seconds)…');
   const result = await enrollAdmin({ source, userName: o.user, password, kdf: o.testKdf ? FAST_TEST_KDF : undefined });

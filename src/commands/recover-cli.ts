@@ -16,6 +16,8 @@ export function registerRecoverCommand(program: Command): void {
     .option('--host <host>', 'database server address (default 127.0.0.1)')
     .option('--port <port>', 'database server port (default 3306)', port)
     .option('--user <user>', 'user on the database server (default root)')
+    .option('--ssl', 'encrypt the connection to the server (TLS); in --target write ?ssl=required instead')
+    .option('--ssl-ca <file>', "encrypt and check the server's certificate against this CA (PEM file); in --target write ?ssl-ca=FILE")
     .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD, else asked; none with --yes)")
     .option('--database <name>', 'database to restore into (default <original>_restored_<backup date>); one that has tables is never overwritten')
     .option('--password-file <file>', "file holding the admin's backup password (else LASTRESORT_PASSWORD, else asked)")

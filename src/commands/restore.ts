@@ -1,18 +1,19 @@
-import { writeFile } from 'node:fs/promises';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainPassword } from '../cli/password.js';
-import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { jsonSafe, note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { Progress } from '../cli/progress.js';
 import { EXIT } from '../errors.js';
 import { restoreBackup } from '../restore/restore.js';
-import { resolveTarget } from '../restore/resolve-target.js';
+import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js';
 import { headline, renderMarkdown } from '../restore/report-md.js';
 import { describeRange, type RestoreReport } from '../restore/report.js';
 import { onInterrupt } from '../cli/interrupt.js';
+import { writeFileAtomic } from '../service/atomic-file.js';
 
 export interface RestoreCliOptions {
   target: string;
+  dbPasswordFile?: string;
   passwordFile?: string;
   tables?: string[];
   exclude?: string[];
@@ -23,17 +24,19 @@ export interface RestoreCliOptions {
   json?: boolean;
 }
 
-export function restoreCommands(file: string, targetArg: string): RestoreReport['commands'] {
+export function restoreCommands(file: string, targetArg: string, dbPasswordFile?: string): RestoreReport['commands'] {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const pw = dbPasswordFile ? ` --db-password-file ${q(dbPasswordFile)}` : '';
   return {
-    resume: `lastresort restore ${q(file)} --target ${q(targetArg)} --resume`,
-    validate: `lastresort validate ${q(file)} --target ${q(targetArg)}`,
+    resume: `lastresort restore ${q(file)} --target ${q(targetArg)}${pw} --resume`,
+    validate: `lastresort validate ${q(file)} --target ${q(targetArg)}${pw}`,
   };
 }
 
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
-  await writeFile(path, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-  await writeFile(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation), { mode: 0o600 });
+  // A new 0600 file each time: writing over an existing 0644 one would keep its mode.
+  await writeFileAtomic(path, jsonSafe(JSON.stringify(report, null, 2)) + '\n');
+  await writeFileAtomic(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation));
 }
 
 export function exitCodeForReport(r: RestoreReport): number {
@@ -41,11 +44,12 @@ export function exitCodeForReport(r: RestoreReport): number {
 }
 
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
+  checkTargetArgument(o.target);
   const located = await locateHeader(file);
   const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
   const opened = await openBackup(file, password, located);
-  const target = await resolveTarget(o.target, located.header.database);
+  const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
   const progress = new Progress(!o.json || !!process.stderr.isTTY);
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
@@ -65,14 +69,14 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
   } catch (err) {
     if (controller.signal.aborted) {
       progress.done();
-      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument).resume}`);
+      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument, o.dbPasswordFile).resume}`);
     }
     throw err;
   } finally {
     release();
     progress.done();
   }
-  report.commands = { ...report.commands, ...restoreCommands(file, target.argument) };
+  report.commands = { ...report.commands, ...restoreCommands(file, target.argument, o.dbPasswordFile) };
   if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
   if (o.report) await writeReportFiles(o.report, report);
   setResultCode(exitCodeForReport(report));

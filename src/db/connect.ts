@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { LrError } from '../errors.js';
@@ -25,6 +26,7 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
     password: dsn.password,
     database: opts.noDatabase ? undefined : dsn.database || undefined,
     socketPath: dsn.socketPath,
+    ssl: tlsOptions(dsn),
     charset: 'utf8mb4_general_ci',
     timezone: 'Z',
     dateStrings: true,
@@ -54,6 +56,27 @@ export function isServerError(err: unknown): boolean {
   return (typeof e.errno === 'number' && typeof e.sqlState === 'string') || NETWORK_CODES.has(String(e.code)) || (e.fatal === true && typeof e.code === 'string');
 }
 
+
+/**
+ * `ssl=required` encrypts (like MySQL's ssl-mode=REQUIRED); with `ssl-ca` the
+ * server's certificate must chain to that CA and, for a host name, match it
+ * (VERIFY_IDENTITY), so no one in between can pose as the server.
+ */
+function tlsOptions(dsn: Dsn): ConnectionOptions['ssl'] {
+  if (!dsn.ssl) return undefined;
+  if (!dsn.ssl.ca) return { rejectUnauthorized: false };
+  let ca: Buffer;
+  try {
+    ca = readFileSync(dsn.ssl.ca);
+  } catch (err) {
+    throw new LrError('LR_NO_FILE', `Cannot read the CA certificate file ${dsn.ssl.ca} named by ssl-ca. Check the path.`, { cause: err });
+  }
+  return { ca, rejectUnauthorized: true, verifyIdentity: true };
+}
+
+/** mysql2 reports every TLS failure as HANDSHAKE_SSL_ERROR; Node's message says whether the certificate was the cause. */
+const CERTIFICATE_PROBLEM = /certificate|self[- ]signed|issuer|altnames/i;
+
 export function translateDbError(err: unknown, dsn: Dsn): LrError {
   const e = err as { code?: string; errno?: number; sqlMessage?: string };
   const where = describeDsn(dsn);
@@ -70,8 +93,16 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_DBACCESS_DENIED_ERROR':
       return new LrError('LR_DB_ACCESS', `The server at ${where} refused the user name or password. Check them and try again.`, { cause: err, detail });
+    case 'HANDSHAKE_NO_SSL_SUPPORT':
+      return new LrError('LR_DB_UNREACHABLE', `The server at ${where} does not offer TLS, and the address asks for it. Turn TLS on in the server, or check the address.`, { cause: err, detail });
     case 'ER_BAD_DB_ERROR':
       return new LrError('LR_DB', `The database ${dsn.database} does not exist on ${where}. Check the name.`, { cause: err, detail });
+    case 'HANDSHAKE_SSL_ERROR': {
+      const why = String((err as Error).message ?? '').split('\n')[0]!.slice(0, 100);
+      return CERTIFICATE_PROBLEM.test(why)
+        ? new LrError('LR_DB_UNREACHABLE', `The server at ${where} showed a certificate that the CA in ssl-ca does not vouch for (${why}), so nothing was sent. Check the ssl-ca file and the server's certificate.`, { cause: err, detail })
+        : new LrError('LR_DB_UNREACHABLE', `The TLS connection to ${where} could not be set up (${why}). Check the server's TLS settings.`, { cause: err, detail });
+    }
     default:
       return new LrError('LR_DB', `The database server at ${where} reported an error (${e.code ?? 'unknown'}). See the log for detail.`, { cause: err, detail });
   }

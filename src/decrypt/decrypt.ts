@@ -1,10 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname, basename, join } from 'node:path';
 import type { DamageReport, Segment } from '../format/reader.js';
+import { writeAtomic } from '../service/atomic-file.js';
 import { openBackup, payloadOf } from './open.js';
 
 export interface DecryptResult {
@@ -32,9 +29,10 @@ async function* plaintextBytes(segments: AsyncIterable<Segment>, counter: { byte
 
 /**
  * Writes the decrypted tar to `out` ("-" for stdout), streaming. A file is
- * written under a temporary name with mode 0600 and renamed when complete.
+ * written under a temporary name with mode 0600 and moved into place when
+ * complete; an existing `out` is replaced only with `replace`.
  */
-export async function decryptToFile(path: string, password: string, out: string): Promise<DecryptResult> {
+export async function decryptToFile(path: string, password: string, out: string, opts: { replace?: boolean } = {}): Promise<DecryptResult> {
   const opened = await openBackup(path, password);
   const { segments, damage } = payloadOf(opened);
   const counter = { bytes: 0 };
@@ -43,16 +41,8 @@ export async function decryptToFile(path: string, password: string, out: string)
     await pipeline(source, process.stdout as Writable, { end: false });
     return { out, bytes: counter.bytes, damage };
   }
-  const tmp = join(dirname(out), `.${basename(out)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await pipeline(source, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-    const fh = await open(tmp, 'r+');
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, out);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+  await writeAtomic(out, async (fh) => {
+    for await (const piece of source) await fh.write(piece);
+  }, { replace: opts.replace ?? false });
   return { out, bytes: counter.bytes, damage };
 }

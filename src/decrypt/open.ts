@@ -6,6 +6,7 @@
 import { LrError } from '../errors.js';
 import { locateHeader, readPayload, unlockBackup, type DamageReport, type LocatedHeader, type Segment, type UnlockedBackup } from '../format/reader.js';
 import { log } from '../log.js';
+import { safeText } from '../cli/output.js';
 
 export interface OpenedBackup {
   located: LocatedHeader;
@@ -18,7 +19,7 @@ export async function openBackup(path: string, password: string, located?: Locat
   const unlocked = await unlockBackup(loc, password);
   log('decrypt').debug({ ms: Date.now() - started, headerCopyUsed: loc.headerCopyUsed }, 'key derivation finished');
   if (!unlocked) {
-    throw new LrError('LR_WRONG_PASSWORD', `That is not the password that opens this backup. It needs the password admin ${loc.header.admin.userName} had when the backup was made.`);
+    throw new LrError('LR_WRONG_PASSWORD', `That is not the password that opens this backup. It needs the password admin ${safeText(loc.header.admin.userName, 60)} had when the backup was made.`);
   }
   return { located: loc, unlocked };
 }

@@ -10,6 +10,7 @@
  * The producer holds only the public key, so nothing it stores or reads can open a backup.
  */
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { freemem } from 'node:os';
 import argon2 from 'argon2';
 import { LrError } from '../errors.js';
 import { LIMITS } from '../format/limits.js';
@@ -46,8 +47,22 @@ export function checkKdfParams(kdf: KdfParams): void {
   if (salt.length < 16 || salt.length > 64) throw bad('salt');
 }
 
+/** Memory this process may still use: the machine's free memory, or less under a cgroup limit. */
+export function availableMemoryBytes(): number {
+  return Math.min(freemem(), typeof process.availableMemory === 'function' ? process.availableMemory() : Infinity);
+}
+
+/** Refuses, in one plain line, a derivation that needs more memory than is free, rather than swapping or being killed. */
+export function checkKdfMemory(kdf: Pick<KdfParams, 'memoryKiB'>, availableBytes = availableMemoryBytes()): void {
+  const neededBytes = kdf.memoryKiB * 1024;
+  if (neededBytes <= availableBytes) return;
+  const mib = (bytes: number) => Math.floor(bytes / (1024 * 1024));
+  throw new LrError('LR_IO', `Opening this backup needs ${mib(neededBytes)} MiB of free memory for its key derivation, and only ${mib(availableBytes)} MiB is free. Close other programs and try again, or use a computer with more memory.`, { detail: { neededBytes, availableBytes } });
+}
+
 export async function deriveSealKey(password: string, kdf: KdfParams): Promise<Buffer> {
   checkKdfParams(kdf);
+  checkKdfMemory(kdf);
   return argon2.hash(password, {
     type: argon2.argon2id,
     memoryCost: kdf.memoryKiB,

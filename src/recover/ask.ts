@@ -7,6 +7,7 @@
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
 import { Progress, type ProgressLine } from '../cli/progress.js';
+import { neutralise } from '../cli/output.js';
 
 export interface Choice<T extends string> {
   title: string;
@@ -49,7 +50,7 @@ function itemBar(out: NodeJS.WriteStream, enabled: boolean): ProgressBar {
       if (!enabled || now - last < (out.isTTY ? 100 : 5000)) return;
       last = now;
       const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-      const text = `${(fraction * 100).toFixed(0).padStart(3)}% ${p.label} (${p.done} of ${p.total})`;
+      const text = `${(fraction * 100).toFixed(0).padStart(3)}% ${neutralise(p.label)} (${p.done} of ${p.total})`;
       if (!out.isTTY) return void out.write(text.trimStart() + '\n');
       const filled = Math.round(fraction * 24);
       out.write(`\r\x1b[2K${('█'.repeat(filled) + '░'.repeat(24 - filled) + ' ' + text).slice(0, (out.columns ?? 100) - 1)}`);
@@ -67,9 +68,10 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 /** Shared output half of the terminal and no-terminal implementations. */
 function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say' | 'progress' | 'working'> {
   return {
-    say: (line = '') => void out.write(line + '\n'),
+    say: (line = '') => void out.write(neutralise(line) + '\n'),
     progress: (unit = 'bytes') => (unit === 'bytes' ? new Progress(showProgress, out) : itemBar(out, showProgress)),
-    working: (message) => {
+    working: (text) => {
+      const message = neutralise(text);
       if (!out.isTTY) {
         out.write(message + '\n');
         return () => {};

@@ -4,14 +4,12 @@
  * turns Ctrl-C into a clean stop, and prints the result.
  */
 import { LrError } from '../errors.js';
-import { PASSWORD_ENV, readPasswordFile } from '../cli/password.js';
+import { PASSWORD_ENV, obtainDbPassword, readPasswordFile } from '../cli/password.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
 import { onInterrupt } from '../cli/interrupt.js';
 import { scriptAsk, terminalAsk } from './ask.js';
 import { recover } from './wizard.js';
 import { resultLines } from './result.js';
-
-export const DB_PASSWORD_ENV = 'LASTRESORT_DB_PASSWORD';
 
 export interface RecoverCliOptions {
   target?: string;
@@ -19,6 +17,8 @@ export interface RecoverCliOptions {
   port?: number;
   user?: string;
   dbPasswordFile?: string;
+  ssl?: boolean;
+  sslCa?: string;
   database?: string;
   passwordFile?: string;
   reportDir?: string;
@@ -35,7 +35,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
     throw new LrError('LR_USAGE', 'recover asks questions, and there is no terminal here. From a script, add --yes and give the answers as flags (see lastresort recover --help).');
   }
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : fromEnv(PASSWORD_ENV);
-  const dbPassword = o.dbPasswordFile ? await readPasswordFile(o.dbPasswordFile) : fromEnv(DB_PASSWORD_ENV);
+  const dbPassword = await obtainDbPassword(o.dbPasswordFile);
   const ask = interactive ? terminalAsk() : scriptAsk(process.stderr, { quiet: o.json });
 
   const controller = new AbortController();
@@ -51,6 +51,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
       user: o.user,
       dbPassword,
       dbPasswordFile: o.dbPasswordFile,
+      ssl: o.ssl || o.sslCa ? (o.sslCa ? { ca: o.sslCa } : {}) : undefined,
       database: o.database,
       password,
       reportDir: o.reportDir ?? process.cwd(),

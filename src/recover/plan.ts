@@ -60,7 +60,7 @@ export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
   return {
     resume: `lastresort recover ${file} --target ${target}${pw} --resume${reports}`,
     repeat: `lastresort recover ${file} --target ${shellQuote(formatDsn({ ...plan.where.dsn, database: '' }))}${pw}${reports}`,
-    validate: `lastresort validate ${file} --target ${target}`,
+    validate: `lastresort validate ${file} --target ${target}${pw}`,
     note: needsPassword ? 'The server needs its password: set LASTRESORT_DB_PASSWORD (or add --db-password-file FILE) before these commands.' : undefined,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { connect, type Connection } from '../db/connect.js';
-import { describeDsn, type Dsn } from '../db/dsn.js';
+import { describeDsn, type Dsn, type DsnTls } from '../db/dsn.js';
 import { isLrError, LrError } from '../errors.js';
 import { parseTarget, startSandbox, DEFAULT_SANDBOX_DIR, type SandboxInfo } from '../sandbox/index.js';
 import { safeText } from '../cli/output.js';
@@ -27,6 +27,8 @@ export interface ServerAnswers {
   user?: string;
   /** The server password from --db-password-file or LASTRESORT_DB_PASSWORD (never from the command line). */
   dbPassword?: string;
+  /** --ssl / --ssl-ca: TLS to the server given by --host or the questions (a --target says it in its own ?ssl=...). */
+  ssl?: DsnTls;
   /** Take the defaults instead of asking. */
   yes?: boolean;
   cwd: string;
@@ -93,10 +95,10 @@ function fromFlags(a: ServerAnswers): { dsn: Dsn; database?: string } | { sandbo
     if (t.dsn.password) {
       throw new LrError('LR_USAGE', 'Leave the password out of --target: other users of this computer can read command lines. Put it in a file for --db-password-file, or in LASTRESORT_DB_PASSWORD.');
     }
-    return { dsn: { ...t.dsn, password: a.dbPassword ?? '', database: '' }, database: t.dsn.database || undefined };
+    return { dsn: { ...t.dsn, password: a.dbPassword ?? '', database: '', ...(a.ssl && !t.dsn.ssl ? { ssl: a.ssl } : {}) }, database: t.dsn.database || undefined };
   }
   if (a.host === undefined && a.port === undefined && a.user === undefined) return null;
-  return { dsn: { host: a.host ?? SERVER_DEFAULTS.host, port: a.port ?? SERVER_DEFAULTS.port, user: a.user ?? SERVER_DEFAULTS.user, password: a.dbPassword ?? '', database: '' } };
+  return { dsn: { host: a.host ?? SERVER_DEFAULTS.host, port: a.port ?? SERVER_DEFAULTS.port, user: a.user ?? SERVER_DEFAULTS.user, password: a.dbPassword ?? '', database: '', ...withTls(a.ssl) } };
 }
 
 /**
@@ -108,7 +110,7 @@ export async function chooseServer(ask: Ask, a: ServerAnswers): Promise<{ where:
   const flags = fromFlags(a);
   if (flags && 'sandboxDir' in flags) return { where: await sandboxAt(ask, flags.sandboxDir) };
   if (flags) return { where: await serverAt(ask, flags.dsn), database: flags.database };
-  const defaults: Dsn = { ...SERVER_DEFAULTS, password: a.dbPassword ?? '', database: '' };
+  const defaults: Dsn = { ...SERVER_DEFAULTS, password: a.dbPassword ?? '', database: '', ...withTls(a.ssl) };
   if (a.yes || !ask.interactive) return { where: await serverAt(ask, defaults) };
 
   let last = defaults;
@@ -143,5 +145,7 @@ async function askServerDetails(ask: Ask, last: Dsn, givenPassword?: string): Pr
   }
   const user = await ask.text({ message: 'User name on that server', initial: last.user });
   const password = givenPassword ?? (await ask.secret({ message: `Password of ${safeText(user, 60)} on that server (just Enter if it has none)` }));
-  return { host, port, user, password, database: '' };
+  return { host, port, user, password, database: '', ...withTls(last.ssl) };
 }
+
+const withTls = (ssl?: DsnTls): Pick<Dsn, 'ssl'> => (ssl ? { ssl } : {});

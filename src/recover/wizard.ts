@@ -19,6 +19,7 @@ import { cancelled, type Ask } from './ask.js';
 import { checkBackup, describeBackup, findBackup } from './find-backup.js';
 import { unlockBackup } from './unlock.js';
 import { chooseServer } from './server.js';
+import type { DsnTls } from '../db/dsn.js';
 import { chooseDatabase, serverInspector } from './database.js';
 import { confirmPlan, describeWhere, type RecoveryPlan } from './plan.js';
 import { runRecovery } from './run.js';
@@ -33,6 +34,8 @@ export interface RecoverOptions {
   /** Server password from --db-password-file or LASTRESORT_DB_PASSWORD. */
   dbPassword?: string;
   dbPasswordFile?: string;
+  /** --ssl / --ssl-ca for a server given by --host or the questions. */
+  ssl?: DsnTls;
   database?: string;
   /** Backup password from --password-file or LASTRESORT_PASSWORD; asked for otherwise. */
   password?: string;
@@ -61,7 +64,7 @@ export async function recover(ask: Ask, o: RecoverOptions): Promise<RecoverOutco
   const opened = await unlockBackup(ask, located, { given: o.password, signal: o.signal });
   checkpoint();
 
-  const { where, database: fromTarget } = await chooseServer(ask, { target: o.target, host: o.host, port: o.port, user: o.user, dbPassword: o.dbPassword, yes: o.yes, cwd: o.cwd });
+  const { where, database: fromTarget } = await chooseServer(ask, { target: o.target, host: o.host, port: o.port, user: o.user, dbPassword: o.dbPassword, ssl: o.ssl, yes: o.yes, cwd: o.cwd });
   let plan: RecoveryPlan;
   try {
     if (o.database !== undefined && fromTarget !== undefined && o.database !== fromTarget) {

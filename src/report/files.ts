@@ -3,12 +3,14 @@
  * and Markdown, named after the restored database and the time, readable only
  * by their owner (they name tables and servers of a medical practice).
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LrError } from '../errors.js';
-import { renderMarkdown } from '../restore/report-md.js';
+import { mdText, renderMarkdown } from '../restore/report-md.js';
+import { jsonSafe, neutralise } from '../cli/output.js';
 import type { RestoreReport } from '../restore/report.js';
 import { renderHtml } from './html.js';
+import { writeFileAtomic } from '../service/atomic-file.js';
 import type { RecoverReport } from './recover-report.js';
 
 export interface SavedReports {
@@ -30,14 +32,9 @@ export function renderReportMarkdown(r: RecoverReport): string {
     ? { ok: r.validation.match, lines: r.validation.match ? [`${r.validation.tables.length} tables and ${r.validation.objects.length} schema objects match.`] : r.validation.differences }
     : { ok: false, lines: [`Not done: ${r.validationNote ?? 'it did not run'}.`] };
   const md = renderMarkdown(r as unknown as RestoreReport, validation);
-  const extra = ['## Result in plain words', '', r.summary, '', 'Do the whole recovery again (into a new database):', '', '```', r.commands.repeat, '```', ''];
-  if (r.commands.note) extra.push(r.commands.note, '');
+  const extra = ['## Result in plain words', '', mdText(r.summary), '', 'Do the whole recovery again (into a new database):', '', '```', neutralise(r.commands.repeat), '```', ''];
+  if (r.commands.note) extra.push(mdText(r.commands.note), '');
   return `${md}\n${extra.join('\n')}`;
-}
-
-async function writePrivate(path: string, text: string): Promise<void> {
-  await writeFile(path, text, { mode: 0o600 });
-  await chmod(path, 0o600); // an existing file keeps its old mode otherwise
 }
 
 export async function saveReports(dir: string, report: RecoverReport, at = new Date()): Promise<SavedReports> {
@@ -46,9 +43,9 @@ export async function saveReports(dir: string, report: RecoverReport, at = new D
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const base = join(folder, reportBaseName(report.database, at));
     const saved = { json: `${base}.json`, html: `${base}.html`, md: `${base}.md` };
-    await writePrivate(saved.json, JSON.stringify(report, null, 2) + '\n');
-    await writePrivate(saved.html, renderHtml(report));
-    await writePrivate(saved.md, renderReportMarkdown(report));
+    await writeFileAtomic(saved.json, jsonSafe(JSON.stringify(report, null, 2)) + '\n');
+    await writeFileAtomic(saved.html, renderHtml(report));
+    await writeFileAtomic(saved.md, renderReportMarkdown(report));
     return saved;
   } catch (err) {
     throw new LrError('LR_IO', `The report could not be saved in ${folder}. Choose another folder with --report-dir.`, { cause: err });

@@ -1,5 +1,15 @@
 /** The report for IT as Markdown: what was restored, what was lost, and the commands to go on. */
 import { describeRange, type RestoreReport } from './report.js';
+import { neutralise } from '../cli/output.js';
+
+/**
+ * Text from the backup (table and object names, the admin, errors quoting
+ * them) as inert Markdown: no control characters, and no character that
+ * would end a table cell or start markup.
+ */
+export function mdText(text: string | number): string {
+  return neutralise(String(text)).replace(/[\\`*_[\]<>|#]/g, '\\$&');
+}
 
 const n = (v: number | null) => (v === null ? '?' : v.toLocaleString('en-US'));
 
@@ -15,13 +25,13 @@ export function headline(r: RestoreReport): string {
 
 export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lines: string[] }): string {
   const out: string[] = [];
-  out.push(`# Restore report: ${r.database}`, '');
-  out.push(`**${headline(r)}**`, '');
+  out.push(`# Restore report: ${mdText(r.database)}`, '');
+  out.push(`**${mdText(headline(r))}**`, '');
   out.push('| | |', '|---|---|');
-  out.push(`| Backup file | \`${r.backup.file}\` |`);
-  out.push(`| Backed up | ${r.backup.createdAt} |`);
-  out.push(`| Opened with the password of | ${r.backup.admin.userName} (user #${r.backup.admin.userNum}) |`);
-  out.push(`| Restored into | \`${r.target}\`, database \`${r.database}\` |`);
+  out.push(`| Backup file | ${mdText(r.backup.file)} |`);
+  out.push(`| Backed up | ${mdText(r.backup.createdAt)} |`);
+  out.push(`| Opened with the password of | ${mdText(r.backup.admin.userName)} (user #${r.backup.admin.userNum}) |`);
+  out.push(`| Restored into | ${mdText(r.target)}, database ${mdText(r.database)} |`);
   out.push(`| Started | ${r.startedAt} |`);
   out.push(`| Took | ${(r.durationMs / 1000).toFixed(1)} s |`);
   out.push(`| Outcome | ${r.outcome}${r.interrupted ? ' (interrupted)' : ''} |`, '');
@@ -32,26 +42,26 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   else {
     out.push('| Table | Status | Rows expected | Rows restored | Rows lost | Which rows | Problem |', '|---|---|---:|---:|---:|---|---|');
     for (const t of notWhole) {
-      const which = (t.lostKeyRanges ?? []).map(describeRange).join('; ');
-      out.push(`| ${t.name} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} | ${n(t.rowsLost)} | ${which} | ${t.error ?? ''} |`);
+      const which = mdText((t.lostKeyRanges ?? []).map(describeRange).join('; '));
+      out.push(`| ${mdText(t.name)} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} | ${n(t.rowsLost)} | ${which} | ${mdText(t.error ?? '')} |`);
     }
     out.push('');
   }
   out.push('## Schema objects', '', '| Kind | Expected | Restored |', '|---|---:|---:|');
   for (const [k, v] of Object.entries(r.objects)) out.push(`| ${k} | ${v.expected} | ${v.restored} |`);
-  for (const e of r.objectErrors) out.push('', `- ${e.kind} ${e.name} was not restored (${e.error}).`);
-  for (const d of r.definersReplaced ?? []) out.push('', `- ${d.kind} ${d.name} is defined by the restoring account instead of ${d.definer} (restore with --keep-definers to keep it).`);
-  if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.join(', ')}). To let them run on their schedule, run in the database: \`${r.commands.enableEvents}\``);
+  for (const e of r.objectErrors) out.push('', `- ${mdText(e.kind)} ${mdText(e.name)} was not restored (${mdText(e.error)}).`);
+  for (const d of r.definersReplaced ?? []) out.push('', `- ${mdText(d.kind)} ${mdText(d.name)} is defined by the restoring account instead of ${mdText(d.definer)} (restore with --keep-definers to keep it).`);
+  if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.map(mdText).join(', ')}). To let them run on their schedule, run in the database: \`${mdText(r.commands.enableEvents)}\``);
   out.push('', '## Damage found in the file', '');
   out.push(`- Chunks: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` (${r.damage.damagedRanges.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(', ')})` : ''}`);
   out.push(`- Bytes lost: ${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
   if (validation) {
     out.push('## Validation', '', validation.ok ? 'The restored database matches the backup.' : 'The restored database differs from the backup:', '');
-    for (const l of validation.lines) out.push(`- ${l}`);
+    for (const l of validation.lines) out.push(`- ${mdText(l)}`);
     out.push('');
   }
   out.push('## All tables', '', '| Table | Status | Rows expected | Rows restored |', '|---|---|---:|---:|');
-  for (const t of r.tables) out.push(`| ${t.name} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} |`);
-  out.push('', '## Commands', '', 'Resume an interrupted restore:', '', '```', r.commands.resume, '```', '', 'Validate the restored database against the backup:', '', '```', r.commands.validate, '```', '');
+  for (const t of r.tables) out.push(`| ${mdText(t.name)} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} |`);
+  out.push('', '## Commands', '', 'Resume an interrupted restore:', '', '```', neutralise(r.commands.resume), '```', '', 'Validate the restored database against the backup:', '', '```', neutralise(r.commands.validate), '```', '');
   return out.join('\n');
 }

@@ -4,11 +4,12 @@
  * default without rewriting anyone's file. Every value is checked the same
  * way whether it comes from the file or from `config set`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { LrError } from '../errors.js';
 import { parseDsn, type Dsn } from '../db/dsn.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { DB_PASSWORD_ENV } from '../cli/password.js';
 import { defaultPlaces } from './paths.js';
 import { parseWindow } from './window.js';
 
@@ -147,7 +148,15 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
       throw err;
     }
   }
+  if (typeof explicit.source === 'string' && parseDsn(explicit.source).password) await refuseReadablePassword(path);
   return { path, exists: true, config: { ...defaultConfig(), ...explicit }, explicit: explicit as Partial<ServiceConfig> };
+}
+
+/** A password kept inside the settings' DSN is accepted only while no one else may read the file. */
+async function refuseReadablePassword(path: string): Promise<void> {
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  throw new LrError('LR_BAD_CONFIG', `The settings file ${path} holds the database password but other users may read it (mode ${mode.toString(8).padStart(4, '0')}). Run chmod 600 ${path}, or move the password to a file: lastresort config set sourcePasswordFile /path/to/file`);
 }
 
 /** Sets (or with value undefined, clears) one key and saves the file atomically, mode 0600. */
@@ -172,7 +181,10 @@ export function redactSource(source: string | null): string | null {
   }
 }
 
-/** The database to back up, with its password from sourcePasswordFile when one is set. */
+/**
+ * The database to back up. Its password: sourcePasswordFile when set, else the
+ * one in the (0600) settings' DSN, else LASTRESORT_DB_PASSWORD.
+ */
 export async function resolveSource(config: ServiceConfig): Promise<Dsn> {
   if (!config.source) throw new LrError('LR_BAD_CONFIG', 'No database is set for the nightly backup. Run: lastresort config set source mysql://user@host:3306/opendental');
   const dsn = parseDsn(config.source);
@@ -182,6 +194,6 @@ export async function resolveSource(config: ServiceConfig): Promise<Dsn> {
     } catch (err) {
       throw new LrError('LR_BAD_CONFIG', `Cannot read the database password file ${config.sourcePasswordFile}. Check that it exists and this account may read it.`, { cause: err });
     }
-  }
+  } else if (!dsn.password) dsn.password = process.env[DB_PASSWORD_ENV] ?? '';
   return dsn;
 }

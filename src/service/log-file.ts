@@ -5,7 +5,7 @@
  * write, so a crash loses nothing already logged. (A small hand-made rotator
  * rather than a dependency: it is forty lines and needs no worker thread.)
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { REDACT_PATHS } from '../log.js';
@@ -41,6 +41,11 @@ export class RotatingLogFile {
 
   private openCurrent(): void {
     this.fd = openSync(this.path, 'a', 0o600);
+    try {
+      fchmodSync(this.fd, 0o600); // a file left from before keeps its old mode otherwise
+    } catch {
+      // not ours to change; the log is still written
+    }
     const s = fstatSync(this.fd);
     this.size = s.size;
     // A file left from an earlier day (the service was restarted) belongs to that day.

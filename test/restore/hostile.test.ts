@@ -139,3 +139,32 @@ test('the restore account cannot reach outside the target database, whatever it 
   assert.equal((await sql("SELECT 1 FROM mysql.user WHERE User LIKE 'lr\\_restore\\_%' AND User = ?", [account.dsn.user])).length, 0, 'the account is dropped');
   assert.equal(await canaryState(), JSON.stringify({ tables: [{ n: 't', k: 'BASE TABLE' }], rows: [{ a: 1 }, { a: 2 }, { a: 3 }], objects: [] }));
 });
+
+test('an account that cannot make the restore account is used only when it is already confined to the target', async () => {
+  const user = `lr_confined_${process.pid}`;
+  const secret = 'confined-secret-1';
+  const target = await createTempDatabase('lr_confined', { create: false });
+  const hosts = ['localhost', '127.0.0.1'];
+  for (const host of hosts) {
+    await sql('CREATE OR REPLACE USER ?@? IDENTIFIED BY ?', [user, host, secret]);
+    await sql(`GRANT ALL ON \`${target}\`.* TO ?@?`, [user, host]);
+  }
+  const dsn = dsnFor(target).replace('root@', `${user}@`);
+  const env = { LASTRESORT_DB_PASSWORD: secret };
+  try {
+    const file = join(DIR, 'good-payload.lrb');
+    const confined = await runCli(['restore', file, '--target', dsn, '--password-file', password, '--json'], { env });
+    assert.equal(confined.code, 0, confined.stderr);
+    assert.equal(JSON.parse(confined.stdout).outcome, 'complete');
+    await dropDatabase(target);
+
+    for (const host of hosts) await sql(`GRANT SELECT ON ${CANARY}.* TO ?@?`, [user, host]);
+    const wider = await runCli(['restore', file, '--target', dsn, '--password-file', password], { env });
+    assert.equal(wider.code, 1);
+    assert.match(wider.stderr, /may not create the temporary account .* rights beyond the target database/);
+    const [{ n }] = await sql('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [target]);
+    assert.equal(Number(n), 0, 'nothing was created in the target');
+  } finally {
+    for (const host of hosts) await sql('DROP USER IF EXISTS ?@?', [user, host]);
+  }
+});
