@@ -9,6 +9,7 @@ import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js
 import { headline, renderMarkdown } from '../restore/report-md.js';
 import { describeRange, type RestoreReport } from '../restore/report.js';
 import { onInterrupt } from '../cli/interrupt.js';
+import { shellQuote } from '../shell-quote.js';
 import { writeFileAtomic } from '../service/atomic-file.js';
 
 export interface RestoreCliOptions {
@@ -25,7 +26,7 @@ export interface RestoreCliOptions {
 }
 
 export function restoreCommands(file: string, targetArg: string, dbPasswordFile?: string): RestoreReport['commands'] {
-  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const q = shellQuote;
   const pw = dbPasswordFile ? ` --db-password-file ${q(dbPasswordFile)}` : '';
   return {
     resume: `lastresort restore ${q(file)} --target ${q(targetArg)}${pw} --resume`,

@@ -11,6 +11,7 @@ import { humanBytes, humanDate, safeText } from '../cli/output.js';
 import { cancelled, type Ask } from './ask.js';
 import type { DatabaseChoice } from './database.js';
 import type { Where } from './server.js';
+import { shellQuote } from '../shell-quote.js';
 
 export interface RecoveryPlan {
   located: LocatedHeader;
@@ -30,10 +31,6 @@ export interface RecoverCommands {
   note?: string;
 }
 
-/** Single-quoted for a POSIX shell unless plainly safe. */
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** "root@127.0.0.1:3306" or "the sandbox server in DIR": where, for a person. */
 export function describeWhere(where: Where): string {

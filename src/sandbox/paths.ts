@@ -98,9 +98,5 @@ export async function isExecutable(path: string): Promise<boolean> {
   }
 }
 
-/** Quote for a POSIX shell, only when needed, so printed commands can be pasted. */
-export function sh(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
