@@ -9,6 +9,7 @@ import { LrError } from '../errors.js';
 import { safeText } from '../cli/output.js';
 import type { Catalog, CatalogTable, ColumnInfo, ObjectDefinition } from '../archive/layout.js';
 import { WHOLE_TABLE, rangeCondition, rangeKey, type KeyRange } from './ranges.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 /** Values of these types travel as HEX() text: their text form does not load back. */
 export const HEX_TYPES = new Set(['bit', 'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
@@ -20,20 +21,20 @@ type Row = Record<string, unknown>;
 
 export async function readCatalog(conn: Connection, database: string, opts: { exclude?: string[]; createdAt: string }): Promise<Catalog> {
   const exclude = new Set(opts.exclude ?? []);
-  const [[dbRow]] = (await conn.query('SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database])) as unknown as [Row[]];
-  const [[ver]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [Row[]];
-  const [tableRows] = (await conn.query(
+  const dbRow = (await selectOne<Row>(conn, 'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]))!;
+  const ver = (await selectOne<Row>(conn, 'SELECT VERSION() AS v'))!;
+  const tableRows = await selectRows<Row>(conn, 
     "SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS estimate FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
     [database],
-  )) as unknown as [Row[]];
-  const [columnRows] = (await conn.query(
+  );
+  const columnRows = await selectRows<Row>(conn, 
     "SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS dt, IS_GENERATED AS gen, EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
     [database],
-  )) as unknown as [Row[]];
-  const [keyRows] = (await conn.query(
+  );
+  const keyRows = await selectRows<Row>(conn, 
     "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_NAME, SEQ_IN_INDEX",
     [database],
-  )) as unknown as [Row[]];
+  );
 
   const columns = new Map<string, ColumnInfo[]>();
   for (const r of columnRows) {
@@ -66,24 +67,24 @@ export async function readCatalog(conn: Connection, database: string, opts: { ex
 }
 
 export async function showCreateTable(conn: Connection, table: string): Promise<string> {
-  const [[row]] = (await conn.query(`SHOW CREATE TABLE ${quoteId(table)}`)) as unknown as [Row[]];
+  const row = (await selectOne<Row>(conn, `SHOW CREATE TABLE ${quoteId(table)}`))!;
   return String(row['Create Table']);
 }
 
 /** Views, triggers, routines and events with their CREATE statements, in an order that restores. */
 export async function readObjects(conn: Connection, database: string): Promise<ObjectDefinition[]> {
   const out: ObjectDefinition[] = [];
-  const names = async (sql: string) => ((await conn.query(sql, [database])) as unknown as [Row[]])[0];
+  const names = (sql: string) => selectRows<Row>(conn, sql, [database]);
 
   // Views may use views: the server's dependency order is unknown here, so the
   // restorer retries failures until no progress is made.
   for (const v of await names("SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME")) {
-    const [[row]] = (await conn.query(`SHOW CREATE VIEW ${quoteId(String(v.name))}`)) as unknown as [Row[]];
+    const row = (await selectOne<Row>(conn, `SHOW CREATE VIEW ${quoteId(String(v.name))}`))!;
     out.push({ kind: 'view', name: String(v.name), create: String(row['Create View']), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
   }
   for (const r of await names("SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_TYPE, ROUTINE_NAME")) {
     const type = String(r.type);
-    const [[row]] = (await conn.query(`SHOW CREATE ${type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${quoteId(String(r.name))}`)) as unknown as [Row[]];
+    const row = (await selectOne<Row>(conn, `SHOW CREATE ${type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} ${quoteId(String(r.name))}`))!;
     const create = row[type === 'FUNCTION' ? 'Create Function' : 'Create Procedure'];
     // The server lists a routine it will not show to a user without the right to read its body: refuse
     // rather than write a backup without it (mysqldump --routines stops here too).
@@ -93,11 +94,11 @@ export async function readObjects(conn: Connection, database: string): Promise<O
     out.push({ kind: 'routine', name: String(r.name), type, create: String(create), sqlMode: String(row.sql_mode), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
   }
   for (const t of await names("SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER")) {
-    const [[row]] = (await conn.query(`SHOW CREATE TRIGGER ${quoteId(String(t.name))}`)) as unknown as [Row[]];
+    const row = (await selectOne<Row>(conn, `SHOW CREATE TRIGGER ${quoteId(String(t.name))}`))!;
     out.push({ kind: 'trigger', name: String(t.name), table: String(t.tbl), create: String(row['SQL Original Statement']), sqlMode: String(row.sql_mode), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
   }
   for (const e of await names("SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME")) {
-    const [[row]] = (await conn.query(`SHOW CREATE EVENT ${quoteId(String(e.name))}`)) as unknown as [Row[]];
+    const row = (await selectOne<Row>(conn, `SHOW CREATE EVENT ${quoteId(String(e.name))}`))!;
     out.push({ kind: 'event', name: String(e.name), create: String(row['Create Event']), sqlMode: String(row.sql_mode), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
   }
   return out;

@@ -11,6 +11,7 @@ import { quoteId, type Connection } from '../db/connect.js';
 import type { ObjectDefinition, ObjectKind } from '../archive/layout.js';
 import { checkCreateObject, type ObjectContext } from '../sql/create-object.js';
 import { log } from '../log.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export interface ObjectOutcome {
   kind: ObjectKind;
@@ -43,7 +44,7 @@ async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectConte
   if (o.sqlMode !== undefined) settings.push(`sql_mode = ${conn.escape(o.sqlMode)}`);
   if (o.characterSetClient) settings.push(`character_set_client = ${conn.escape(o.characterSetClient)}`);
   if (o.collationConnection) settings.push(`collation_connection = ${conn.escape(o.collationConnection)}`);
-  const [[saved]] = (await conn.query('SELECT @@SESSION.sql_mode AS m, @@SESSION.character_set_client AS c, @@SESSION.collation_connection AS k')) as unknown as [{ m: string; c: string; k: string }[]];
+  const saved = (await selectOne<{ m: string; c: string; k: string }>(conn, 'SELECT @@SESSION.sql_mode AS m, @@SESSION.character_set_client AS c, @@SESSION.collation_connection AS k'))!;
   try {
     if (settings.length) await conn.query(`SET SESSION ${settings.join(', ')}`);
     // A forced or resumed restore may meet the object already there.

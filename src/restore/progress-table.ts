@@ -7,6 +7,7 @@
  * dropped when a restore runs to its end.
  */
 import type { Connection } from '../db/connect.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export const PROGRESS_TABLE = '_lastresort_restore';
 
@@ -29,9 +30,9 @@ export async function createProgressTable(conn: Connection, fileId: string): Pro
 }
 
 export async function readProgress(conn: Connection): Promise<ProgressState | null> {
-  const [exists] = (await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [PROGRESS_TABLE])) as unknown as [unknown[]];
+  const exists = await selectRows<unknown>(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [PROGRESS_TABLE]);
   if (exists.length === 0) return null;
-  const [rows] = (await conn.query(`SELECT item, value, note FROM ${PROGRESS_TABLE}`)) as unknown as [{ item: string; value: string | number; note: string }[]];
+  const rows = await selectRows<{ item: string; value: string | number; note: string }>(conn, `SELECT item, value, note FROM ${PROGRESS_TABLE}`);
   return new Map(rows.map((r) => [r.item, { value: Number(r.value), note: r.note }]));
 }
 

@@ -7,6 +7,7 @@
 import { LrError } from '../errors.js';
 import { quoteId, type Connection } from '../db/connect.js';
 import { PROGRESS_TABLE } from './progress-table.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export interface TargetState {
   exists: boolean;
@@ -16,12 +17,12 @@ export interface TargetState {
 }
 
 export async function inspectTarget(conn: Connection, database: string): Promise<TargetState> {
-  const [dbs] = (await conn.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database])) as unknown as [unknown[]];
+  const dbs = await selectRows<unknown>(conn, 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
   if (dbs.length === 0) return { exists: false, tables: 0, interruptedFileId: null };
-  const [[count]] = (await conn.query('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> ?', [database, PROGRESS_TABLE])) as unknown as [{ n: number }[]];
+  const count = (await selectOne<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> ?', [database, PROGRESS_TABLE]))!;
   let interruptedFileId: string | null = null;
   try {
-    const [rows] = (await conn.query(`SELECT note FROM ${quoteId(database)}.${PROGRESS_TABLE} WHERE item = 'backup'`)) as unknown as [{ note: string }[]];
+    const rows = await selectRows<{ note: string }>(conn, `SELECT note FROM ${quoteId(database)}.${PROGRESS_TABLE} WHERE item = 'backup'`);
     interruptedFileId = rows[0]?.note ?? null;
   } catch {
     // no progress table: no interrupted restore

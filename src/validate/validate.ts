@@ -15,6 +15,7 @@ import { encodedRowPieces } from '../backup/rows.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import type { DamageReport } from '../format/reader.js';
 import { columnsFromServer } from '../restore/columns.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export interface TableValidation {
   name: string;
@@ -84,7 +85,7 @@ export async function validateRestore(opened: OpenedBackup, dsn: Dsn, opts: { on
   const tables: TableValidation[] = [];
   try {
     await conn.query("SET SESSION time_zone = '+00:00'");
-    const [present] = (await conn.query("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")) as unknown as [{ t: string }[]];
+    const present = await selectRows<{ t: string }>(conn, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'");
     const existing = new Set(present.map((r) => r.t));
     let done = 0;
     for (const name of names) {
@@ -123,7 +124,7 @@ export async function validateRestore(opened: OpenedBackup, dsn: Dsn, opts: { on
 }
 
 async function presentObjects(conn: Connection, expected: { kind: ObjectKind; name: string }[]): Promise<{ kind: ObjectKind; name: string; present: boolean }[]> {
-  const q = async (sql: string) => new Set(((await conn.query(sql)) as unknown as [{ n: string }[]])[0].map((r) => r.n));
+  const q = async (sql: string) => new Set((await selectRows<{ n: string }>(conn, sql)).map((r) => r.n));
   const have: Record<ObjectKind, Set<string>> = {
     view: await q('SELECT TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()'),
     routine: await q('SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()'),
