@@ -26,19 +26,24 @@ export interface LogOptions {
 export function configureLog(opts: LogOptions): Logger {
   const streams: { stream: NodeJS.WritableStream | pino.DestinationStream; level: pino.Level }[] = [];
   const level = (opts.level ?? (opts.verbose ? 'debug' : 'info')) as pino.Level;
-  if (opts.verbose) {
-    // pino leaves C1 controls raw in its JSON; on a terminal they could act as escape sequences.
-    const stderr = pino.destination({ fd: 2, sync: true });
-    streams.push({ stream: { write: (line: string) => stderr.write(jsonSafe(line)) }, level });
-  }
+  if (opts.verbose) streams.push({ stream: inert(pino.destination({ fd: 2, sync: true })), level });
   if (opts.file) {
-    streams.push({ stream: pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 } as never), level });
+    streams.push({ stream: inert(pino.destination({ dest: opts.file, mkdir: true, sync: true, mode: 0o600 } as never)), level });
     privateMode(opts.file);
   }
   root = streams.length === 0
     ? pino({ enabled: false })
     : pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));
   return root;
+}
+
+/**
+ * pino leaves C1 controls (and bidi overrides) raw in its JSON lines; a log
+ * read on a terminal (--verbose, or `cat`/`tail` of the file) must not obey
+ * the ones a file's table names carry.
+ */
+export function inert(stream: { write(line: string): unknown }): { write(line: string): void } {
+  return { write: (line) => void stream.write(jsonSafe(line)) };
 }
 
 /** An existing log file keeps its old mode when appended to: make it 0600 (a file this account does not own stays as it is). */

@@ -8,7 +8,7 @@
 import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { REDACT_PATHS } from '../log.js';
+import { inert, REDACT_PATHS } from '../log.js';
 import { localDate } from './window.js';
 
 export const LOG_FILE_NAME = 'lastresort.log';
@@ -86,7 +86,7 @@ function localTime(d: Date): string {
 
 /** The service's root logger: the rotating file, plus stderr with --verbose. Same redaction as the CLI's. */
 export function serviceLogger(file: RotatingLogFile, opts: { verbose?: boolean } = {}): Logger {
-  const streams: pino.StreamEntry[] = [{ stream: file, level: 'info' }];
-  if (opts.verbose) streams.push({ stream: pino.destination({ fd: 2, sync: true }), level: 'debug' });
+  const streams: pino.StreamEntry[] = [{ stream: inert(file), level: 'info' }];
+  if (opts.verbose) streams.push({ stream: inert(pino.destination({ fd: 2, sync: true })), level: 'debug' });
   return pino({ level: opts.verbose ? 'debug' : 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));
 }

@@ -9,7 +9,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { quoteId } from '../../src/db/connect.js';
+import { inert } from '../../src/log.js';
 import { PASSWORD, backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
 import { connectServer, createTempDatabase, dropTempDatabases, dsnFor, serverDsn } from '../helpers/db.js';
 import { craftBackup, rewriteHeader, saveVector, type CraftedVector } from '../helpers/craft.js';
@@ -110,11 +112,13 @@ test('a table name with escapes, from the payload: restore failures, the Markdow
     await admin.end();
   }
   const report = join(dir, 'report.json');
-  const restored = await runCli(['restore', file, '--target', dsnFor(target), '--force', '--password-file', pwFile, '--report', report], { cwd: dir });
+  const logFile = join(dir, 'restore.log');
+  const restored = await runCli(['--verbose', '--log-file', logFile, 'restore', file, '--target', dsnFor(target), '--force', '--password-file', pwFile, '--report', report], { cwd: dir });
   assertClean('restore into a target where the table cannot be made', restored, vector);
   assert.equal(restored.code, 3, restored.stderr);
   assert.match(restored.stdout, /pat\\u001b\[2J/, 'the failed table is named, made visible');
   assertInert('report .md', await readFile(join(dir, 'report.md'), 'utf8'));
+  assertInert('--log-file', await readFile(logFile, 'utf8'));
   assertInert('report .json', await readFile(report, 'utf8'));
   const json = await runCli(['restore', file, '--target', dsnFor(target), '--force', '--password-file', pwFile, '--json'], { cwd: dir });
   assertClean('restore --json', json, vector);
@@ -136,4 +140,15 @@ test('a table name with escapes, from the payload: restore failures, the Markdow
   assert.match(validate.stdout, /pat\\u001b\[2J/);
   const verbose = await runCli(['--verbose', 'validate', file, '--target', dsnFor(second), '--password-file', pwFile], { cwd: dir });
   assertClean('validate --verbose (log lines on stderr)', verbose, vector);
+});
+
+test('log lines (pino JSON) carry a hostile name escaped, and parse back to the exact name', () => {
+  const lines: string[] = [];
+  const logger = pino({ base: null, timestamp: false }, inert({ write: (line: string) => lines.push(line) }));
+  logger.info({ table: TABLE }, `table ${TABLE} failed`);
+  assert.equal(lines.length, 1);
+  assertInert('log line', lines[0]!.replace(/\n$/, ''));
+  const parsed = JSON.parse(lines[0]!) as { table: string; msg: string };
+  assert.equal(parsed.table, TABLE, 'the same JSON value');
+  assert.equal(parsed.msg, `table ${TABLE} failed`);
 });
