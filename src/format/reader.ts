@@ -64,14 +64,45 @@ function parseTrailer(tail: Buffer): number | null {
 /** The header copy at the end of the file, or null when it is missing or damaged. */
 export async function readTailHeaderCopy(path: string, fileBytes: number, tail?: Buffer): Promise<HeaderFrame | null> {
   const trailer = tail ?? (fileBytes >= TRAILER_BYTES ? await readAt(path, fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0));
+  return headerCopyBefore(path, fileBytes, trailer);
+}
+
+/** The header copy that ends just before the trailer `trailer`, which ends at file offset `trailerEnd`. */
+async function headerCopyBefore(path: string, trailerEnd: number, trailer: Buffer): Promise<HeaderFrame | null> {
   const copyLength = parseTrailer(trailer);
-  if (copyLength === null || copyLength > 8 + LIMITS.headerJsonMax + 36 || copyLength + TRAILER_BYTES > fileBytes) return null;
+  if (copyLength === null || copyLength > 8 + LIMITS.headerJsonMax + 36 || copyLength + TRAILER_BYTES > trailerEnd) return null;
   try {
-    const probe = probeHeaderFrame(await readAt(path, fileBytes - TRAILER_BYTES - copyLength, copyLength));
+    const probe = probeHeaderFrame(await readAt(path, trailerEnd - TRAILER_BYTES - copyLength, copyLength));
     return probe.kind === 'ok' ? probe.frame : null;
   } catch {
     return null;
   }
+}
+
+/** Bytes read at a time when searching backwards for a trailer. */
+const TRAILER_SEARCH_BLOCK = 1 << 20;
+/** Trailers whose checksum holds but whose header copy does not: past this many the file is crafted, and the search ends. */
+const TRAILER_CANDIDATES_MAX = 16;
+
+/**
+ * When bytes follow the trailer (appended garbage), the last trailer in the
+ * file whose checksum holds and whose header copy is intact: searched
+ * backwards from the end, a block at a time, so memory stays bounded.
+ */
+async function searchHeaderCopy(path: string, fileBytes: number): Promise<HeaderFrame | null> {
+  let candidates = 0;
+  for (let end = fileBytes; end >= TRAILER_BYTES; end -= TRAILER_SEARCH_BLOCK) {
+    // Blocks overlap by a trailer's length, so a trailer across two blocks is found whole.
+    const start = Math.max(0, end - TRAILER_SEARCH_BLOCK - TRAILER_BYTES);
+    const block = await readAt(path, start, end - start);
+    for (let at = block.lastIndexOf(TRAILER_MARKER); at >= 0; at = at > 0 ? block.lastIndexOf(TRAILER_MARKER, at - 1) : -1) {
+      const trailer = block.subarray(at, at + TRAILER_BYTES);
+      if (parseTrailer(trailer) === null) continue;
+      const found = await headerCopyBefore(path, start + at + TRAILER_BYTES, trailer);
+      if (found || ++candidates >= TRAILER_CANDIDATES_MAX) return found;
+    }
+  }
+  return null;
 }
 
 /** Reads only the start of the file (and its end if the first copy is damaged). */
@@ -100,7 +131,7 @@ export async function locateHeader(path: string): Promise<LocatedHeader> {
   }
   if (probe.kind === 'bad') firstProblem = probe.reason;
 
-  const second = await readTailHeaderCopy(path, fileBytes, tail);
+  const second = (await readTailHeaderCopy(path, fileBytes, tail)) ?? (await searchHeaderCopy(path, fileBytes));
   if (second) return { path, frame: second, header: second.header, fileBytes, payloadOffset: magicLength, firstCopyIntact: false, headerCopyUsed: true };
   if (fileBytes < magicLength + 64 && probe.kind === 'need') {
     throw new LrError('LR_HEADER_DAMAGED', 'This backup is cut short inside its header: nothing in it can be recovered. Ask support for a complete copy.');

@@ -137,6 +137,11 @@ async function main(): Promise<void> {
   vectors.set('length-max-cut.lrb', withFrameHead(good, layout, n - 1, (head) => head.writeUInt32BE(VECTOR_CHUNK_SIZE + 16, 20)).subarray(0, last.offset + 100));
   specs.push({ file: 'length-max-cut.lrb', note: `the final chunk ${n - 1}'s head rewritten to claim the largest length allowed, and the file cut 100 bytes into it`, lostChunks: [n - 1], truncated: true });
 
+  const zeroed = injectDamage(good, layout, 'zero-first-header', 1);
+  const garbage = injectDamage(zeroed.bytes, layout, 'append-garbage', 2);
+  vectors.set('zero-first-header-garbage.lrb', garbage.bytes);
+  specs.push({ file: 'zero-first-header-garbage.lrb', note: `the first header frame zeroed (as zero-first-header.lrb), then ${garbage.note.replace(/ after the trailer$/, '')} after the trailer: the header copy is found by searching back for the trailer`, lostChunks: [], truncated: false });
+
   // Crafted to test one rule of the frame walker each (docs/format.md, "Reading with damage").
   const crafted: [string, Crafted][] = [
     ['index-far-ahead-9.lrb', forgeFarAhead(good, layout, 1)],

@@ -116,7 +116,7 @@ for (const spec of specs) {
       assert.equal(damage.chunks, Math.ceil(plaintext.length / cs));
     }
     assert.equal(damage.damagedChunks, holes.size);
-    assert.equal(damage.headerCopyUsed, spec.file === 'zero-first-header.lrb');
+    assert.equal(damage.headerCopyUsed, spec.file.startsWith('zero-first-header'));
 
     // Without the password, the same walker judging by checksums finds the same.
     const plain = await checkFile(path);
