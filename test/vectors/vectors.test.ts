@@ -21,6 +21,7 @@ import { crc32 } from 'node:zlib';
 import { scanFrames, type FrameEvent } from '../../src/format/chunks.js';
 import { decryptFrames, locateHeader, newDamageReport, payloadFrames, shapeOf, unlockBackup, type DamageReport, type Segment } from '../../src/format/reader.js';
 import { checkFile } from '../../src/identify/check.js';
+import { acceptByChecksum, walkFrames } from '../../src/format/walker.js';
 import { fingerprintBackup } from '../../src/service/verify-copy.js';
 import { CLI } from '../helpers/cli.js';
 import { tempDir } from '../helpers/backup.js';
@@ -81,6 +82,10 @@ for (const spec of specs) {
       const frames = await collect(scanFrames(feed(payload, how), opts));
       const damage = newDamageReport(located.headerCopyUsed);
       const raw = await collect(decryptFrames(replay(frames), unlocked.payloadKey, shape, damage));
+      // The same walk without the key (check's rule) loses the same chunks, fed each way.
+      const unkeyed = newDamageReport(located.headerCopyUsed);
+      await collect(walkFrames(replay(frames), shape, acceptByChecksum(shape), unkeyed));
+      assert.deepEqual([unkeyed.damagedRanges, unkeyed.chunks, unkeyed.truncated], [damage.damagedRanges, damage.chunks, damage.truncated], `without the key, ${how}`);
       runs.push({ how, frames: describeFrames(frames), segments: describeSegments(raw), damage, raw });
     }
     // The reader proper (file stream, 256 KiB reads, frames straight into decryption) agrees too.
