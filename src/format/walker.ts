@@ -104,12 +104,12 @@ export async function* walkFrames<T>(frames: AsyncIterable<FrameEvent>, shape: P
     markDamaged(damage, next, to);
     damage.bytesLost += bytes;
     yield { kind: 'hole', from: next, to, bytes };
-    next = to + 1;
+    next = damage.chunks = to + 1;
   }
   function* use(frame: Frame, value: T): Generator<WalkStep<T>> {
     yield* lose(frame.index - 1);
     yield { kind: 'chunk', index: frame.index, value, frame };
-    next = frame.index + 1;
+    next = damage.chunks = frame.index + 1;
   }
   /** Uses held frames in order; when the window is over-full (or `all`), skips over the missing chunk. */
   function* release(all: boolean): Generator<WalkStep<T>> {
