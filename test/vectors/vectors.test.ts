@@ -214,3 +214,22 @@ test('back-to-back frame heads (hostile): bounded time and memory, and none of t
   assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
   assert.ok(peak - before < 64 << 20, `memory grew by ${peak - before} bytes`);
 });
+
+test('trailers everywhere (hostile): the search back for the header copy gives up quickly', { timeout: 60_000 }, async () => {
+  // The first header copy zeroed, then 200,000 trailers whose checksums hold, each claiming a 64 KiB header copy that is not there.
+  const good = await readFile(pathOf('zero-first-header.lrb'));
+  const trailer = Buffer.alloc(16);
+  trailer.write('LRTRAILR', 0, 'latin1');
+  trailer.writeUInt32BE(65_000, 8);
+  trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
+  const dir = await tempDir('lr-vectors-');
+  const file = join(dir, 'trailers.lrb');
+  try {
+    await writeFile(file, Buffer.concat([good.subarray(0, 2000), Buffer.alloc(65_000), ...Array.from({ length: 200_000 }, () => trailer)]));
+    const started = Date.now();
+    await assert.rejects(locateHeader(file), (err: unknown) => isLrError(err, 'LR_HEADER_DAMAGED'));
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
