@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { createEncryptingWriter } from '../../src/format/writer.js';
-import { decryptFrames, locateHeader, newDamageReport, unlockBackup } from '../../src/format/reader.js';
+import { decryptFrames, locateHeader, newDamageReport, shapeOf, unlockBackup } from '../../src/format/reader.js';
 import { encodeChunkFrame, scanFrames } from '../../src/format/chunks.js';
 import { fileTagOf } from '../../src/format/header.js';
 import { createSealedKey, FAST_TEST_KDF, sealChunk } from '../../src/keys/crypto.js';
@@ -46,9 +46,9 @@ async function roundTrip(plaintext: Buffer, cuts: number[], chunkSize: number): 
   assert.ok(unlocked);
   const file = await readFile(path);
   const damage = newDamageReport(false);
-  const frames = scanFrames(Readable.from([file.subarray(located.payloadOffset)]), { fileTag: fileTagOf(located.header), chunkSize, startOffset: located.payloadOffset, stopAtFinal: true });
+  const frames = scanFrames(Readable.from([file.subarray(located.payloadOffset)]), { fileTag: fileTagOf(located.header), chunkSize, startOffset: located.payloadOffset });
   const got: Buffer[] = [];
-  for await (const s of decryptFrames(frames, unlocked.payloadKey, chunkSize, damage)) {
+  for await (const s of decryptFrames(frames, unlocked.payloadKey, shapeOf(located), damage)) {
     assert.ok(s.data, 'no holes');
     got.push(s.data);
   }

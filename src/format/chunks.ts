@@ -46,6 +46,8 @@ export type FrameEvent =
       /** What the (checksummed) head says: plaintext length is sealedLength - 16. */
       sealedLength: number;
       bodyIntact: boolean;
+      /** The stored body checksum; null when the frame was cut short before it. */
+      bodyChecksum: number | null;
       fileOffset: number;
       frameLength: number;
     }
@@ -81,20 +83,20 @@ export interface ScanOptions {
   chunkSize: number;
   /** File offset of the first byte `source` yields. */
   startOffset: number;
-  /** Stop after the first intact final frame (the rest is the header copy). */
-  stopAtFinal?: boolean;
 }
 
 /**
  * Yields every frame found in `source`, in file order, and the garbage between
- * them. Memory is bounded by two frames whatever the input.
+ * them, to the end: which frames count, and where the payload ends, is the
+ * walker's to decide (walker.ts). Memory is bounded by two frames whatever
+ * the input.
  */
 export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
   const iterator = source[Symbol.asyncIterator]();
   try {
     yield* scanFramesOf(iterator, opts);
   } finally {
-    // Stopping at the final frame (or a consumer stopping early) must still close the file.
+    // A consumer stopping early (at the end of the payload) must still close the file.
     await iterator.return?.();
   }
 }
@@ -140,9 +142,9 @@ async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions)
         lastWasCut = consumed < frameLength;
         const frame = queue.take(consumed);
         const sealed = frame.subarray(CHUNK_HEAD_BYTES, Math.min(consumed, CHUNK_HEAD_BYTES + head.length));
-        yield { type: 'frame', index: head.index, final: head.final, sealed, sealedLength: head.length, bodyIntact, fileOffset: offset, frameLength: consumed };
+        const bodyChecksum = consumed === frameLength ? frame.readUInt32BE(CHUNK_HEAD_BYTES + head.length) : null;
+        yield { type: 'frame', index: head.index, final: head.final, sealed, sealedLength: head.length, bodyIntact, bodyChecksum, fileOffset: offset, frameLength: consumed };
         offset += consumed;
-        if (head.final && bodyIntact && opts.stopAtFinal) return;
         continue;
       }
       // A frame cut short by the end of the file: what is left is garbage.

@@ -13,7 +13,9 @@ import { openChunk } from '../keys/crypto.js';
 import { parseHead } from './chunks.js';
 import { fileTagOf } from './header.js';
 import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from './limits.js';
-import { markDamaged, REORDER_WINDOW, type DamageReport, type Segment, type UnlockedBackup } from './reader.js';
+import { markDamaged, type DamageReport } from './damage.js';
+import type { Segment, UnlockedBackup } from './reader.js';
+import { REORDER_WINDOW } from './walker.js';
 
 /** Frames read per file read when streaming a range (1 MiB with 64 KiB chunks). */
 const FRAMES_PER_READ = 16;

@@ -8,10 +8,12 @@ import { open, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
-import { deriveFileKeys, headerMac, macEqual, openChunk, openSealedKeyWith, deriveSealKey, unwrapFileKey } from '../keys/crypto.js';
+import { deriveFileKeys, headerMac, macEqual, openSealedKeyWith, deriveSealKey, unwrapFileKey } from '../keys/crypto.js';
 import { scanFrames, type FrameEvent } from './chunks.js';
+import { acceptAuthentic, walkFrames, type PayloadShape } from './walker.js';
+import { newDamageReport, type DamageReport } from './damage.js';
 import { fileTagOf, probeHeaderFrame, sealedKeyOf, type BackupHeader, type HeaderFrame } from './header.js';
-import { AEAD_TAG_BYTES, LIMITS, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import { LIMITS, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 
 export interface LocatedHeader {
   path: string;
@@ -62,14 +64,45 @@ function parseTrailer(tail: Buffer): number | null {
 /** The header copy at the end of the file, or null when it is missing or damaged. */
 export async function readTailHeaderCopy(path: string, fileBytes: number, tail?: Buffer): Promise<HeaderFrame | null> {
   const trailer = tail ?? (fileBytes >= TRAILER_BYTES ? await readAt(path, fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0));
+  return headerCopyBefore(path, fileBytes, trailer);
+}
+
+/** The header copy that ends just before the trailer `trailer`, which ends at file offset `trailerEnd`. */
+async function headerCopyBefore(path: string, trailerEnd: number, trailer: Buffer): Promise<HeaderFrame | null> {
   const copyLength = parseTrailer(trailer);
-  if (copyLength === null || copyLength > 8 + LIMITS.headerJsonMax + 36 || copyLength + TRAILER_BYTES > fileBytes) return null;
+  if (copyLength === null || copyLength > 8 + LIMITS.headerJsonMax + 36 || copyLength + TRAILER_BYTES > trailerEnd) return null;
   try {
-    const probe = probeHeaderFrame(await readAt(path, fileBytes - TRAILER_BYTES - copyLength, copyLength));
+    const probe = probeHeaderFrame(await readAt(path, trailerEnd - TRAILER_BYTES - copyLength, copyLength));
     return probe.kind === 'ok' ? probe.frame : null;
   } catch {
     return null;
   }
+}
+
+/** Bytes read at a time when searching backwards for a trailer. */
+const TRAILER_SEARCH_BLOCK = 1 << 20;
+/** Trailers whose checksum holds but whose header copy does not: past this many the file is crafted, and the search ends. */
+const TRAILER_CANDIDATES_MAX = 16;
+
+/**
+ * When bytes follow the trailer (appended garbage), the last trailer in the
+ * file whose checksum holds and whose header copy is intact: searched
+ * backwards from the end, a block at a time, so memory stays bounded.
+ */
+async function searchHeaderCopy(path: string, fileBytes: number): Promise<HeaderFrame | null> {
+  let candidates = 0;
+  for (let end = fileBytes; end >= TRAILER_BYTES; end -= TRAILER_SEARCH_BLOCK) {
+    // Blocks overlap by a trailer's length, so a trailer across two blocks is found whole.
+    const start = Math.max(0, end - TRAILER_SEARCH_BLOCK - TRAILER_BYTES);
+    const block = await readAt(path, start, end - start);
+    for (let at = block.lastIndexOf(TRAILER_MARKER); at >= 0; at = at > 0 ? block.lastIndexOf(TRAILER_MARKER, at - 1) : -1) {
+      const trailer = block.subarray(at, at + TRAILER_BYTES);
+      if (parseTrailer(trailer) === null) continue;
+      const found = await headerCopyBefore(path, start + at + TRAILER_BYTES, trailer);
+      if (found || ++candidates >= TRAILER_CANDIDATES_MAX) return found;
+    }
+  }
+  return null;
 }
 
 /** Reads only the start of the file (and its end if the first copy is damaged). */
@@ -98,7 +131,7 @@ export async function locateHeader(path: string): Promise<LocatedHeader> {
   }
   if (probe.kind === 'bad') firstProblem = probe.reason;
 
-  const second = await readTailHeaderCopy(path, fileBytes, tail);
+  const second = (await readTailHeaderCopy(path, fileBytes, tail)) ?? (await searchHeaderCopy(path, fileBytes));
   if (second) return { path, frame: second, header: second.header, fileBytes, payloadOffset: magicLength, firstCopyIntact: false, headerCopyUsed: true };
   if (fileBytes < magicLength + 64 && probe.kind === 'need') {
     throw new LrError('LR_HEADER_DAMAGED', 'This backup is cut short inside its header: nothing in it can be recovered. Ask support for a complete copy.');
@@ -106,58 +139,7 @@ export async function locateHeader(path: string): Promise<LocatedHeader> {
   throw new LrError('LR_HEADER_DAMAGED', `Both copies of this backup's header are damaged (${firstProblem}), so the key to open it is lost. Ask support for another copy of the file.`);
 }
 
-export interface DamageReport {
-  /** Chunks the file should have (known once the final chunk is seen). */
-  chunks: number;
-  damagedChunks: number;
-  /** Inclusive ranges of chunk indexes that were missing or failed authentication. */
-  damagedRanges: [number, number][];
-  bytesLost: number;
-  truncated: boolean;
-  headerCopyUsed: boolean;
-  /** File bytes that belonged to no frame (inserted or left over from damage). */
-  strayBytes: number;
-  /** Authentic chunks found out of order and dropped. */
-  misplacedChunks: number;
-}
-
-export function newDamageReport(headerCopyUsed: boolean): DamageReport {
-  return { chunks: 0, damagedChunks: 0, damagedRanges: [], bytesLost: 0, truncated: false, headerCopyUsed, strayBytes: 0, misplacedChunks: 0 };
-}
-
-/**
- * Records chunks from..to as lost. Readers in order only ever extend the last
- * range; the random-access reader's lanes may report chunks out of order or
- * twice (a chunk shared by two spans), so any other range is merged in place
- * and a chunk is counted once.
- */
-export function markDamaged(d: DamageReport, from: number, to: number): void {
-  const ranges = d.damagedRanges;
-  const last = ranges[ranges.length - 1];
-  if (!last || last[1] < from) {
-    if (last && last[1] + 1 === from) last[1] = to;
-    else ranges.push([from, to]);
-    d.damagedChunks += to - from + 1;
-    return;
-  }
-  let added = to - from + 1;
-  let lo = from;
-  let hi = to;
-  const kept: [number, number][] = [];
-  for (const r of ranges) {
-    if (r[1] + 1 < from || r[0] > to + 1) {
-      kept.push(r);
-      continue;
-    }
-    added -= Math.max(0, Math.min(r[1], to) - Math.max(r[0], from) + 1);
-    lo = Math.min(lo, r[0]);
-    hi = Math.max(hi, r[1]);
-  }
-  kept.push([lo, hi]);
-  kept.sort((a, b) => a[0] - b[0]);
-  ranges.splice(0, ranges.length, ...kept);
-  d.damagedChunks += added;
-}
+export { markDamaged, newDamageReport, type DamageReport } from './damage.js';
 
 /** Plaintext in file order; holes stand where chunks were lost, with their exact plaintext extent. */
 export type Segment = { offset: number; data: Buffer; hole?: undefined } | { offset: number; hole: number; data?: undefined };
@@ -189,93 +171,36 @@ export async function unlockBackup(located: LocatedHeader, password: string): Pr
   return { located, payloadKey };
 }
 
-/** The chunk frames of the payload, read from disk with bounded memory. */
-export function payloadFrames(located: LocatedHeader, opts: { stopAtFinal?: boolean } = {}): AsyncGenerator<FrameEvent> {
+/** The chunk frames of the payload, read from disk with bounded memory, to the end of the file. */
+export function payloadFrames(located: LocatedHeader): AsyncGenerator<FrameEvent> {
   const stream = createReadStream(located.path, { start: located.payloadOffset, highWaterMark: 256 * 1024 });
-  return scanFrames(stream, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: opts.stopAtFinal ?? true });
+  return scanFrames(stream, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset });
 }
 
-/** How many early frames decryptFrames holds while waiting for a missing one (chunks swapped in the file). */
-export const REORDER_WINDOW = 8;
-
-type FrameOf = Extract<FrameEvent, { type: 'frame' }>;
+/** What the walker needs of a located file. */
+export function shapeOf(located: LocatedHeader): PayloadShape {
+  return { chunkSize: located.header.chunkSize, fileBytes: located.fileBytes };
+}
 
 /**
- * Frames -> plaintext segments. Chunk i's plaintext starts at i * chunkSize,
+ * Frames -> plaintext segments, through the one frame walker with
+ * authentication as the judge. Chunk i's plaintext starts at i * chunkSize,
  * so every hole has an exact position even when file bytes were deleted or
  * inserted. Only authenticated bytes are ever yielded as data.
- *
- * A frame that arrives ahead of its turn is held (at most REORDER_WINDOW of
- * them, so memory stays bounded) in case the missing one follows: swapped
- * chunks are still authentic, since the index is part of the nonce. When the
- * window fills, the missing chunk is given up as a hole.
  */
-export async function* decryptFrames(frames: AsyncIterable<FrameEvent>, payloadKey: Buffer, chunkSize: number, damage: DamageReport): AsyncGenerator<Segment> {
-  let next = 0;
-  let finalSeen = false;
-  const held = new Map<number, FrameOf>();
-
-  function* open(ev: FrameOf): Generator<Segment> {
-    if (ev.index > next) {
-      markDamaged(damage, next, ev.index - 1);
-      const lost = (ev.index - next) * chunkSize;
-      damage.bytesLost += lost;
-      yield { offset: next * chunkSize, hole: lost };
-    }
-    const offset = ev.index * chunkSize;
-    // A failed body checksum may be a damaged checksum over intact bytes: authentication decides.
-    const plaintext = ev.bodyIntact || ev.sealed.length === ev.sealedLength ? openChunk(payloadKey, ev.index, ev.final, ev.sealed) : null;
-    const plainLength = ev.sealedLength - AEAD_TAG_BYTES;
-    if (plaintext && (plaintext.length === chunkSize || ev.final)) {
-      if (plaintext.length > 0) yield { offset, data: plaintext };
-    } else {
-      markDamaged(damage, ev.index, ev.index);
-      damage.bytesLost += plainLength;
-      if (plainLength > 0) yield { offset, hole: Math.min(plainLength, chunkSize) };
-    }
-    next = ev.index + 1;
-    damage.chunks = next;
-    // The final flag is covered by the head checksum (and by the nonce once authentic).
-    if (ev.final) finalSeen = true;
-  }
-
-  /** Opens held frames in order; with `force`, skips over missing ones. */
-  function* release(force: boolean): Generator<Segment> {
-    while (held.size > 0 && !finalSeen) {
-      const ev = held.get(next);
-      if (ev) {
-        held.delete(next);
-        yield* open(ev);
-      } else if (force || held.size > REORDER_WINDOW) {
-        const first = Math.min(...held.keys());
-        const ev = held.get(first)!;
-        held.delete(first);
-        yield* open(ev);
-      } else return;
+export async function* decryptFrames(frames: AsyncIterable<FrameEvent>, payloadKey: Buffer, shape: PayloadShape, damage: DamageReport): AsyncGenerator<Segment> {
+  const { chunkSize } = shape;
+  for await (const step of walkFrames(frames, shape, acceptAuthentic(payloadKey), damage)) {
+    if (step.kind === 'hole') {
+      if (step.bytes > 0) yield { offset: step.from * chunkSize, hole: step.bytes };
+    } else if (step.value.length > 0) {
+      yield { offset: step.index * chunkSize, data: step.value };
     }
   }
-
-  for await (const ev of frames) {
-    if (ev.type === 'garbage') {
-      damage.strayBytes += ev.length;
-      continue;
-    }
-    const twin = held.get(ev.index);
-    if (ev.index < next || (twin && (twin.bodyIntact || !ev.bodyIntact))) {
-      damage.misplacedChunks++;
-      continue;
-    }
-    held.set(ev.index, ev);
-    yield* release(false);
-    if (finalSeen) break;
-  }
-  yield* release(true);
-  damage.chunks = next;
-  damage.truncated = !finalSeen;
 }
 
 /** Opens the payload of an unlocked backup as segments; `damage` fills in as it is read. */
 export function readPayload(unlocked: UnlockedBackup, damage: DamageReport = newDamageReport(unlocked.located.headerCopyUsed)): { segments: AsyncGenerator<Segment>; damage: DamageReport } {
   const { located, payloadKey } = unlocked;
-  return { segments: decryptFrames(payloadFrames(located), payloadKey, located.header.chunkSize, damage), damage };
+  return { segments: decryptFrames(payloadFrames(located), payloadKey, shapeOf(located), damage), damage };
 }

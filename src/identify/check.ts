@@ -1,15 +1,19 @@
 /**
- * `check`: is the file whole? Without the password it can only use the
- * unkeyed checksums: every frame head and body, the chunk indexes in order,
- * and a final chunk at the end. A chunk that passes here can still fail
- * authentication if someone altered it on purpose; restore will say so.
+ * `check`: is the file whole? Without the password it walks the frames
+ * with the same walker as the restore (format/walker.ts), judging each frame
+ * by its checksums and a plausible index instead of authentication, so on
+ * accidental damage both find the same chunks lost. A chunk that passes here
+ * can still fail authentication if someone altered it on purpose; restore
+ * will say so.
  *
  * With the password it decrypts instead (authentication is the judge) and
  * walks the tar, to say which tables each damaged stretch falls in. Entries
  * come in table-index order, so a stretch between an entry of table i and
  * one of table j touches exactly tables i..j, even those it swallowed whole.
  */
-import { locateHeader, markDamaged, payloadFrames, readTailHeaderCopy, type DamageReport, type LocatedHeader } from '../format/reader.js';
+import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf, type DamageReport, type LocatedHeader } from '../format/reader.js';
+import { acceptByChecksum, walkFrames } from '../format/walker.js';
+import type { FrameEvent } from '../format/chunks.js';
 import { openBackup, payloadOf } from '../decrypt/open.js';
 import { readTar, readWhole } from '../archive/tar-reader.js';
 import { PAX_TABLE, roleOf, type Catalog, type Manifest } from '../archive/layout.js';
@@ -44,48 +48,25 @@ export interface DamagedPlace {
 export async function checkFile(path: string, opts: { located?: LocatedHeader; password?: string; onProgress?: (fileOffset: number, fileBytes: number) => void } = {}): Promise<CheckResult> {
   const located = opts.located ?? (await locateHeader(path));
   if (opts.password !== undefined) return checkWithPassword(located, opts.password);
-  const result: CheckResult = {
-    intact: false,
-    complete: false,
-    chunks: 0,
-    damagedChunks: 0,
-    damagedRanges: [],
-    truncated: true,
-    headerCopyUsed: located.headerCopyUsed,
-    firstHeaderIntact: located.firstCopyIntact,
-    strayBytes: 0,
-    fileBytes: located.fileBytes,
-  };
-  let next = 0;
-  let finalSeen = false;
-  const damage = { damagedChunks: 0, damagedRanges: result.damagedRanges } as Parameters<typeof markDamaged>[0];
-  for await (const ev of payloadFrames(located)) {
-    if (ev.type === 'garbage') {
-      result.strayBytes += ev.length;
-      continue;
-    }
-    opts.onProgress?.(ev.fileOffset, located.fileBytes);
-    if (ev.index < next) continue;
-    if (ev.index > next) markDamaged(damage, next, ev.index - 1);
-    if (!ev.bodyIntact) markDamaged(damage, ev.index, ev.index);
-    next = ev.index + 1;
-    if (ev.final) {
-      finalSeen = true;
-      break;
-    }
-  }
-  result.chunks = next;
-  result.damagedChunks = damage.damagedChunks;
-  result.truncated = !finalSeen;
-  result.complete = finalSeen;
-  // The second header copy is part of being whole: without it, one bad sector in the first loses the file.
-  result.intact = finalSeen && result.damagedChunks === 0 && located.firstCopyIntact && (await hasIntactTailCopy(located));
-  return result;
+  const shape = shapeOf(located);
+  const damage = newDamageReport(located.headerCopyUsed);
+  const steps = walkFrames(withProgress(payloadFrames(located), located.fileBytes, opts.onProgress), shape, acceptByChecksum(shape), damage);
+  for await (const step of steps) void step; // the walk fills in `damage`
+  return { ...resultFrom(located, damage), intact: await isWhole(located, damage) };
 }
 
-async function hasIntactTailCopy(located: LocatedHeader): Promise<boolean> {
-  if (located.headerCopyUsed) return true;
-  return (await readTailHeaderCopy(located.path, located.fileBytes)) !== null;
+/** Reports each frame's file offset as it passes. */
+async function* withProgress(frames: AsyncIterable<FrameEvent>, fileBytes: number, onProgress?: (fileOffset: number, fileBytes: number) => void): AsyncGenerator<FrameEvent> {
+  for await (const ev of frames) {
+    if (ev.type === 'frame') onProgress?.(ev.fileOffset, fileBytes);
+    yield ev;
+  }
+}
+
+/** Every chunk there, and both header copies: without the second, one bad sector in the first loses the file. */
+async function isWhole(located: LocatedHeader, d: DamageReport): Promise<boolean> {
+  if (d.truncated || d.damagedChunks > 0 || !located.firstCopyIntact) return false;
+  return located.headerCopyUsed || (await readTailHeaderCopy(located.path, located.fileBytes)) !== null;
 }
 
 const CATALOG_KEY = -1;
@@ -131,7 +112,7 @@ async function checkWithPassword(located: LocatedHeader, password: string): Prom
   for (const [i, n] of listed) names.set(i, n);
   return {
     ...resultFrom(located, damage),
-    intact: !damage.truncated && damage.damagedChunks === 0 && located.firstCopyIntact && (await hasIntactTailCopy(located)),
+    intact: await isWhole(located, damage),
     places: placesOf(damage, tiles, names, located.header.chunkSize),
   };
 }

@@ -2,7 +2,8 @@
  * The network copy: copied under a temporary name, fsynced, renamed, then
  * read back and compared with the original without the password: same size
  * and the same crc32 for every chunk's sealed bytes, and the copy itself
- * whole (every frame's checksum, both header copies). A copy that does not
+ * whole (read by the same frame walker as check and restore, every frame in
+ * its place with its exact checksum, both header copies). A copy that does not
  * match is removed, so a bad copy never counts as a backup.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,11 +11,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
-import { scanFrames } from '../format/chunks.js';
-import { fileTagOf } from '../format/header.js';
-import { locateHeader, readTailHeaderCopy } from '../format/reader.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from '../format/limits.js';
+import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf } from '../format/reader.js';
+import { acceptByChecksum, walkFrames, type PayloadShape } from '../format/walker.js';
 
 export interface BackupFingerprint {
   fileBytes: number;
@@ -26,28 +26,23 @@ export interface BackupFingerprint {
 
 export async function fingerprintBackup(path: string): Promise<BackupFingerprint> {
   const located = await locateHeader(path);
+  const shape = shapeOf(located);
+  const damage = newDamageReport(located.headerCopyUsed);
   const chunkCrcs: number[] = [];
-  let whole = located.firstCopyIntact;
-  let finalSeen = false;
-  // Our own stream (not payloadFrames) so it is closed when the scan stops at the final chunk:
-  // scanFrames leaves its source open then, which would leak a descriptor per copy every night.
-  const stream = createReadStream(path, { start: located.payloadOffset, highWaterMark: 256 * 1024 });
-  try {
-    const frames = scanFrames(stream, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: true });
-    for await (const ev of frames) {
-      if (ev.type === 'garbage' || ev.index !== chunkCrcs.length || !ev.bodyIntact) whole = false;
-      if (ev.type === 'garbage') continue;
-      chunkCrcs[ev.index] = crc32(ev.sealed);
-      if (ev.final) {
-        finalSeen = true;
-        break;
-      }
-    }
-  } finally {
-    stream.destroy();
+  // A good copy has every frame in its place (the walker forgives swaps; a copy must not need it) with its exact checksum.
+  let inPlace = true;
+  for await (const step of walkFrames(payloadFrames(located), shape, acceptByChecksum(shape), damage)) {
+    if (step.kind === 'hole') continue;
+    inPlace &&= step.value.exact && step.frame.fileOffset === located.payloadOffset + frameBytes(shape) * step.index;
+    chunkCrcs[step.index] = step.value.crc;
   }
-  whole = whole && finalSeen && (await readTailHeaderCopy(path, located.fileBytes)) !== null;
-  return { fileBytes: located.fileBytes, chunkCrcs, whole };
+  const whole = inPlace && located.firstCopyIntact && !damage.truncated && damage.damagedChunks === 0 && damage.strayBytes === 0 && damage.misplacedChunks === 0;
+  return { fileBytes: located.fileBytes, chunkCrcs, whole: whole && (await readTailHeaderCopy(path, located.fileBytes)) !== null };
+}
+
+/** Bytes of a full chunk frame: in a whole file, chunk i's frame starts i of them after the payload's start. */
+function frameBytes(shape: PayloadShape): number {
+  return CHUNK_HEAD_BYTES + shape.chunkSize + AEAD_TAG_BYTES + CHUNK_CRC_BYTES;
 }
 
 /** The first difference between two fingerprints, or null when the copy matches. */

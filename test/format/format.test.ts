@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { createEncryptingWriter } from '../../src/format/writer.js';
-import { decryptFrames, locateHeader, markDamaged, newDamageReport, unlockBackup, type Segment } from '../../src/format/reader.js';
+import { decryptFrames, locateHeader, markDamaged, newDamageReport, shapeOf, unlockBackup, type Segment } from '../../src/format/reader.js';
 import { scanFrames } from '../../src/format/chunks.js';
 import { fileTagOf } from '../../src/format/header.js';
 import { createSealedKey, FAST_TEST_KDF, type SealedKey } from '../../src/keys/crypto.js';
@@ -46,9 +46,9 @@ async function readBack(path: string, feed: 'whole' | 'bytes' | 'odd', password 
   const file = await readFile(path);
   const payload = file.subarray(located.payloadOffset);
   const damage = newDamageReport(false);
-  const frames = scanFrames(Readable.from(slices(payload, feed)), { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: true });
+  const frames = scanFrames(Readable.from(slices(payload, feed)), { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset });
   const segments: Segment[] = [];
-  for await (const s of decryptFrames(frames, unlocked.payloadKey, located.header.chunkSize, damage)) segments.push(s);
+  for await (const s of decryptFrames(frames, unlocked.payloadKey, shapeOf(located), damage)) segments.push(s);
   const plain = Buffer.concat(segments.map((s) => s.data ?? Buffer.alloc(s.hole!)));
   return { plain, damage, segments };
 }

@@ -2,15 +2,17 @@
  * Makes the damaged and hostile .lrb test vectors in this folder, and
  * vectors.json saying how each was made and what a reader must find in it.
  *
- *   npx tsx test/vectors/make-vectors.ts
+ *   npx tsx test/vectors/make-vectors.ts            (keeps good.lrb)
+ *   npx tsx test/vectors/make-vectors.ts --fresh    (writes a new good.lrb)
  *
  * One good file (known plaintext, cheap KDF, 1 KiB chunks) is written by the
  * real encrypting writer; every other vector is that file damaged by the
- * injector of the damage suite, or crafted. The writer draws a fresh file
- * key and id each run, so a rerun makes different bytes with the same
- * meaning; commit the vectors and vectors.json together.
+ * injector of the damage suite, or crafted (here and in ../damage/forge.ts).
+ * Everything but the good file is made deterministically from it, so a rerun
+ * keeps every vector's bytes unless --fresh draws a new file key and id;
+ * commit the vectors and vectors.json together.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
@@ -19,6 +21,8 @@ import { createSealedKey, FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { createEncryptingWriter } from '../../src/format/writer.js';
 import { HEADER_PREFIX_BYTES, MAGIC_LINE } from '../../src/format/limits.js';
 import { injectDamage, layoutOf, type DamageKind, type FileLayout } from '../damage/inject.js';
+import { authenticBeyondFinal, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from '../damage/forge.js';
+import { locateHeader, unlockBackup } from '../../src/format/reader.js';
 import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -64,8 +68,26 @@ function withFrameHead(good: Buffer, layout: FileLayout, index: number, edit: (h
   return out;
 }
 
+/** The committed good file, unless --fresh asks for a new one (or there is none). */
+async function theGoodFile(): Promise<Buffer> {
+  if (!process.argv.includes('--fresh')) {
+    const kept = await readFile(new URL('good.lrb', import.meta.url)).catch(() => null);
+    if (kept) return kept;
+  }
+  return goodFile();
+}
+
+/** The good file's payload key, for the one vector sealed with it. */
+async function payloadKeyOf(good: Buffer): Promise<Buffer> {
+  const path = fileURLToPath(new URL('good.lrb', import.meta.url));
+  await writeFile(path, good);
+  const unlocked = await unlockBackup(await locateHeader(path), VECTOR_PASSWORD);
+  if (!unlocked) throw new Error('the vector password does not open good.lrb');
+  return unlocked.payloadKey;
+}
+
 async function main(): Promise<void> {
-  const good = await goodFile();
+  const good = await theGoodFile();
   const layout = layoutOf(good);
   const n = layout.frames.length;
   const specs: VectorSpec[] = [{ file: 'good.lrb', note: `the good file: ${vectorPlaintext().length} bytes of known plaintext in ${n} chunks of ${VECTOR_CHUNK_SIZE}`, lostChunks: [], truncated: false }];
@@ -114,6 +136,24 @@ async function main(): Promise<void> {
   const last = layout.frames[n - 1]!;
   vectors.set('length-max-cut.lrb', withFrameHead(good, layout, n - 1, (head) => head.writeUInt32BE(VECTOR_CHUNK_SIZE + 16, 20)).subarray(0, last.offset + 100));
   specs.push({ file: 'length-max-cut.lrb', note: `the final chunk ${n - 1}'s head rewritten to claim the largest length allowed, and the file cut 100 bytes into it`, lostChunks: [n - 1], truncated: true });
+
+  const zeroed = injectDamage(good, layout, 'zero-first-header', 1);
+  const garbage = injectDamage(zeroed.bytes, layout, 'append-garbage', 2);
+  vectors.set('zero-first-header-garbage.lrb', garbage.bytes);
+  specs.push({ file: 'zero-first-header-garbage.lrb', note: `the first header frame zeroed (as zero-first-header.lrb), then ${garbage.note.replace(/ after the trailer$/, '')} after the trailer: the header copy is found by searching back for the trailer`, lostChunks: [], truncated: false });
+
+  // Crafted to test one rule of the frame walker each (docs/format.md, "Reading with damage").
+  const crafted: [string, Crafted][] = [
+    ['index-far-ahead-9.lrb', forgeFarAhead(good, layout, 1)],
+    ['index-far-final-cut.lrb', forgeFarFinalAfterCut(good, layout, 1)],
+    ['short-length-head.lrb', shortenHead(good, layout, 6)],
+    ['final-swapped.lrb', swapFinal(good, layout)],
+    ['authentic-beyond-final.lrb', authenticBeyondFinal(good, layout, await payloadKeyOf(good))],
+  ];
+  for (const [file, c] of crafted) {
+    vectors.set(file, c.bytes);
+    specs.push({ file, note: c.note, lostChunks: c.lostChunks, truncated: c.truncated });
+  }
 
   for (const [file, bytes] of vectors) await writeFile(new URL(file, import.meta.url), bytes);
   await writeFile(new URL('vectors.json', import.meta.url), JSON.stringify(specs, null, 2) + '\n');

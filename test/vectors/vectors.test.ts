@@ -4,20 +4,31 @@
  * yield the same frames and decryptFrames the same segments and damage
  * report every way. Then the result is judged against how the vector was
  * made: data only where the plaintext is, byte for byte; holes exactly at
- * the chunks the damage destroyed.
+ * the chunks the damage destroyed. `check` without the password (the same
+ * walker judging by checksums) must find the same chunks lost, the copy
+ * verification must call only the good file whole, and the real `decrypt`
+ * command must write exactly the plaintext, lost chunks as zeros, and never
+ * more.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { scanFrames, type FrameEvent } from '../../src/format/chunks.js';
-import { decryptFrames, locateHeader, newDamageReport, payloadFrames, unlockBackup, type DamageReport, type Segment } from '../../src/format/reader.js';
+import { decryptFrames, locateHeader, newDamageReport, payloadFrames, shapeOf, unlockBackup, type DamageReport, type Segment } from '../../src/format/reader.js';
+import { checkFile } from '../../src/identify/check.js';
+import { acceptByChecksum, walkFrames } from '../../src/format/walker.js';
+import { fingerprintBackup } from '../../src/service/verify-copy.js';
+import { CLI } from '../helpers/cli.js';
+import { tempDir } from '../helpers/backup.js';
 import { fileTagOf } from '../../src/format/header.js';
 import { isLrError } from '../../src/errors.js';
 import { LIMITS } from '../../src/format/limits.js';
-import { VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
+import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
 
 const specs = JSON.parse(readFileSync(new URL('vectors.json', import.meta.url), 'utf8')) as VectorSpec[];
 const plaintext = vectorPlaintext();
@@ -63,18 +74,23 @@ for (const spec of specs) {
     const unlocked = (await unlockBackup(located, VECTOR_PASSWORD))!;
     assert.ok(unlocked, 'the password opens it');
     const payload = (await readFile(path)).subarray(located.payloadOffset);
-    const opts = { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, stopAtFinal: true };
+    const opts = { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset };
+    const shape = shapeOf(located);
 
     const runs: { how: Feed; frames: string[]; segments: string[]; damage: DamageReport; raw: Segment[] }[] = [];
     for (const how of ['whole', 'byte by byte', '321-byte slices'] as Feed[]) {
       const frames = await collect(scanFrames(feed(payload, how), opts));
       const damage = newDamageReport(located.headerCopyUsed);
-      const raw = await collect(decryptFrames(replay(frames), unlocked.payloadKey, opts.chunkSize, damage));
+      const raw = await collect(decryptFrames(replay(frames), unlocked.payloadKey, shape, damage));
+      // The same walk without the key (check's rule) loses the same chunks, fed each way.
+      const unkeyed = newDamageReport(located.headerCopyUsed);
+      await collect(walkFrames(replay(frames), shape, acceptByChecksum(shape), unkeyed));
+      assert.deepEqual([unkeyed.damagedRanges, unkeyed.chunks, unkeyed.truncated], [damage.damagedRanges, damage.chunks, damage.truncated], `without the key, ${how}`);
       runs.push({ how, frames: describeFrames(frames), segments: describeSegments(raw), damage, raw });
     }
     // The reader proper (file stream, 256 KiB reads, frames straight into decryption) agrees too.
     const fileDamage = newDamageReport(located.headerCopyUsed);
-    const fromFile = await collect(decryptFrames(payloadFrames(located), unlocked.payloadKey, opts.chunkSize, fileDamage));
+    const fromFile = await collect(decryptFrames(payloadFrames(located), unlocked.payloadKey, shape, fileDamage));
     const [whole] = runs;
     for (const r of runs.slice(1)) {
       assert.deepEqual(r.frames, whole!.frames, `frames ${r.how}`);
@@ -105,11 +121,63 @@ for (const spec of specs) {
       assert.equal(damage.chunks, Math.ceil(plaintext.length / cs));
     }
     assert.equal(damage.damagedChunks, holes.size);
-    assert.equal(damage.headerCopyUsed, spec.file === 'zero-first-header.lrb');
+    assert.equal(damage.headerCopyUsed, spec.file.startsWith('zero-first-header'));
+
+    // Without the password, the same walker judging by checksums finds the same.
+    const plain = await checkFile(path);
+    assert.deepEqual({ ranges: plain.damagedRanges, chunks: plain.chunks, truncated: plain.truncated }, { ranges: damage.damagedRanges, chunks: damage.chunks, truncated: damage.truncated }, 'check without the password agrees with the keyed reader');
+    const { places: _places, ...keyed } = await checkFile(path, { password: VECTOR_PASSWORD });
+    assert.deepEqual(plain, keyed, 'check says the same with and without the password');
+    const print = await fingerprintBackup(path);
+    assert.equal(print.whole, spec.file === 'good.lrb', 'the copy verification calls only the good file whole');
   });
 }
 
-test('back-to-back frame heads (hostile): bounded time and memory, every claimed chunk a hole', { timeout: 120_000 }, async () => {
+/**
+ * Runs `decrypt --out -` and keeps its stdout, but stops it once it has
+ * written more than `cap` bytes: a reader that declares a giant hole must
+ * fail this test, not fill the disk or memory.
+ */
+function decryptToStdout(file: string, passwordFile: string, cap: number): Promise<{ code: number | null; out: Buffer; stderr: string; stopped: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'decrypt', file, '--out', '-', '--password-file', passwordFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    let stderr = '';
+    let stopped = false;
+    child.stdout.on('data', (d: Buffer) => {
+      bytes += d.length;
+      if (bytes <= cap) parts.push(d);
+      else if (!stopped) (stopped = true), child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out: Buffer.concat(parts), stderr, stopped }));
+  });
+}
+
+test('decrypt (the command) writes the plaintext with lost chunks as zeros, and never more than the plaintext', { timeout: 300_000 }, async (t) => {
+  const dir = await tempDir('lr-vectors-');
+  const pw = join(dir, 'password.txt');
+  await writeFile(pw, `${VECTOR_PASSWORD}\n`, { mode: 0o600 });
+  try {
+    for (const spec of specs.filter((s) => !s.error)) {
+      await t.test(spec.file, async () => {
+        const r = await decryptToStdout(pathOf(spec.file), pw, plaintext.length);
+        assert.equal(r.stopped, false, `decrypt wrote more than the ${plaintext.length} bytes of plaintext`);
+        assert.equal(r.code, spec.lostChunks.length || spec.truncated ? 3 : 0, r.stderr);
+        assert.equal(r.out.length, spec.truncated ? spec.lostChunks[0]! * VECTOR_CHUNK_SIZE : plaintext.length, 'the plaintext up to the cut, or all of it');
+        const expected = Buffer.from(plaintext.subarray(0, r.out.length));
+        for (const c of spec.lostChunks) if (c * VECTOR_CHUNK_SIZE < expected.length) expected.fill(0, c * VECTOR_CHUNK_SIZE, Math.min(expected.length, (c + 1) * VECTOR_CHUNK_SIZE));
+        assert.ok(r.out.equals(expected), 'the plaintext, lost chunks as zeros');
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('back-to-back frame heads (hostile): bounded time and memory, and none of them moves the position', { timeout: 120_000 }, async () => {
   const located = await locateHeader(pathOf('good.lrb'));
   const tag = fileTagOf(located.header);
   // The largest chunk a header may declare: each head then claims 1 MiB that is not there.
@@ -135,15 +203,33 @@ test('back-to-back frame heads (hostile): bounded time and memory, every claimed
   const before = process.memoryUsage().arrayBuffers;
   const started = Date.now();
   const damage = newDamageReport(false);
-  let holes = 0;
-  for await (const s of decryptFrames(scanFrames(source(), { fileTag: tag, chunkSize: cs, startOffset: 0, stopAtFinal: true }), Buffer.alloc(32), cs, damage)) {
-    assert.equal(s.data, undefined, 'nothing authenticates');
-    holes++;
-  }
-  // Heads in the last chunk-length of the input cannot be whole frames: they are stray bytes.
-  assert.ok(holes > 0 && damage.damagedChunks >= heads - Math.ceil((cs + 48) / 28), `${damage.damagedChunks} damaged of ${heads}`);
-  assert.ok(damage.strayBytes > 0);
+  const segments = await collect(decryptFrames(scanFrames(source(), { fileTag: tag, chunkSize: cs, startOffset: 0 }), Buffer.alloc(32), { chunkSize: cs, fileBytes: heads * 28 }, damage));
+  // Every head is a frame cut short by the next one: never accepted, so no data, no hole, no end.
+  assert.deepEqual(segments, []);
+  assert.equal(damage.damagedChunks, 0);
+  assert.equal(damage.chunks, 0);
   assert.equal(damage.truncated, true);
+  // Heads in the last chunk-length of the input cannot be whole frames: they are stray bytes.
+  assert.ok(damage.strayBytes > 0);
   assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
   assert.ok(peak - before < 64 << 20, `memory grew by ${peak - before} bytes`);
+});
+
+test('trailers everywhere (hostile): the search back for the header copy gives up quickly', { timeout: 60_000 }, async () => {
+  // The first header copy zeroed, then 200,000 trailers whose checksums hold, each claiming a 64 KiB header copy that is not there.
+  const good = await readFile(pathOf('zero-first-header.lrb'));
+  const trailer = Buffer.alloc(16);
+  trailer.write('LRTRAILR', 0, 'latin1');
+  trailer.writeUInt32BE(65_000, 8);
+  trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
+  const dir = await tempDir('lr-vectors-');
+  const file = join(dir, 'trailers.lrb');
+  try {
+    await writeFile(file, Buffer.concat([good.subarray(0, 2000), Buffer.alloc(65_000), ...Array.from({ length: 200_000 }, () => trailer)]));
+    const started = Date.now();
+    await assert.rejects(locateHeader(file), (err: unknown) => isLrError(err, 'LR_HEADER_DAMAGED'));
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
