@@ -6,7 +6,7 @@
  */
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
-import { Progress, type ProgressLine } from '../cli/progress.js';
+import { Progress, fitLine, liveWidth, wrapText, type ProgressLine } from '../cli/progress.js';
 
 export interface Choice<T extends string> {
   title: string;
@@ -40,22 +40,41 @@ export interface ProgressBar {
 }
 
 /** Items (tables) have no byte rate: a bar with "n of total" instead. */
-function itemBar(out: NodeJS.WriteStream, enabled: boolean): ProgressBar {
+function itemBar(out: NodeJS.WriteStream, enabled: boolean, live: LiveLine): ProgressBar {
   let last = 0;
-  let drawn = false;
   return {
     update(p) {
       const now = Date.now();
       if (!enabled || now - last < (out.isTTY ? 100 : 5000)) return;
       last = now;
       const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-      const text = `${(fraction * 100).toFixed(0).padStart(3)}% ${p.label} (${p.done} of ${p.total})`;
+      const text = `${(fraction * 100).toFixed(0).padStart(3)}% (${p.done} of ${p.total}) ${p.label}`;
       if (!out.isTTY) return void out.write(text.trimStart() + '\n');
-      const filled = Math.round(fraction * 24);
-      out.write(`\r\x1b[2K${('█'.repeat(filled) + '░'.repeat(24 - filled) + ' ' + text).slice(0, (out.columns ?? 100) - 1)}`);
+      const filled = Math.round(fraction * 20);
+      live.draw('█'.repeat(filled) + '░'.repeat(20 - filled) + ' ' + text);
+    },
+    done: () => live.clear(),
+  };
+}
+
+/**
+ * The one live line (a bar or a spinner) on a terminal: drawn to fit the
+ * width, and cleared before any other text is written, so a message never
+ * lands in the middle of a bar.
+ */
+interface LiveLine {
+  draw(text: string): void;
+  clear(): void;
+}
+
+function liveLine(out: NodeJS.WriteStream): LiveLine {
+  let drawn = false;
+  return {
+    draw(text) {
+      out.write(`\r\x1b[2K${fitLine(text, liveWidth(out))}`);
       drawn = true;
     },
-    done() {
+    clear() {
       if (drawn) out.write('\r\x1b[2K');
       drawn = false;
     },
@@ -66,21 +85,29 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 
 /** Shared output half of the terminal and no-terminal implementations. */
 function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say' | 'progress' | 'working'> {
+  const live = liveLine(out);
+  let bar: Progress | null = null;
   return {
-    say: (line = '') => void out.write(line + '\n'),
-    progress: (unit = 'bytes') => (unit === 'bytes' ? new Progress(showProgress, out) : itemBar(out, showProgress)),
+    say: (line = '') => {
+      live.clear();
+      bar?.done(); // it draws itself again on its next update
+      // A terminal breaks long lines inside words: break them at spaces instead.
+      const lines = out.isTTY ? wrapText(line, liveWidth(out)) : [line];
+      out.write(lines.join('\n') + '\n');
+    },
+    progress: (unit = 'bytes') => (unit === 'bytes' ? (bar = new Progress(showProgress, out)) : itemBar(out, showProgress, live)),
     working: (message) => {
       if (!out.isTTY) {
         out.write(message + '\n');
         return () => {};
       }
       let frame = 0;
-      const draw = () => out.write(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${message}`);
+      const draw = () => live.draw(`${SPINNER[frame++ % SPINNER.length]} ${message}`);
       draw();
       const timer = setInterval(draw, 100);
       return () => {
         clearInterval(timer);
-        out.write('\r\x1b[2K');
+        live.clear();
       };
     },
   };

@@ -3,13 +3,14 @@
  * environment (never argv), picks the terminal or the script conversation,
  * turns Ctrl-C into a clean stop, and prints the result.
  */
-import { LrError } from '../errors.js';
+import { isLrError, LrError } from '../errors.js';
 import { PASSWORD_ENV, readPasswordFile } from '../cli/password.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
 import { onInterrupt } from '../cli/interrupt.js';
 import { scriptAsk, terminalAsk } from './ask.js';
 import { recover } from './wizard.js';
 import { resultLines } from './result.js';
+import type { LastWords } from './run.js';
 
 export const DB_PASSWORD_ENV = 'LASTRESORT_DB_PASSWORD';
 
@@ -29,6 +30,16 @@ export interface RecoverCliOptions {
 
 const fromEnv = (name: string) => (process.env[name] === undefined || process.env[name] === '' ? undefined : process.env[name]);
 
+/** When the wizard ends on an error before any report: the last line (the error) says what went wrong. */
+function failedSteps(): string[] {
+  return [
+    '',
+    'What to do next:',
+    '  - Nothing was restored. The last line below says what went wrong: fix that, or show it to IT.',
+    '  - Then run lastresort recover again. For support, add --log-file FILE to keep the detail.',
+  ];
+}
+
 export async function recoverCommand(file: string | undefined, o: RecoverCliOptions): Promise<void> {
   const interactive = !!process.stdin.isTTY && !!process.stderr.isTTY;
   if (!interactive && !o.yes) {
@@ -39,7 +50,11 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
   const ask = interactive ? terminalAsk() : scriptAsk(process.stderr, { quiet: o.json });
 
   const controller = new AbortController();
-  const release = onInterrupt(() => controller.abort());
+  let lastWords: LastWords | null = null;
+  const release = onInterrupt(() => controller.abort(), async () => {
+    if (lastWords) await lastWords();
+    else ask.say('Stopped: nothing was restored and nothing on the server was changed.');
+  });
   let outcome;
   try {
     outcome = await recover(ask, {
@@ -57,15 +72,21 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
       yes: o.yes,
       resume: o.resume,
       signal: controller.signal,
+      setLastWords: (words) => {
+        lastWords = words;
+      },
     });
+  } catch (err) {
+    if (!isLrError(err, 'LR_INTERRUPTED') && !isLrError(err, 'LR_WRONG_PASSWORD')) for (const line of failedSteps()) ask.say(line);
+    throw err;
   } finally {
     release();
     // prompts leaves stdin open; it must not keep the process alive.
     if (process.stdin.isTTY) process.stdin.pause();
   }
-  const { report, saved, stopped } = outcome;
+  const { report, saved, others, stopped } = outcome;
   if (o.json) printJson({ ...report, reports: saved });
-  const lines = resultLines(report, saved);
+  const lines = resultLines(report, saved, others);
   for (const line of lines) (o.json ? ask.say : say)(line);
   if (stopped) throw stopped;
   setResultCode(report.exitCode);

@@ -87,9 +87,21 @@ export interface DatabaseAnswers {
   where: string;
 }
 
+/**
+ * The name to propose: the default, or on a second run (the default is
+ * taken) the next free one, so Enter is always safe. A stopped restore of
+ * this same backup keeps the default, where it is offered to continue.
+ */
+async function proposedName(a: DatabaseAnswers, inspector: Inspector): Promise<string> {
+  const name = defaultDatabaseName(a.header);
+  const state = await inspector.inspect(name);
+  const free = !state.exists || (state.tables === 0 && state.interruptedFileId === null);
+  return free || state.interruptedFileId === a.header.fileId ? name : nextFreeName(name, inspector);
+}
+
 export async function chooseDatabase(ask: Ask, a: DatabaseAnswers, inspector: Inspector): Promise<DatabaseChoice> {
   const askFreely = ask.interactive && !a.yes;
-  const fallback = defaultDatabaseName(a.header);
+  const fallback = await proposedName(a, inspector);
   let name = a.given ?? (askFreely ? await ask.text({ message: 'Name of the database to restore into', initial: fallback }) : fallback);
   for (;;) {
     const problem = problemWithName(name);
@@ -122,7 +134,7 @@ async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: 
   if (state.interruptedFileId === a.header.fileId) {
     if (a.resume) return { name, mode: 'resume', tablesBefore: state.tables };
     if (!askFreely) throw new LrError('LR_TARGET_NOT_EMPTY', `${shown} holds an interrupted restore of this backup. Add --resume to continue it, or give another --database NAME.`);
-    ask.say(`${shown} holds an interrupted restore of this same backup (${state.tables} tables so far).`);
+    ask.say(`${shown} holds an interrupted restore of this same backup: it was stopped before the end.`);
     const pick = await ask.choose({
       message: 'What now?',
       choices: [

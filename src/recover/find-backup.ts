@@ -4,11 +4,12 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isLrError, LrError } from '../errors.js';
-import { locateHeader, type LocatedHeader } from '../format/reader.js';
+import { locateHeader, readTailHeaderCopy, type LocatedHeader } from '../format/reader.js';
 import { checkFile, type CheckResult } from '../identify/check.js';
 import { humanBytes, humanDate, safeText } from '../cli/output.js';
+import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 import { cancelled, type Ask, type Choice } from './ask.js';
 
 export interface BackupCandidate {
@@ -32,6 +33,11 @@ export async function listBackups(dir: string): Promise<BackupCandidate[]> {
     if (s?.isFile()) found.push({ path, bytes: s.size, modified: s.mtime });
   }
   return found.sort((a, b) => b.modified.getTime() - a.modified.getTime());
+}
+
+/** The other .lrb files beside `path`, newest first: where an earlier backup may be. */
+export async function otherBackups(path: string): Promise<string[]> {
+  return (await listBackups(dirname(path))).map((f) => f.path).filter((p) => resolve(p) !== resolve(path));
 }
 
 /** A path as people paste or drag it: quoted, with escaped spaces, or starting with ~. */
@@ -69,20 +75,49 @@ export async function findBackup(ask: Ask, opts: { file?: string; cwd: string })
   }
 }
 
+/** What the file list says about one file: read from its header, without the password. */
+export interface FileSummary {
+  path: string;
+  bytes: number;
+  /** Null: not a readable backup. */
+  located: LocatedHeader | null;
+  /** Quick check: both header copies are there, so the file has its end. The full check follows the choice. */
+  looksWhole: boolean;
+}
+
+export async function summarizeBackups(files: BackupCandidate[]): Promise<FileSummary[]> {
+  const out: FileSummary[] = [];
+  for (const f of files) {
+    const located = await locateHeader(f.path).catch(() => null);
+    const looksWhole = !!located && located.firstCopyIntact && !located.headerCopyUsed && (await readTailHeaderCopy(f.path, located.fileBytes).catch(() => null)) !== null;
+    out.push({ path: f.path, bytes: f.bytes, located, looksWhole });
+  }
+  const time = (s: FileSummary) => (s.located ? Date.parse(s.located.header.createdAt) || 0 : -1);
+  // Newest whole backup first (it is the one offered), then the rest newest first, then what is not a backup.
+  const newestWhole = out.filter((s) => s.looksWhole).sort((a, b) => time(b) - time(a))[0];
+  return out.sort((a, b) => Number(b === newestWhole) - Number(a === newestWhole) || time(b) - time(a));
+}
+
+/** One line of the file list: backup date, database, size, whole or damaged, whose password. */
+export function fileChoiceTitle(s: FileSummary): string {
+  if (!s.located) return `${safeText(basename(s.path), 40)}  (not a readable backup)`;
+  const h = s.located.header;
+  const state = s.looksWhole ? 'looks whole' : 'DAMAGED';
+  return `${humanDate(h.createdAt)}  ${safeText(h.database, 20)}  ${humanBytes(s.bytes)}  ${state}  (${safeText(h.admin.userName, 16)})`;
+}
+
 async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<string> {
-  const files = await listBackups(cwd);
+  const files = await summarizeBackups(await listBackups(cwd));
   if (files.length > 0) {
-    const choices: Choice<string>[] = files.map((f) => ({
-      title: `${safeText(basename(f.path), 80)}  (${humanBytes(f.bytes)}, saved ${humanDate(f.modified.toISOString())})`,
-      value: f.path,
-    }));
+    const choices: Choice<string>[] = files.map((f) => ({ title: fileChoiceTitle(f), value: f.path, description: `file ${safeText(basename(f.path), 60)}` }));
     choices.push({ title: 'Another file: type where it is', value: TYPE_PATH });
+    ask.say('Backups in this folder, newest whole one first (date of the backup, database, size, quick check, whose password):');
     const picked = await ask.choose({ message: 'Which backup file do you want to restore?', choices });
     if (picked !== TYPE_PATH) return picked;
   } else if (firstTime) {
     ask.say(`There is no backup file (.lrb) in this folder (${safeText(cwd, 120)}).`);
   }
-  const typed = await ask.text({ message: 'Where is the backup file? Type its path (or drag the file here), then Enter' });
+  const typed = await ask.text({ message: 'Where is the backup file? Type or drag it here' });
   if (typed.trim() === '') throw cancelled();
   return cleanTypedPath(typed, cwd);
 }
@@ -118,15 +153,15 @@ export function describeBackup(located: LocatedHeader, check: CheckResult): stri
   const h = located.header;
   const lines = [`This is a backup of the practice database "${safeText(h.database, 80)}", made ${humanDate(h.createdAt)} (${humanBytes(located.fileBytes)}, file ${safeText(basename(located.path), 80)}).`];
   if (check.intact) {
-    lines.push(`The file is whole: all ${check.chunks} of its parts check out.`);
+    lines.push(`The file is whole: ${WHOLE_TEXT(check.chunks)}.`);
     return lines;
   }
-  const parts: string[] = [];
-  if (check.damagedChunks > 0) parts.push(`${check.damagedChunks} of its ${check.chunks} parts cannot be read (about ${humanBytes(check.damagedChunks * h.chunkSize)})`);
-  if (check.truncated) parts.push(`it is cut short: the end of the backup is missing`);
-  if (!check.firstHeaderIntact) parts.push('its first header is damaged (the spare copy at the end is used)');
-  if (parts.length === 0) parts.push('the spare copy of its header at the end is damaged');
-  lines.push(`The file is damaged: ${parts.join('; ')}.`);
+  const said: string[] = [];
+  if (check.damagedChunks > 0) said.push(`${damagedPartsText(check.damagedChunks, check.chunks, check.damagedRanges)} (about ${humanBytes(check.damagedChunks * h.chunkSize)})`);
+  if (check.truncated) said.push(`${cutShortText(check.chunks)} (how much is estimated once it is opened)`);
+  if (!check.firstHeaderIntact) said.push('its first header is damaged (the spare copy at the end is used)');
+  if (said.length === 0) said.push('the spare copy of its header at the end is damaged');
+  lines.push(`The file is damaged: ${said.join('; ')}.`);
   if (check.damagedChunks > 0 || check.truncated) lines.push('The restore will bring back everything that can be read and list exactly what is lost.');
   return lines;
 }
