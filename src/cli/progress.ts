@@ -17,9 +17,12 @@ export interface ProgressLine {
   unit?: 'bytes' | 'items';
 }
 
-/** Characters a live line may use: one less than the terminal, so the cursor never wraps. */
+/**
+ * Characters a live line may use: three less than the terminal, so the
+ * cursor never wraps, not even when the terminal echoes "^C" after it.
+ */
 export function liveWidth(stream: { columns?: number }): number {
-  return Math.max(20, (stream.columns ?? 100) - 1);
+  return Math.max(20, (stream.columns ?? 100) - 3);
 }
 
 /** "/home/…/backups/file.lrb": long paths keep their start and their end. */
@@ -35,6 +38,21 @@ export function fitLine(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
+/** A word too long for any line (a path) is broken after its slashes; anything else stays whole. */
+function splitPath(word: string, width: number): string[] {
+  if (word.length <= width || !word.includes('/')) return [word];
+  const pieces: string[] = [];
+  let piece = '';
+  for (const part of word.split(/(?<=\/)/)) {
+    if (piece && piece.length + part.length > width) {
+      pieces.push(piece);
+      piece = '';
+    }
+    piece += part;
+  }
+  return [...pieces, piece];
+}
+
 /**
  * Breaks a line at spaces so that no piece is wider than `width`; pieces
  * after the first keep the line's indentation (and a "- " bullet's hanging
@@ -42,16 +60,43 @@ export function fitLine(text: string, width: number): string {
  */
 export function wrapText(text: string, width: number): string[] {
   if (text.length <= width) return [text];
-  const indent = /^(\s*(?:- )?)/.exec(text)![1].replace('-', ' ');
-  const words = text.trimStart().split(' ');
+  // Continuation lines hang under the text: after a "- " bullet, or after a "  Label:   " column.
+  const lead = /^\s+[A-Z][\w ]{0,15}: +(?=\S)/.exec(text)?.[0] ?? /^\s*(?:- )?/.exec(text)![0];
+  const indent = ' '.repeat(lead.length);
+  // Pieces of a broken path are glued to the piece before them when they share a line.
+  const tokens = text.trimStart().split(' ').flatMap((w) => splitPath(w, width - indent.length).map((piece, i) => ({ piece, glued: i > 0 })));
   const lines: string[] = [];
   let line = text.slice(0, text.length - text.trimStart().length);
-  for (const word of words) {
-    const lead = line.trim() === '' ? line : `${line} `;
-    if (lead.length + word.length > width && line.trim() !== '') {
+  for (const { piece, glued } of tokens) {
+    const empty = line.trim() === '';
+    const sep = empty || glued ? '' : ' ';
+    if (!empty && line.length + sep.length + piece.length > width) {
       lines.push(line);
-      line = indent + word;
-    } else line = lead + word;
+      line = indent + piece;
+    } else line += sep + piece;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Shell words, quotes kept: `'a b'` and `'it'\''s'` stay one word. */
+const SHELL_WORD = /(?:'[^']*'|\\.|[^\s'\\])+/g;
+
+/**
+ * A command to copy, broken between words with " \" so that the pieces,
+ * pasted together into a shell, are still the same command.
+ */
+export function wrapCommand(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  const indent = /^\s*/.exec(text)![0];
+  const words = text.trim().match(SHELL_WORD) ?? [];
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of words) {
+    if (line.trim() !== '' && line.length + 1 + word.length + 2 > width) {
+      lines.push(`${line} \\`);
+      line = `${indent}    ${word}`;
+    } else line = line.trim() === '' ? line + word : `${line} ${word}`;
   }
   lines.push(line);
   return lines;

@@ -6,7 +6,7 @@
  */
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
-import { Progress, fitLine, liveWidth, wrapText, type ProgressLine } from '../cli/progress.js';
+import { Progress, fitLine, liveWidth, wrapCommand, wrapText, type ProgressLine } from '../cli/progress.js';
 
 export interface Choice<T extends string> {
   title: string;
@@ -91,8 +91,8 @@ function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say'
     say: (line = '') => {
       live.clear();
       bar?.done(); // it draws itself again on its next update
-      // A terminal breaks long lines inside words: break them at spaces instead.
-      const lines = out.isTTY ? wrapText(line, liveWidth(out)) : [line];
+      // A terminal breaks long lines inside words: break them at spaces instead (commands so they still paste).
+      const lines = !out.isTTY ? [line] : /^\s+lastresort /.test(line) ? wrapCommand(line, liveWidth(out)) : wrapText(line, liveWidth(out));
       out.write(lines.join('\n') + '\n');
     },
     progress: (unit = 'bytes') => (unit === 'bytes' ? (bar = new Progress(showProgress, out)) : itemBar(out, showProgress, live)),

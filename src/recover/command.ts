@@ -51,7 +51,10 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
 
   const controller = new AbortController();
   let lastWords: LastWords | null = null;
-  const release = onInterrupt(() => controller.abort(), async () => {
+  let quitting = false;
+  // Kept until the process ends: a second Ctrl-C at any point still gets its last words.
+  onInterrupt(() => controller.abort(), async () => {
+    quitting = true;
     if (lastWords) await lastWords();
     else ask.say('Stopped: nothing was restored and nothing on the server was changed.');
   });
@@ -80,14 +83,19 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
     if (!isLrError(err, 'LR_INTERRUPTED') && !isLrError(err, 'LR_WRONG_PASSWORD')) for (const line of failedSteps()) ask.say(line);
     throw err;
   } finally {
-    release();
     // prompts leaves stdin open; it must not keep the process alive.
     if (process.stdin.isTTY) process.stdin.pause();
   }
+  // A second Ctrl-C already saying the result (and about to exit): say nothing twice.
+  if (quitting) return new Promise<void>(() => {});
   const { report, saved, others, stopped } = outcome;
-  if (o.json) printJson({ ...report, reports: saved });
-  const lines = resultLines(report, saved, others);
-  for (const line of lines) (o.json ? ask.say : say)(line);
+  const ending = (async () => {
+    if (o.json) printJson({ ...report, reports: saved });
+    // On a terminal the wizard's own output wraps lines at words; a script reads the plain lines on stdout.
+    for (const line of resultLines(report, saved, others)) (o.json || interactive ? ask.say : say)(line);
+  })();
+  lastWords = () => ending;
+  await ending;
   if (stopped) throw stopped;
   setResultCode(report.exitCode);
 }

@@ -10,6 +10,7 @@ import { locateHeader, readTailHeaderCopy, type LocatedHeader } from '../format/
 import { checkFile, type CheckResult } from '../identify/check.js';
 import { humanBytes, humanDate, safeText } from '../cli/output.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
+import { textTable } from '../report/recover-report.js';
 import { cancelled, type Ask, type Choice } from './ask.js';
 
 export interface BackupCandidate {
@@ -98,21 +99,30 @@ export async function summarizeBackups(files: BackupCandidate[]): Promise<FileSu
   return out.sort((a, b) => Number(b === newestWhole) - Number(a === newestWhole) || time(b) - time(a));
 }
 
-/** One line of the file list: backup date, database, size, whole or damaged, whose password. */
-export function fileChoiceTitle(s: FileSummary): string {
-  if (!s.located) return `${safeText(basename(s.path), 40)}  (not a readable backup)`;
-  const h = s.located.header;
-  const state = s.looksWhole ? 'looks whole' : 'DAMAGED';
-  return `${humanDate(h.createdAt)}  ${safeText(h.database, 20)}  ${humanBytes(s.bytes)}  ${state}  (${safeText(h.admin.userName, 16)})`;
+/** The file list as a table that fits 80 columns: backup date, database, size, quick check, whose password. */
+export function fileListLines(files: FileSummary[]): string[] {
+  const rows = files.map((f, n) => {
+    if (!f.located) return [`${n + 1}`, safeText(basename(f.path), 18), 'not a backup', humanBytes(f.bytes), '', ''];
+    const h = f.located.header;
+    return [`${n + 1}`, humanDate(h.createdAt), safeText(h.database, 14), humanBytes(f.bytes), f.looksWhole ? 'looks whole' : 'DAMAGED', safeText(h.admin.userName, 10)];
+  });
+  return textTable(['', 'Backup made', 'Database', 'Size', 'Quick check', 'Password of'], rows, { numeric: [0, 3], maxWidth: 19 }).map((l) => `  ${l}`);
+}
+
+/** A short title for the choice (the table above has the rest): the answer line must fit the terminal. */
+function fileChoiceTitle(f: FileSummary, n: number): string {
+  if (!f.located) return `${n + 1}. ${safeText(basename(f.path), 30)} (not a backup)`;
+  return `${n + 1}. ${humanDate(f.located.header.createdAt)}, ${f.looksWhole ? 'looks whole' : 'DAMAGED'}`;
 }
 
 async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<string> {
   const files = await summarizeBackups(await listBackups(cwd));
   if (files.length > 0) {
-    const choices: Choice<string>[] = files.map((f) => ({ title: fileChoiceTitle(f), value: f.path, description: `file ${safeText(basename(f.path), 60)}` }));
+    ask.say(`Backups in this folder, the newest whole one first (the file is checked fully once chosen):`);
+    for (const line of fileListLines(files)) ask.say(line);
+    const choices: Choice<string>[] = files.map((f, n) => ({ title: fileChoiceTitle(f, n), value: f.path }));
     choices.push({ title: 'Another file: type where it is', value: TYPE_PATH });
-    ask.say('Backups in this folder, newest whole one first (date of the backup, database, size, quick check, whose password):');
-    const picked = await ask.choose({ message: 'Which backup file do you want to restore?', choices });
+    const picked = await ask.choose({ message: 'Which backup do you want to restore?', choices });
     if (picked !== TYPE_PATH) return picked;
   } else if (firstTime) {
     ask.say(`There is no backup file (.lrb) in this folder (${safeText(cwd, 120)}).`);

@@ -71,12 +71,14 @@ function whereLines(r: RecoverReport): string[] {
   }
   return [
     `  - The restored database is ${db} on the server ${safeText(r.place.server, 120)}.`,
-    `  - IT reaches it there with the same server account used here; Open Dental can be pointed at ${db} once IT has checked it.`,
+    `  - IT reaches it there with the server account used here. Open Dental can use ${db} once IT has checked it.`,
   ];
 }
 
-function reportLine(saved: SavedReports | null): string[] {
-  return saved ? [`  - The report for IT (open it in a web browser): ${saved.html}`] : ['  - The report could not be saved: tell IT what this screen says.'];
+/** Null `saved`: the block is going into the report itself, which needs no pointer to itself. */
+function reportLine(saved: SavedReports | null, send = false): string[] {
+  if (!saved) return send ? ['  - Send this report to IT.'] : [];
+  return [send ? `  - Send this report to IT (it opens in a web browser): ${saved.html}` : `  - The report for IT (open it in a web browser): ${saved.html}`];
 }
 
 function earlierBackupLine(others: string[]): string {
@@ -90,10 +92,10 @@ function earlierBackupLine(others: string[]): string {
 export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: string[]): string[] {
   const db = safeText(r.place.database, 64);
   if (r.interrupted) {
-    return ['What to do next: the restore stopped before the end and keeps what it restored so far. To finish it, run:', `  ${r.commands.resume}`];
+    return [`What to do next: ${db} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), run:`, `  ${r.commands.resume}`];
   }
   if (r.outcome === 'failed') {
-    return ['What to do next:', `  - Nothing could be restored from this file: do not use ${db}.`, ...reportLine(saved).map((l) => l.replace('The report for IT', 'Send this report to IT')), earlierBackupLine(others)];
+    return ['What to do next:', `  - Nothing could be restored from this file: do not use ${db}.`, ...reportLine(saved, true), earlierBackupLine(others)];
   }
   if (r.exitCode === 0) return ['What to do next:', ...whereLines(r), ...reportLine(saved)];
   const affected = r.tables.filter((t) => t.status !== 'restored' && t.status !== 'skipped' && MAIN_TABLES[t.name]).map((t) => tableLabel(t.name));
@@ -105,7 +107,7 @@ export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: 
       : `  - Do not use ${db} for daily work yet: part of the practice's data is not in it. Looking things up in it is safe.`,
     affected.length > 0 ? `  - Open Dental's main tables affected: ${affected.join(', ')}.` : `  - None of Open Dental's main tables (${MAIN_NAMES}) is affected.`,
     ...whereLines(r).slice(0, 1),
-    ...reportLine(saved).map((l) => l.replace('The report for IT', 'Send this report to IT')),
+    ...reportLine(saved, true),
     earlierBackupLine(others),
   ];
 }

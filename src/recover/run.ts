@@ -22,7 +22,7 @@ import type { Ask } from './ask.js';
 import { otherBackups } from './find-backup.js';
 import { interruptedReport } from './interrupted.js';
 import { describeWhere, recoverCommands, type RecoveryPlan } from './plan.js';
-import { resultLines } from './result.js';
+import { nextSteps, resultLines } from './result.js';
 
 export interface RunResult {
   report: RecoverReport;
@@ -56,7 +56,7 @@ interface Checked {
   validationNote?: string;
 }
 
-function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backupTables?: number | null }, checked: Checked, started: number, stopped: boolean): RecoverReport {
+function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backupTables?: number | null }, checked: Checked, started: number, stopped: boolean, others: string[]): RecoverReport {
   const finished = Date.now();
   const h = plan.located.header;
   const validation = checked.validation;
@@ -76,7 +76,9 @@ function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backu
   if (plan.where.kind === 'sandbox') {
     base.sandbox = { dir: plan.where.sandbox.dir, connectCommand: plan.where.sandbox.connectCommand, stopCommand: plan.where.sandbox.stopCommand };
   }
-  return { ...base, summary: resultHeadline(base), exitCode: exitCodeFor(base) };
+  const report: RecoverReport = { ...base, summary: resultHeadline(base), exitCode: exitCodeFor(base) };
+  report.nextSteps = nextSteps(report, null, others);
+  return report;
 }
 
 export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBackup, signal: AbortSignal, setLastWords: (words: LastWords | null) => void = () => {}): Promise<RunResult> {
@@ -90,12 +92,16 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
 
   const reportStopped = once(async () => {
     const restore = await interruptedReport(opened, dsn, plan.check, describeWhere(plan.where), { started });
-    const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the restore did not finish' }, started, true);
+    const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the restore did not finish' }, started, true, others);
     return { report, saved: await saveReports(plan.reportDir, report) };
   });
   const sayStopped = async (): Promise<void> => {
-    const { report, saved } = await reportStopped();
-    for (const line of resultLines(report, saved, others)) ask.say(line);
+    const done = await reportStopped().catch((e) => {
+      log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
+      return null;
+    });
+    const lines = done ? resultLines(done.report, done.saved, others) : ['What to do next: the restore stopped before the end. To finish it, run:', `  ${recoverCommands(plan).resume}`];
+    for (const line of lines) ask.say(line);
   };
 
   ask.say(plan.database.mode === 'resume' ? 'Continuing the restore…' : 'Restoring…');
@@ -122,8 +128,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
       ? new LrError('LR_INTERRUPTED', 'The restore was stopped before the end; the resume command above finishes it.')
       : isLrError(err) ? err : new LrError('LR_DB', 'The restore stopped on an unexpected error. See the log (--log-file) for detail.', { cause: err });
     log('recover').warn({ code: stopped.code }, 'restore stopped early');
-    const { report, saved } = await reportStopped().catch((e) => {
-      log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
+    const { report, saved } = await reportStopped().catch(() => {
       throw stopped; // the reason it stopped matters more than the missing report
     });
     setLastWords(null);
@@ -134,13 +139,13 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
   const checked = await check(ask, opened, dsn, signal, () => {
     // A second Ctrl-C during the check: the restore is whole, only the check is missing.
     setLastWords(async () => {
-      const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the check was stopped' }, started, false);
+      const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the check was stopped' }, started, false, others);
       const saved = await saveReports(plan.reportDir, report);
       for (const line of resultLines(report, saved, others)) ask.say(line);
     });
   });
   setLastWords(null);
-  const report = buildRecoverReport(plan, restore, checked, started, false);
+  const report = buildRecoverReport(plan, restore, checked, started, false, others);
   return { report, saved: await saveReports(plan.reportDir, report), others };
 }
 

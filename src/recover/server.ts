@@ -116,10 +116,10 @@ export async function chooseServer(ask: Ask, a: ServerAnswers): Promise<{ where:
   let last = defaults;
   for (;;) {
     const kind = await ask.choose({
-      message: 'Where should the backup be restored?',
+      message: 'Restore where?',
       choices: [
-        { title: 'Into a private sandbox server on this computer (safe: touches nothing)', value: 'sandbox' },
-        { title: 'Into a database server (MySQL or MariaDB): you give its address', value: 'server' },
+        { title: 'The sandbox on this computer (safe)', value: 'sandbox', description: 'a private database server just for this; it touches nothing else' },
+        { title: 'A database server (MySQL or MariaDB)', value: 'server', description: 'you give its address' },
       ],
     });
     try {

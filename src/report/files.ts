@@ -6,9 +6,8 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LrError } from '../errors.js';
-import { renderMarkdown } from '../restore/report-md.js';
-import type { RestoreReport } from '../restore/report.js';
 import { renderHtml } from './html.js';
+import { renderReportMarkdown } from './markdown.js';
 import type { RecoverReport } from './recover-report.js';
 
 export interface SavedReports {
@@ -23,16 +22,6 @@ const pad = (n: number) => String(n).padStart(2, '0');
 export function reportBaseName(database: string, at: Date): string {
   const safe = database.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || 'restore';
   return `${safe}-${at.getFullYear()}${pad(at.getMonth() + 1)}${pad(at.getDate())}-${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`;
-}
-
-export function renderReportMarkdown(r: RecoverReport): string {
-  const validation = r.validation
-    ? { ok: r.validation.match, lines: r.validation.match ? [`${r.validation.tables.length} tables and ${r.validation.objects.length} schema objects match.`] : r.validation.differences }
-    : { ok: false, lines: [`Not done: ${r.validationNote ?? 'it did not run'}.`] };
-  const md = renderMarkdown(r as unknown as RestoreReport, validation);
-  const extra = ['## Result in plain words', '', r.summary, '', 'Do the whole recovery again (into a new database):', '', '```', r.commands.repeat, '```', ''];
-  if (r.commands.note) extra.push(r.commands.note, '');
-  return `${md}\n${extra.join('\n')}`;
 }
 
 async function writePrivate(path: string, text: string): Promise<void> {

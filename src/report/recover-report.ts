@@ -31,6 +31,8 @@ export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   timings: { startedAt: string; finishedAt: string; restoreMs: number; validationMs: number | null; totalMs: number };
   /** The result in plain words, as the wizard said it. */
   summary: string;
+  /** The "What to do next" block, as the wizard said it (for the office manager). */
+  nextSteps?: string[];
   exitCode: number;
   commands: { resume: string; validate: string; repeat: string; note?: string };
 }
@@ -105,13 +107,18 @@ const STATE: Record<TableOutcome['status'], string> = {
   skipped: 'left out',
 };
 
-/** A table's restore state in plain words; after an interruption, untouched tables are "not started yet". */
-export function tableState(r: Pick<RecoverReport, 'interrupted'>, t: TableOutcome): string {
-  return r.interrupted && t.status === 'missing' ? 'not started yet' : STATE[t.status];
+/**
+ * A table's restore state in plain words. A table that did not come back at
+ * all was "not started yet" (interrupted), "never reached" (the file ends
+ * before it) or "lost" (in damaged parts).
+ */
+export function tableState(r: Pick<RecoverReport, 'interrupted'> & { damage?: { truncated: boolean } }, t: TableOutcome): string {
+  if (t.status !== 'missing') return STATE[t.status];
+  return r.interrupted ? 'not started yet' : r.damage?.truncated ? 'never reached' : 'lost';
 }
 
 /** Tables that are not whole, from the restore and from the validation, once each. */
-export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' | 'interrupted'>): IncompleteRow[] {
+export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' | 'interrupted'> & { damage?: { truncated: boolean } }): IncompleteRow[] {
   const rows: IncompleteRow[] = [];
   const listed = new Set<string>();
   for (const t of r.tables) {

@@ -22,4 +22,4 @@ export function cutShortText(partsRead: number): string {
   return partsRead > 0 ? `it is cut short: it ends after part [${partsRead - 1}] and the rest is missing` : 'it is cut short before its first part';
 }
 
-export const WHOLE_TEXT = (total: number) => `all ${parts(total)} check out`;
+export const WHOLE_TEXT = (total: number) => `all ${total.toLocaleString('en-US')} of its parts check out`;

@@ -1,7 +1,9 @@
 /** The report for IT as Markdown: what was restored, what was lost, and the commands to go on. */
-import { describeRange, type RestoreReport } from './report.js';
+import { humanDate } from '../cli/output.js';
+import { partNumbers } from '../report/words.js';
+import { describeLoss, type RestoreReport } from './report.js';
 
-const n = (v: number | null) => (v === null ? '?' : v.toLocaleString('en-US'));
+const n = (v: number | null) => (v === null ? 'unknown' : v.toLocaleString('en-US'));
 
 export function headline(r: RestoreReport): string {
   const tables = r.tables.filter((t) => t.status !== 'skipped');
@@ -19,10 +21,10 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   out.push(`**${headline(r)}**`, '');
   out.push('| | |', '|---|---|');
   out.push(`| Backup file | \`${r.backup.file}\` |`);
-  out.push(`| Backed up | ${r.backup.createdAt} |`);
+  out.push(`| Backed up | ${humanDate(r.backup.createdAt)} |`);
   out.push(`| Opened with the password of | ${r.backup.admin.userName} (user #${r.backup.admin.userNum}) |`);
   out.push(`| Restored into | \`${r.target}\`, database \`${r.database}\` |`);
-  out.push(`| Started | ${r.startedAt} |`);
+  out.push(`| Started | ${humanDate(r.startedAt)} |`);
   out.push(`| Took | ${(r.durationMs / 1000).toFixed(1)} s |`);
   out.push(`| Outcome | ${r.outcome}${r.interrupted ? ' (interrupted)' : ''} |`, '');
 
@@ -32,7 +34,7 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   else {
     out.push('| Table | Status | Rows expected | Rows restored | Rows lost | Which rows | Problem |', '|---|---|---:|---:|---:|---|---|');
     for (const t of notWhole) {
-      const which = (t.lostKeyRanges ?? []).map(describeRange).join('; ');
+      const which = describeLoss(t.name, t.lostKeyRanges);
       out.push(`| ${t.name} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} | ${n(t.rowsLost)} | ${which} | ${t.error ?? ''} |`);
     }
     out.push('');
@@ -41,8 +43,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   for (const [k, v] of Object.entries(r.objects)) out.push(`| ${k} | ${v.expected} | ${v.restored} |`);
   for (const e of r.objectErrors) out.push('', `- ${e.kind} ${e.name} was not restored (${e.error}).`);
   out.push('', '## Damage found in the file', '');
-  out.push(`- Chunks: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` (${r.damage.damagedRanges.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(', ')})` : ''}`);
-  out.push(`- Bytes lost: ${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
+  out.push(`- Parts: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` ${partNumbers(r.damage.damagedRanges)}` : ''}`);
+  out.push(`- Bytes missing: ${r.damage.cutBytesEstimate ? 'about ' : ''}${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; spare header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
   if (validation) {
     out.push('## Validation', '', validation.ok ? 'The restored database matches the backup.' : 'The restored database differs from the backup:', '');
     for (const l of validation.lines) out.push(`- ${l}`);

@@ -20,6 +20,7 @@ import { chooseDatabase, defaultDatabaseName, problemWithName, serverInspector }
 import { createProgressTable } from '../../src/restore/progress-table.js';
 import { confirmPlan, recoverCommands, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
 import { connectServer, createTempDatabase, serverDsn } from '../helpers/db.js';
+import { humanDate } from '../../src/cli/output.js';
 import { CTRL_C, said, scriptedAsk } from './helpers/scripted-ask.js';
 import { PASSWORD, damagedCopy, sourceWithBackup, scratchDir, type SourceBackup } from './helpers/setup.js';
 
@@ -93,9 +94,13 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
   });
 
   describe('2. the password', () => {
-    it("names the admin and their last log-on", async () => {
+    it("before the first try: whose password, which one (Open Dental, not Windows or the server's), as of the backup's date, and why only theirs", async () => {
       const located = await locateHeader(src.file);
-      assert.match(whosePassword(located), /only be opened with the password of admin user `jsmith`, who last logged on 27 Jun 2025, 17:42\./);
+      const text = whosePassword(located);
+      assert.match(text, /^This backup opens only with jsmith's Open Dental password: the one jsmith types to log on to Open Dental, not a Windows password and not the database server's\. /);
+      assert.ok(text.includes(`It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made.`), text);
+      assert.match(text, /because jsmith was the last admin to log on \(on 27 Jun 2025, 17:42\): nobody else can open it, not even Open Dental support\.$/);
+      assert.ok(!text.includes('`'), 'no Markdown backticks on screen');
     });
 
     it('a wrong password, a blank Enter (not counted), then the right one opens it', async () => {

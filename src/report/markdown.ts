@@ -1,0 +1,58 @@
+/**
+ * The recovery report as Markdown: the same sections and the same words as
+ * the HTML page (both are built from content.ts), dates as people read them.
+ */
+import { humanDate } from '../cli/output.js';
+import type { RecoverReport } from './recover-report.js';
+import { allTableRows, backupFacts, commandList, damageFacts, ESTIMATE_NOTE, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
+
+/** A cell never breaks the table: pipes escaped, line breaks flattened. */
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+
+function facts(rows: Fact[]): string[] {
+  return ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`), ''];
+}
+
+function tableOf(header: string[], numeric: number[], rows: string[][]): string[] {
+  const align = header.map((_, i) => (numeric.includes(i) ? '---:' : '---'));
+  return [`| ${header.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`), ''];
+}
+
+const hasEstimate = (rows: TableRow[]) => rows.some((t) => /^about /.test(t.inBackup) || /^about /.test(t.missing));
+
+export function renderReportMarkdown(r: RecoverReport): string {
+  const out: string[] = [`# Restore report: ${r.database}`, '', `**${r.summary}**`, ''];
+  if (r.nextSteps?.length) {
+    const [head, ...rest] = r.nextSteps;
+    const intro = head.replace(/^What to do next:\s*/, '');
+    out.push('## What to do next', '', ...(intro ? [intro, ''] : []));
+    for (const line of rest) out.push(line.trim().startsWith('- ') ? line.trim() : `    ${line.trim()}`);
+    out.push('');
+  }
+  out.push('## The backup', '', ...facts(backupFacts(r)), '## Restored into', '', ...facts(placeFacts(r)));
+
+  const incomplete = incompleteRows(r);
+  out.push(`## Tables that are not complete${incomplete.length ? ` (${incomplete.length})` : ''}`, '');
+  if (incomplete.length === 0) out.push('None: every table is complete.', '');
+  else {
+    out.push(...tableOf(['Table', 'State', 'Rows in backup', 'Rows restored', 'Rows missing', 'Which rows are missing', 'Problem'], [2, 3, 4], incomplete.map((t) => [t.name, t.state, t.inBackup, t.restored, t.missing, t.which, t.problem])));
+    if (hasEstimate(incomplete)) out.push(ESTIMATE_NOTE, '');
+  }
+
+  const v = validationText(r);
+  out.push('## Check against the backup', '', v.head, '', ...v.differences.map((d) => `- ${cell(d)}`), ...(v.differences.length ? [''] : []));
+  out.push('## Damage found in the file', '', ...facts(damageFacts(r)));
+
+  const all = allTableRows(r);
+  out.push(`## All tables (${all.length})`, '', ...tableOf(['Table', 'Restore', 'Rows in backup', 'Rows restored', 'Rows missing', 'Check', 'Which rows are missing'], [2, 3, 4], all.map((t) => [t.name, t.state, t.inBackup, t.restored, t.missing, t.check ?? '–', t.which])));
+
+  out.push('## Views, triggers, routines and events', '', ...tableOf(['Kind', 'In the backup', 'Restored'], [1, 2], Object.entries(r.objects).map(([k, o]) => [k, String(o.expected), String(o.restored)])));
+  for (const o of r.objectErrors) out.push(`- ${o.kind} ${cell(o.name)} was not restored (${cell(o.error)})`);
+  if (r.objectErrors.length) out.push('');
+
+  out.push('## Commands (for IT)', '', 'The backup password is asked for when a command runs; it is never written here.', '');
+  for (const [label, cmd] of commandList(r)) out.push(label, '', '```', cmd, '```', '');
+  if (r.commands.note) out.push(r.commands.note, '');
+  out.push(`Made by lastresort ${r.producerVersion} on ${humanDate(r.timings.finishedAt)}. This report holds no passwords and no patient records: only table names, counts and key numbers.`, '');
+  return out.join('\n');
+}
