@@ -44,6 +44,17 @@ describe('recover from a script (no terminal)', { timeout: 120_000 }, () => {
     if (sandboxDir) await stopSandbox(sandboxDir);
   });
 
+  it('--help starts with the one command for a bad day, then the commands by who uses them', async () => {
+    const r = await lastresort(['--help'], { cwd: src.dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.startsWith('Lost your data? Run: lastresort recover\n'), r.stdout);
+    const headings = r.stdout.split('\n').filter((l) => /^For .*:$/.test(l));
+    assert.deepEqual(headings, ['For the office (start here):', 'For support:', 'For IT:', 'For the nightly service:']);
+    assert.match(r.stdout, /For the office \(start here\):\n  recover \[options\] \[file\] /);
+    const sub = await lastresort(['recover', '--help'], { cwd: src.dir });
+    assert.ok(sub.stdout.startsWith('Usage: lastresort recover'), 'the line is for the program help only');
+  });
+
   it('without --yes it refuses to start, saying how to run it from a script (exit 2)', async () => {
     const r = await lastresort(['recover', src.file], { cwd: src.dir });
     assert.equal(r.code, 2);
