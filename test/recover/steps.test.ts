@@ -19,7 +19,7 @@ import { chooseServer, probeServer } from '../../src/recover/server.js';
 import { chooseDatabase, defaultDatabaseName, problemWithName, serverInspector } from '../../src/recover/database.js';
 import { createProgressTable } from '../../src/restore/progress-table.js';
 import { confirmPlan, recoverCommands, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
-import { connectServer, createTempDatabase, serverDsn } from '../helpers/db.js';
+import { connectServer, createTempDatabase, dropDatabase, serverDsn } from '../helpers/db.js';
 import { humanDate } from '../../src/cli/output.js';
 import { CTRL_C, said, scriptedAsk } from './helpers/scripted-ask.js';
 import { PASSWORD, damagedCopy, sourceWithBackup, scratchDir, type SourceBackup } from './helpers/setup.js';
@@ -189,6 +189,24 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
       assert.equal(defaultDatabaseName({ database: 'x'.repeat(80), createdAt: new Date(2026, 0, 2).toISOString() }).length, 64);
       assert.equal(problemWithName('ok_name_1'), null);
       assert.match(problemWithName('bad name; DROP')!, /only letters/);
+    });
+
+    it('a second run proposes a free name at once: Enter never lands on the restore before', async () => {
+      const located = await locateHeader(src.file);
+      const first = defaultDatabaseName(located.header);
+      await dropDatabase(`${first}_2`);
+      const conn = await connectServer();
+      await conn.query(`CREATE DATABASE ${quoteId(first)}`);
+      await conn.query(`CREATE TABLE ${quoteId(first)}.patient (PatNum BIGINT PRIMARY KEY)`); // what the first run restored
+      await conn.end();
+      try {
+        const ask = scriptedAsk(['']); // Enter: take what is proposed
+        const choice = await chooseDatabase(ask, { header: located.header, where: 'x' }, serverInspector(server()));
+        assert.deepEqual(choice, { name: `${first}_2`, mode: 'fresh', tablesBefore: 0 });
+        assert.doesNotMatch(said(ask), /already has/, 'the taken name was never proposed, so nothing had to be refused');
+      } finally {
+        await dropDatabase(first);
+      }
     });
 
     it('a new name is used as it is', async () => {
