@@ -14,7 +14,8 @@ import { before, describe, it } from 'node:test';
 import { scriptAsk } from '../../src/recover/ask.js';
 import { recover, type RecoverOutcome } from '../../src/recover/wizard.js';
 import { escapeHtml, renderHtml } from '../../src/report/html.js';
-import { expectedRows, incompleteTables, missingRows, rowFigures, tableState, type RecoverReport } from '../../src/report/recover-report.js';
+import { expectedRows, incompleteTables, missingRows, resultHeadline, rowFigures, tableState, type RecoverReport } from '../../src/report/recover-report.js';
+import { nextSteps } from '../../src/recover/result.js';
 import { humanBytes, humanDate } from '../../src/cli/output.js';
 import { describeLoss } from '../../src/restore/report.js';
 import { createTempDatabase } from '../helpers/db.js';
@@ -154,6 +155,22 @@ describe('the recovery report', { timeout: 120_000 }, () => {
       const html = await readFile(saved.html, 'utf8');
       assert.doesNotMatch(html, /<script|<link|src=|https?:\/\//i, 'the page must not load anything');
     }
+  });
+
+  it('every ending says what to do next: failed and interrupted too, in the page as on the screen', () => {
+    const failed: RecoverReport = { ...structuredClone(cut.report), outcome: 'failed' };
+    failed.summary = resultHeadline(failed);
+    assert.deepEqual(nextSteps(failed, cut.saved, ['/backups/monday.lrb', '/backups/sunday.lrb']), [
+      'What to do next:',
+      `  - Nothing could be restored from this file: do not use ${failed.place.database}.`,
+      `  - Send this report to IT (it opens in a web browser): ${cut.saved.html}`,
+      '  - Ask support for an earlier backup. In the same folder there are also: monday.lrb, sunday.lrb.',
+    ]);
+    const stopped: RecoverReport = { ...structuredClone(cut.report), interrupted: true };
+    const words = nextSteps(stopped, cut.saved, []);
+    assert.deepEqual(words, [`What to do next: ${stopped.place.database} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), run:`, `  ${stopped.commands.resume}`]);
+    const html = renderHtml({ ...stopped, nextSteps: words });
+    assert.ok(html.includes(`<h2>What to do next</h2><p>${escapeHtml(words[0].slice('What to do next: '.length))}</p><pre>${escapeHtml(stopped.commands.resume)}</pre>`), 'the page does not say how to finish');
   });
 
   it('escapes names that come from the backup', () => {
