@@ -162,8 +162,6 @@ export function textTable(header: string[], rows: string[][], opts: { numeric?: 
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)];
 }
 
-export const formatCount = (n: number | null) => (n === null ? 'unknown' : count(n));
-
 /** Rows in the backup: exact, or the catalog's estimate said as one, or unknown. */
 export function expectedRows(t: { expected: number | null; estimate?: number }): string {
   return t.expected !== null ? count(t.expected) : t.estimate !== undefined ? `about ${count(t.estimate)}` : 'unknown';
