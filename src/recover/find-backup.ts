@@ -168,7 +168,7 @@ export function describeBackup(located: LocatedHeader, check: CheckResult): stri
   }
   const said: string[] = [];
   if (check.damagedChunks > 0) said.push(`${damagedPartsText(check.damagedChunks, check.chunks, check.damagedRanges)} (about ${humanBytes(check.damagedChunks * h.chunkSize)})`);
-  if (check.truncated) said.push(`${cutShortText(check.chunks)} (how much is estimated once it is opened)`);
+  if (check.truncated) said.push(`${cutShortText(check.chunks)} (how much is estimated after the restore)`);
   if (!check.firstHeaderIntact) said.push('its first header is damaged (the spare copy at the end is used)');
   if (said.length === 0) said.push('the spare copy of its header at the end is damaged');
   lines.push(`The file is damaged: ${said.join('; ')}.`);

@@ -98,6 +98,9 @@ export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: 
     return ['What to do next:', `  - Nothing could be restored from this file: do not use ${db}.`, ...reportLine(saved, true), earlierBackupLine(others)];
   }
   if (r.exitCode === 0) return ['What to do next:', ...whereLines(r), ...reportLine(saved)];
+  if (r.outcome === 'complete' && !r.validation) {
+    return ['What to do next:', `  - Everything was restored, but not yet checked against the backup: do not use ${db} for daily work until it is. To check it, run:`, `    ${r.commands.validate}`, ...whereLines(r), ...reportLine(saved)];
+  }
   const affected = r.tables.filter((t) => t.status !== 'restored' && t.status !== 'skipped' && MAIN_TABLES[t.name]).map((t) => tableLabel(t.name));
   const differs = r.outcome === 'complete';
   return [

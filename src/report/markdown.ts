@@ -35,7 +35,10 @@ export function renderReportMarkdown(r: RecoverReport): string {
   out.push(`## Tables that are not complete${incomplete.length ? ` (${incomplete.length})` : ''}`, '');
   if (incomplete.length === 0) out.push('None: every table is complete.', '');
   else {
-    out.push(...tableOf(['Table', 'State', 'Rows in backup', 'Rows restored', 'Rows missing', 'Which rows are missing', 'Problem'], [2, 3, 4], incomplete.map((t) => [t.name, t.state, t.inBackup, t.restored, t.missing, t.which, t.problem])));
+    // As on the page: columns that would be empty for every row are left out.
+    const extra = [['Which rows are missing', (t: TableRow) => t.which], ['Problem', (t: TableRow) => t.problem]] as const;
+    const shown = extra.filter(([, get]) => incomplete.some((t) => get(t)));
+    out.push(...tableOf(['Table', 'State', 'Rows in backup', 'Rows restored', 'Rows missing', ...shown.map(([h]) => h)], [2, 3, 4], incomplete.map((t) => [t.name, t.state, t.inBackup, t.restored, t.missing, ...shown.map(([, get]) => get(t))])));
     if (hasEstimate(incomplete)) out.push(ESTIMATE_NOTE, '');
   }
 

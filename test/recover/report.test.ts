@@ -166,6 +166,9 @@ describe('the recovery report', { timeout: 120_000 }, () => {
       `  - Send this report to IT (it opens in a web browser): ${cut.saved.html}`,
       '  - Ask support for an earlier backup. In the same folder there are also: monday.lrb, sunday.lrb.',
     ]);
+    const unchecked: RecoverReport = { ...structuredClone(whole.report), validation: null, validationNote: 'the check was stopped', exitCode: 1 };
+    const checkLines = nextSteps(unchecked, whole.saved, []);
+    assert.deepEqual(checkLines.slice(0, 3), ['What to do next:', `  - Everything was restored, but not yet checked against the backup: do not use ${unchecked.place.database} for daily work until it is. To check it, run:`, `    ${unchecked.commands.validate}`]);
     const stopped: RecoverReport = { ...structuredClone(cut.report), interrupted: true };
     const words = nextSteps(stopped, cut.saved, []);
     assert.deepEqual(words, [`What to do next: ${stopped.place.database} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), run:`, `  ${stopped.commands.resume}`]);

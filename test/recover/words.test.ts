@@ -71,8 +71,8 @@ describe('drawing', () => {
     const bar = new Progress(true, stream);
     const total = 1_000_000;
     for (const done of [100_000, 500_000, total]) {
+      await new Promise((r) => setTimeout(r, 120)); // time passes, so there is a rate to tell the time left from
       bar.update({ done, total, label: '21/22 tables · 1,234,567 rows · 31.9 MB of 31.9 MB' });
-      await new Promise((r) => setTimeout(r, 120));
     }
     bar.done();
     bar.done(); // a second call writes nothing more
