@@ -120,6 +120,18 @@ sandbox
 registerRecoverCommand(program);
 registerServiceCommands(program);
 
+// Help for whoever runs it on the worst day: the one command to start with, then commands by who uses them.
+const HELP_GROUPS: [heading: string, commands: string[]][] = [
+  ['For the office (start here):', ['recover', 'status']],
+  ['For support:', ['identify', 'check', 'decrypt']],
+  ['For IT:', ['restore', 'validate', 'sandbox']],
+  ['For the nightly service:', ['backup', 'keys', 'config', 'daemon']],
+];
+const groupOf = (name: string) => HELP_GROUPS.findIndex(([, names]) => names.includes(name));
+for (const cmd of program.commands) if (groupOf(cmd.name()) >= 0) cmd.helpGroup(HELP_GROUPS[groupOf(cmd.name())][0]);
+(program.commands as Command[]).sort((a: Command, b: Command) => (groupOf(a.name()) + 1 || 99) - (groupOf(b.name()) + 1 || 99)); // stable: order within a group kept
+program.addHelpText('before', 'Lost your data? Run: lastresort recover\n');
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);

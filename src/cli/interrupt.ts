@@ -1,14 +1,23 @@
 /**
  * Ctrl-C and SIGTERM during long work: the first asks the work to stop
- * cleanly (it marks what is unfinished); a second one exits at once.
+ * cleanly (it marks what is unfinished); a second one quits at once, after
+ * `quit` (if given) has had a few seconds to say and save what it must.
  */
-export function onInterrupt(stop: () => void): () => void {
+const QUIT_GRACE_MS = 8000;
+
+export function onInterrupt(stop: () => void, quit?: () => Promise<void>): () => void {
   let count = 0;
+  // A live line (a progress bar) is cleared first, so the message does not land on it.
+  const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
   const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      process.stderr.write(signal === 'SIGINT' ? '\nStopping cleanly… press Ctrl-C again to quit at once.\n' : `Stopping cleanly (${signal}).\n`);
+      process.stderr.write(signal === 'SIGINT' ? `${clear}Stopping cleanly… press Ctrl-C again to quit at once.\n` : `Stopping cleanly (${signal}).\n`);
       stop();
+    } else if (count === 2 && quit) {
+      process.stderr.write(`${clear}Quitting now.\n`);
+      const timeout = new Promise<void>((ok) => setTimeout(ok, QUIT_GRACE_MS).unref());
+      void Promise.race([quit().catch(() => {}), timeout]).then(() => process.exit(130));
     } else {
       process.exit(130);
     }

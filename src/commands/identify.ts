@@ -4,6 +4,7 @@ import { locateHeader } from '../format/reader.js';
 import { EXIT } from '../errors.js';
 import { humanBytes, humanDate, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { readPasswordFile } from '../cli/password.js';
+import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 
 export async function identifyCommand(file: string, o: { json?: boolean }): Promise<void> {
   const id = await identify(file);
@@ -12,9 +13,9 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
     return;
   }
   const who = safeText(id.admin.userName, 80);
-  say(`This backup opens only with the password of Open Dental admin "${who}" (user #${id.admin.userNum}), who last logged on ${humanDate(id.admin.lastLoginAt)}.`);
+  say(`This backup opens only with the password of Open Dental admin "${who}": the password ${who} uses to log on to Open Dental, as it was on ${humanDate(id.createdAt)} (user #${id.admin.userNum}, the last admin to log on, on ${humanDate(id.admin.lastLoginAt)}).`);
   say(`Database: ${safeText(id.database, 80)}, backed up ${humanDate(id.createdAt)} from server ${safeText(id.serverVersion, 60)}.`);
-  say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes).`);
+  say(`File: ${humanBytes(id.fileBytes)} in parts of ${humanBytes(id.chunkSize)}, format version ${id.formatVersion}, ${id.cipher}, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes).`);
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
@@ -23,16 +24,16 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
   const r = await checkFile(file, { located, password });
   if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
-  else if (r.intact) say(`The backup is whole: all ${r.chunks} chunks and both header copies check out.`);
+  else if (r.intact) say(`The backup is whole: ${WHOLE_TEXT(r.chunks)}, and so do both header copies.`);
   else {
     const parts: string[] = [];
-    if (r.truncated) parts.push(`it is cut short after ${r.chunks} chunks`);
-    if (r.damagedChunks > 0) parts.push(`${r.damagedChunks} chunk(s) are damaged (chunks ${r.damagedRanges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')})`);
+    if (r.truncated) parts.push(cutShortText(r.chunks));
+    if (r.damagedChunks > 0) parts.push(damagedPartsText(r.damagedChunks, r.chunks, r.damagedRanges));
     if (!r.firstHeaderIntact) parts.push('the first header copy is damaged');
     else if (!r.truncated && r.damagedChunks === 0) parts.push('the header copy at the end is damaged');
     say(`The backup is damaged: ${parts.join('; ')}. A restore will recover what is intact and list what is lost.`);
     for (const p of r.places ?? []) {
-      const where = p.to === null ? `chunks ${p.from} to the end` : p.from === p.to ? `chunk ${p.from}` : `chunks ${p.from}-${p.to}`;
+      const where = p.to === null ? `parts [${p.from}] to the end` : p.from === p.to ? `part [${p.from}]` : `parts [${p.from}-${p.to}]`;
       const what = [...p.tables.map((t) => safeText(t, 80)), ...p.other.map((x) => `the ${x}`)];
       say(`  ${where}: ${what.length ? what.join(', ') : 'no table data'}`);
     }

@@ -6,7 +6,7 @@
  */
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
-import { Progress, type ProgressLine } from '../cli/progress.js';
+import { Progress, fitLine, liveWidth, wrapCommand, wrapText, type ProgressLine } from '../cli/progress.js';
 import { neutralise } from '../cli/output.js';
 
 export interface Choice<T extends string> {
@@ -41,22 +41,41 @@ export interface ProgressBar {
 }
 
 /** Items (tables) have no byte rate: a bar with "n of total" instead. */
-function itemBar(out: NodeJS.WriteStream, enabled: boolean): ProgressBar {
+function itemBar(out: NodeJS.WriteStream, enabled: boolean, live: LiveLine): ProgressBar {
   let last = 0;
-  let drawn = false;
   return {
     update(p) {
       const now = Date.now();
       if (!enabled || now - last < (out.isTTY ? 100 : 5000)) return;
       last = now;
       const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-      const text = `${(fraction * 100).toFixed(0).padStart(3)}% ${neutralise(p.label)} (${p.done} of ${p.total})`;
+      const text = `${(fraction * 100).toFixed(0).padStart(3)}% (${p.done} of ${p.total}) ${neutralise(p.label)}`;
       if (!out.isTTY) return void out.write(text.trimStart() + '\n');
-      const filled = Math.round(fraction * 24);
-      out.write(`\r\x1b[2K${('█'.repeat(filled) + '░'.repeat(24 - filled) + ' ' + text).slice(0, (out.columns ?? 100) - 1)}`);
+      const filled = Math.round(fraction * 20);
+      live.draw('█'.repeat(filled) + '░'.repeat(20 - filled) + ' ' + text);
+    },
+    done: () => live.clear(),
+  };
+}
+
+/**
+ * The one live line (a bar or a spinner) on a terminal: drawn to fit the
+ * width, and cleared before any other text is written, so a message never
+ * lands in the middle of a bar.
+ */
+interface LiveLine {
+  draw(text: string): void;
+  clear(): void;
+}
+
+function liveLine(out: NodeJS.WriteStream): LiveLine {
+  let drawn = false;
+  return {
+    draw(text) {
+      out.write(`\r\x1b[2K${fitLine(text, liveWidth(out))}`);
       drawn = true;
     },
-    done() {
+    clear() {
       if (drawn) out.write('\r\x1b[2K');
       drawn = false;
     },
@@ -67,9 +86,18 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 
 /** Shared output half of the terminal and no-terminal implementations. */
 function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say' | 'progress' | 'working'> {
+  const live = liveLine(out);
+  let bar: Progress | null = null;
   return {
-    say: (line = '') => void out.write(neutralise(line) + '\n'),
-    progress: (unit = 'bytes') => (unit === 'bytes' ? new Progress(showProgress, out) : itemBar(out, showProgress)),
+    say: (raw = '') => {
+      const line = neutralise(raw);
+      live.clear();
+      bar?.done(); // it draws itself again on its next update
+      // A terminal breaks long lines inside words: break them at spaces instead (commands so they still paste).
+      const lines = !out.isTTY ? [line] : /^\s+lastresort /.test(line) ? wrapCommand(line, liveWidth(out)) : wrapText(line, liveWidth(out));
+      out.write(lines.join('\n') + '\n');
+    },
+    progress: (unit = 'bytes') => (unit === 'bytes' ? (bar = new Progress(showProgress, out)) : itemBar(out, showProgress, live)),
     working: (text) => {
       const message = neutralise(text);
       if (!out.isTTY) {
@@ -77,12 +105,12 @@ function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say'
         return () => {};
       }
       let frame = 0;
-      const draw = () => out.write(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${message}`);
+      const draw = () => live.draw(`${SPINNER[frame++ % SPINNER.length]} ${message}`);
       draw();
       const timer = setInterval(draw, 100);
       return () => {
         clearInterval(timer);
-        out.write('\r\x1b[2K');
+        live.clear();
       };
     },
   };

@@ -87,16 +87,28 @@ export interface DatabaseAnswers {
   where: string;
 }
 
+/**
+ * The name to propose: the default, or on a second run (the default is
+ * taken) the next free one, so Enter is always safe. A stopped restore of
+ * this same backup keeps the default, where it is offered to continue.
+ */
+async function proposedName(a: DatabaseAnswers, inspector: Inspector): Promise<string> {
+  const name = defaultDatabaseName(a.header);
+  const state = await inspector.inspect(name);
+  const free = !state.exists || (state.tables === 0 && state.interruptedFileId === null);
+  return free || state.interruptedFileId === a.header.fileId ? name : nextFreeName(name, inspector);
+}
+
 export async function chooseDatabase(ask: Ask, a: DatabaseAnswers, inspector: Inspector): Promise<DatabaseChoice> {
   const askFreely = ask.interactive && !a.yes;
-  const fallback = defaultDatabaseName(a.header);
-  let name = a.given ?? (askFreely ? await ask.text({ message: 'Name of the database to restore into', initial: fallback }) : fallback);
+  const fallback = await proposedName(a, inspector);
+  let name = a.given ?? (askFreely ? await ask.text({ message: 'Name for the restored database', initial: fallback }) : fallback);
   for (;;) {
     const problem = problemWithName(name);
     if (problem) {
       if (!askFreely) throw new LrError('LR_USAGE', `${problem} Give another --database NAME.`);
       ask.say(problem);
-      name = await ask.text({ message: 'Name of the database to restore into', initial: fallback });
+      name = await ask.text({ message: 'Name for the restored database', initial: fallback });
       continue;
     }
     const decided = await decide(ask, a, inspector, name, askFreely);
@@ -115,14 +127,14 @@ async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: 
       const msg = `This server account may not create a database named ${shown}.`;
       if (!askFreely) throw new LrError('LR_DB_ACCESS', `${msg} Give another --database NAME, or use an account that can.`);
       ask.say(`${msg} Choose another name.`);
-      return ask.text({ message: 'Name of the database to restore into', initial: name });
+      return ask.text({ message: 'Name for the restored database', initial: name });
     }
     return { name, mode: 'fresh', tablesBefore: state.tables };
   }
   if (state.interruptedFileId === a.header.fileId) {
     if (a.resume) return { name, mode: 'resume', tablesBefore: state.tables };
     if (!askFreely) throw new LrError('LR_TARGET_NOT_EMPTY', `${shown} holds an interrupted restore of this backup. Add --resume to continue it, or give another --database NAME.`);
-    ask.say(`${shown} holds an interrupted restore of this same backup (${state.tables} tables so far).`);
+    ask.say(`${shown} holds an interrupted restore of this same backup: it was stopped before the end.`);
     const pick = await ask.choose({
       message: 'What now?',
       choices: [
@@ -131,7 +143,7 @@ async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: 
       ],
     });
     if (pick === 'resume') return { name, mode: 'resume', tablesBefore: state.tables };
-    return ask.text({ message: 'Name of the database to restore into', initial: await nextFreeName(name, inspector) });
+    return ask.text({ message: 'Name for the restored database', initial: await nextFreeName(name, inspector) });
   }
 
   const live = name === a.header.database;
@@ -151,7 +163,7 @@ async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: 
     ],
   });
   if (pick === 'suggested') return suggestion;
-  if (pick === 'type') return ask.text({ message: 'Name of the database to restore into', initial: suggestion });
+  if (pick === 'type') return ask.text({ message: 'Name for the restored database', initial: suggestion });
   const again = await ask.text({ message: `To delete everything in ${shown} and restore into it, type its name again (anything else keeps it)` });
   if (again === name) return { name, mode: 'replace', tablesBefore: state.tables };
   ask.say('That is not the same name, so it is kept: nothing will be deleted.');

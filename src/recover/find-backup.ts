@@ -4,11 +4,13 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isLrError, LrError } from '../errors.js';
-import { locateHeader, type LocatedHeader } from '../format/reader.js';
+import { locateHeader, readTailHeaderCopy, type LocatedHeader } from '../format/reader.js';
 import { checkFile, type CheckResult } from '../identify/check.js';
 import { humanBytes, humanDate, safeText } from '../cli/output.js';
+import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
+import { textTable } from '../report/recover-report.js';
 import { cancelled, type Ask, type Choice } from './ask.js';
 
 export interface BackupCandidate {
@@ -32,6 +34,11 @@ export async function listBackups(dir: string): Promise<BackupCandidate[]> {
     if (s?.isFile()) found.push({ path, bytes: s.size, modified: s.mtime });
   }
   return found.sort((a, b) => b.modified.getTime() - a.modified.getTime());
+}
+
+/** The other .lrb files beside `path`, newest first: where an earlier backup may be. */
+export async function otherBackups(path: string): Promise<string[]> {
+  return (await listBackups(dirname(path))).map((f) => f.path).filter((p) => resolve(p) !== resolve(path));
 }
 
 /** A path as people paste or drag it: quoted, with escaped spaces, or starting with ~. */
@@ -69,20 +76,58 @@ export async function findBackup(ask: Ask, opts: { file?: string; cwd: string })
   }
 }
 
+/** What the file list says about one file: read from its header, without the password. */
+export interface FileSummary {
+  path: string;
+  bytes: number;
+  /** Null: not a readable backup. */
+  located: LocatedHeader | null;
+  /** Quick check: both header copies are there, so the file has its end. The full check follows the choice. */
+  looksWhole: boolean;
+}
+
+export async function summarizeBackups(files: BackupCandidate[]): Promise<FileSummary[]> {
+  const out: FileSummary[] = [];
+  for (const f of files) {
+    const located = await locateHeader(f.path).catch(() => null);
+    const looksWhole = !!located && located.firstCopyIntact && !located.headerCopyUsed && (await readTailHeaderCopy(f.path, located.fileBytes).catch(() => null)) !== null;
+    out.push({ path: f.path, bytes: f.bytes, located, looksWhole });
+  }
+  const time = (s: FileSummary) => (s.located ? Date.parse(s.located.header.createdAt) || 0 : -1);
+  // Newest whole backup first (it is the one offered), then the rest newest first, then what is not a backup.
+  const newestWhole = out.filter((s) => s.looksWhole).sort((a, b) => time(b) - time(a))[0];
+  return out.sort((a, b) => Number(b === newestWhole) - Number(a === newestWhole) || time(b) - time(a));
+}
+
+/** The file list as a table that fits 80 columns: backup date, database, size, quick check, whose password. */
+export function fileListLines(files: FileSummary[]): string[] {
+  const rows = files.map((f, n) => {
+    if (!f.located) return [`${n + 1}`, safeText(basename(f.path), 18), 'not a backup', humanBytes(f.bytes), '', ''];
+    const h = f.located.header;
+    return [`${n + 1}`, humanDate(h.createdAt), safeText(h.database, 14), humanBytes(f.bytes), f.looksWhole ? 'looks whole' : 'DAMAGED', safeText(h.admin.userName, 10)];
+  });
+  return textTable(['', 'Backup made', 'Database', 'Size', 'Quick check', 'Password of'], rows, { numeric: [0, 3], maxWidth: 19 }).map((l) => `  ${l}`);
+}
+
+/** A short title for the choice (the table above has the rest): the answer line must fit the terminal. */
+function fileChoiceTitle(f: FileSummary, n: number): string {
+  if (!f.located) return `${n + 1}. ${safeText(basename(f.path), 30)} (not a backup)`;
+  return `${n + 1}. ${humanDate(f.located.header.createdAt)}, ${f.looksWhole ? 'looks whole' : 'DAMAGED'}`;
+}
+
 async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<string> {
-  const files = await listBackups(cwd);
+  const files = await summarizeBackups(await listBackups(cwd));
   if (files.length > 0) {
-    const choices: Choice<string>[] = files.map((f) => ({
-      title: `${safeText(basename(f.path), 80)}  (${humanBytes(f.bytes)}, saved ${humanDate(f.modified.toISOString())})`,
-      value: f.path,
-    }));
+    ask.say(`Backups in this folder, the newest whole one first (the file is checked fully once chosen):`);
+    for (const line of fileListLines(files)) ask.say(line);
+    const choices: Choice<string>[] = files.map((f, n) => ({ title: fileChoiceTitle(f, n), value: f.path }));
     choices.push({ title: 'Another file: type where it is', value: TYPE_PATH });
-    const picked = await ask.choose({ message: 'Which backup file do you want to restore?', choices });
+    const picked = await ask.choose({ message: 'Which backup do you want to restore?', choices });
     if (picked !== TYPE_PATH) return picked;
   } else if (firstTime) {
     ask.say(`There is no backup file (.lrb) in this folder (${safeText(cwd, 120)}).`);
   }
-  const typed = await ask.text({ message: 'Where is the backup file? Type its path (or drag the file here), then Enter' });
+  const typed = await ask.text({ message: 'Where is the backup file? Type or drag it here' });
   if (typed.trim() === '') throw cancelled();
   return cleanTypedPath(typed, cwd);
 }
@@ -118,15 +163,15 @@ export function describeBackup(located: LocatedHeader, check: CheckResult): stri
   const h = located.header;
   const lines = [`This is a backup of the practice database "${safeText(h.database, 80)}", made ${humanDate(h.createdAt)} (${humanBytes(located.fileBytes)}, file ${safeText(basename(located.path), 80)}).`];
   if (check.intact) {
-    lines.push(`The file is whole: all ${check.chunks} of its parts check out.`);
+    lines.push(`The file is whole: ${WHOLE_TEXT(check.chunks)}.`);
     return lines;
   }
-  const parts: string[] = [];
-  if (check.damagedChunks > 0) parts.push(`${check.damagedChunks} of its ${check.chunks} parts cannot be read (about ${humanBytes(check.damagedChunks * h.chunkSize)})`);
-  if (check.truncated) parts.push(`it is cut short: the end of the backup is missing`);
-  if (!check.firstHeaderIntact) parts.push('its first header is damaged (the spare copy at the end is used)');
-  if (parts.length === 0) parts.push('the spare copy of its header at the end is damaged');
-  lines.push(`The file is damaged: ${parts.join('; ')}.`);
+  const said: string[] = [];
+  if (check.damagedChunks > 0) said.push(`${damagedPartsText(check.damagedChunks, check.chunks, check.damagedRanges)} (about ${humanBytes(check.damagedChunks * h.chunkSize)})`);
+  if (check.truncated) said.push(`${cutShortText(check.chunks)} (how much is estimated after the restore)`);
+  if (!check.firstHeaderIntact) said.push('its first header is damaged (the spare copy at the end is used)');
+  if (said.length === 0) said.push('the spare copy of its header at the end is damaged');
+  lines.push(`The file is damaged: ${said.join('; ')}.`);
   if (check.damagedChunks > 0 || check.truncated) lines.push('The restore will bring back everything that can be read and list exactly what is lost.');
   return lines;
 }

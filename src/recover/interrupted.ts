@@ -32,27 +32,31 @@ export interface StoppedAt {
 
 export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: CheckResult, where: string, at: StoppedAt): Promise<RestoreReport & { backupTables: number | null }> {
   const catalog = await readCatalog(opened).catch(() => null);
-  const conn = await connect(dsn);
+  // Named in each query rather than connected to: a restore stopped very early may not have created it yet.
+  const conn = await connect({ ...dsn, database: '' }, { noDatabase: true });
+  const db = quoteId(dsn.database);
   const present = new Map<string, number>();
   const recorded = new Set<string>();
   try {
-    const [items] = (await conn.query(`SELECT item FROM ${PROGRESS_TABLE}`).catch(() => [[]])) as unknown as [{ item: string }[]];
+    const [items] = (await conn.query(`SELECT item FROM ${db}.${PROGRESS_TABLE}`).catch(() => [[]])) as unknown as [{ item: string }[]];
     for (const { item } of items) recorded.add(item);
-    const [rows] = (await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> ?', [PROGRESS_TABLE])) as unknown as [{ t: string }[]];
+    const [rows] = (await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> ?', [dsn.database, PROGRESS_TABLE])) as unknown as [{ t: string }[]];
     for (const { t } of rows) {
-      const [[c]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${quoteId(t)}`)) as unknown as [{ n: string | number }[]];
+      const [[c]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${db}.${quoteId(t)}`)) as unknown as [{ n: string | number }[]];
       present.set(t, Number(c.n));
     }
   } finally {
     await conn.end().catch(() => conn.destroy());
   }
 
-  const order = catalog?.tables ?? [...present.keys()].map((name, index) => ({ name, index }));
+  const order: { name: string; index: number; rowsEstimate?: number }[] = catalog?.tables ?? [...present.keys()].map((name, index) => ({ name, index }));
+  // Exact counts are in each table's summary, further on in the file: the catalog's estimate stands in.
+  const estimate = (t: { rowsEstimate?: number }) => (t.rowsEstimate === undefined ? {} : { rowsEstimate: t.rowsEstimate });
   const tables: TableOutcome[] = order.map((t) => {
     const restored = present.get(t.name);
-    if (restored === undefined) return { name: t.name, status: 'missing', rowsExpected: null, rowsRestored: 0, rowsLost: null };
+    if (restored === undefined) return { name: t.name, status: 'missing', rowsExpected: null, rowsRestored: 0, rowsLost: null, ...estimate(t) };
     if (recorded.has(keys.finished(t.index))) return { name: t.name, status: 'restored', rowsExpected: restored, rowsRestored: restored, rowsLost: 0 };
-    return { name: t.name, status: 'partial', rowsExpected: null, rowsRestored: restored, rowsLost: null, error: 'the restore stopped before this table was finished' };
+    return { name: t.name, status: 'partial', rowsExpected: null, rowsRestored: restored, rowsLost: null, error: 'the restore stopped before this table was finished', ...estimate(t) };
   });
   const h = opened.located.header;
   return {

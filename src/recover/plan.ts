@@ -80,7 +80,9 @@ export function summaryLines(plan: RecoveryPlan): string[] {
     `  Reports:  saved in ${safeText(plan.reportDir, 120)}`,
     plan.database.mode === 'replace'
       ? `Nothing changes until you say yes. The original database ${safeText(h.database, 64)} is not touched unless that is the one you chose to replace.`
-      : `Nothing changes until you say yes, and no existing database is touched.`,
+      : plan.database.mode === 'resume'
+        ? `Nothing changes until you say yes. Then the restore goes on in ${name}; no other database is touched.`
+        : `Nothing changes until you say yes, and no existing database is touched.`,
   ];
 }
 

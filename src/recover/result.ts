@@ -1,33 +1,126 @@
 /**
- * Step 5's last words: the result in plain words first, then the tables that
- * are not complete, then what to do next and where the reports are.
+ * Step 5's last words: the result in plain words first, then what is lost
+ * (tables with some rows missing apart from tables that did not come back),
+ * and last a "What to do next" block written for the office manager.
  */
-import { PROGRESS_TABLE } from '../restore/progress-table.js';
-import { safeText } from '../cli/output.js';
-import { formatCount, incompleteTables, textTable, type RecoverReport } from '../report/recover-report.js';
+import { basename } from 'node:path';
+import { humanBytes, safeText } from '../cli/output.js';
+import { MAIN_TABLES } from '../restore/report.js';
+import { expectedRows, lossGroups, missingRows, rowFigures, textTable, type RecoverReport } from '../report/recover-report.js';
 import type { SavedReports } from '../report/files.js';
+import { describeLoss } from '../restore/report.js';
 
 const MAX_ROWS_SHOWN = 25;
+const MAIN_NAMES = Object.values(MAIN_TABLES).join(', ');
 
-export function resultLines(r: RecoverReport, saved: SavedReports | null): string[] {
-  const out = ['', r.summary];
-  const rows = incompleteTables(r);
+/** "userod (logins)": Open Dental's main tables say what they hold. */
+export function tableLabel(name: string): string {
+  const words = MAIN_TABLES[name];
+  return words ? `${safeText(name, 40)} (${words})` : safeText(name, 40);
+}
+
+/** How much of the file is lost, in bytes and parts, or null for a whole file. */
+export function fileLossLine(r: Pick<RecoverReport, 'damage'>): string | null {
+  const d = r.damage;
+  const said: string[] = [];
+  if (d.truncated) {
+    said.push(d.cutBytesEstimate !== undefined && d.cutBytesEstimate > 0
+      ? `it is cut short: about ${humanBytes(d.cutBytesEstimate)} at its end is missing (an estimate: the file does not record its full length)`
+      : 'it is cut short: its end is missing');
+  }
+  if (d.damagedChunks > 0) said.push(`${d.damagedChunks} of its ${d.chunks} parts could not be read (${humanBytes(d.bytesLost - (d.cutBytesEstimate ?? 0))})`);
+  return said.length ? `The backup file is damaged: ${said.join('; ')}.` : null;
+}
+
+function lossLines(r: RecoverReport): string[] {
+  const out: string[] = [];
+  const line = fileLossLine(r);
+  if (line) out.push('', line);
+  const { incomplete, absent } = lossGroups(r);
+  const capped = <T>(rows: T[]) => rows.slice(0, MAX_ROWS_SHOWN);
+  const more = (n: number) => (n > MAX_ROWS_SHOWN ? [`  … and ${n - MAX_ROWS_SHOWN} more: see the report.`] : []);
+  if (incomplete.length > 0) {
+    out.push('', 'Tables with some rows missing:');
+    const body = capped(incomplete).map((t) => [tableLabel(t.name), expectedRows(rowFigures(t)), t.rowsRestored.toLocaleString('en-US'), missingRows(rowFigures(t))]);
+    for (const l of textTable(['Table', 'Rows in backup', 'Restored', 'Missing'], body, { numeric: [1, 2, 3], maxWidth: 40 })) out.push(`  ${l}`);
+    out.push(...more(incomplete.length));
+    const which = capped(incomplete).filter((t) => t.lostKeyRanges?.length).map((t) => `  ${safeText(t.name, 40)}: missing ${describeLoss(t.name, t.lostKeyRanges)}`);
+    if (which.length) out.push('Which rows are missing:', ...which);
+  }
+  if (absent.length > 0) {
+    out.push('', r.damage.truncated ? 'Tables never reached (the file ends before them):' : 'Tables lost entirely (they were in damaged parts of the file):');
+    const body = capped(absent).map((t) => [tableLabel(t.name), expectedRows(rowFigures(t))]);
+    for (const l of textTable(['Table', 'Rows in backup'], body, { numeric: [1], maxWidth: 40 })) out.push(`  ${l}`);
+    out.push(...more(absent.length));
+  }
+  if (r.tables.some((t) => t.status !== 'restored' && t.rowsExpected === null && t.rowsEstimate !== undefined)) {
+    out.push('"about": the exact count was in the lost part; the backup\'s own estimate is shown instead.');
+  }
+  return out;
+}
+
+/** Where the database is and how IT reaches it. */
+function whereLines(r: RecoverReport): string[] {
+  const db = safeText(r.place.database, 64);
+  if (r.sandbox) {
+    return [
+      `  - The restored database ${db} is in the sandbox server on this computer (folder ${safeText(r.sandbox.dir, 120)}), which keeps running.`,
+      `  - IT can open it with: ${r.sandbox.connectCommand} ${r.place.database}`,
+      `  - When IT is done with it: ${r.sandbox.stopCommand}`,
+    ];
+  }
+  return [
+    `  - The restored database is ${db} on the server ${safeText(r.place.server, 120)}.`,
+    `  - IT reaches it there with the server account used here. Open Dental can use ${db} once IT has checked it.`,
+  ];
+}
+
+/** Null `saved`: the block is going into the report itself, which needs no pointer to itself. */
+function reportLine(saved: SavedReports | null, send = false): string[] {
+  if (!saved) return send ? ['  - Send this report to IT.'] : [];
+  return [send ? `  - Send this report to IT (it opens in a web browser): ${saved.html}` : `  - The report for IT (open it in a web browser): ${saved.html}`];
+}
+
+function earlierBackupLine(others: string[]): string {
+  const named = others.slice(0, 5).map((p) => safeText(basename(p), 80));
+  return named.length > 0
+    ? `  - Ask support for an earlier backup. In the same folder there ${named.length === 1 ? 'is also' : 'are also'}: ${named.join(', ')}${others.length > 5 ? ` and ${others.length - 5} more` : ''}.`
+    : '  - Ask support for an earlier backup: there is no other backup file (.lrb) in the same folder.';
+}
+
+/** The block every ending finishes with, for the office manager. */
+export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: string[]): string[] {
+  const db = safeText(r.place.database, 64);
   if (r.interrupted) {
-    out.push(`The database ${safeText(r.place.database, 64)} is marked as not complete: it keeps a table named ${PROGRESS_TABLE} until the restore is finished.`);
-    out.push('To continue where it stopped, run:', `  ${r.commands.resume}`);
-  } else if (rows.length > 0) {
-    out.push('', 'Tables that are not complete:');
-    const body = rows.slice(0, MAX_ROWS_SHOWN).map((t) => [safeText(t.name, 40), t.state, formatCount(t.expected), formatCount(t.restored), formatCount(t.lost), t.which || t.problem]);
-    for (const line of textTable(['Table', 'State', 'In backup', 'Restored', 'Missing', 'Which rows'], body, { numeric: [2, 3, 4] })) out.push(`  ${line}`);
-    if (rows.length > MAX_ROWS_SHOWN) out.push(`  … and ${rows.length - MAX_ROWS_SHOWN} more: see the report.`);
+    return [`What to do next: ${db} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), run:`, `  ${r.commands.resume}`];
   }
-  if (r.sandbox && !r.interrupted) {
-    out.push('', `The restored database ${safeText(r.database, 64)} is in the sandbox server, which keeps running.`);
-    out.push(`  Look at it: ${r.sandbox.connectCommand} ${r.database}`, `  Stop it:    ${r.sandbox.stopCommand}`);
+  if (r.outcome === 'failed') {
+    return ['What to do next:', `  - Nothing could be restored from this file: do not use ${db}.`, ...reportLine(saved, true), earlierBackupLine(others)];
   }
-  if (r.commands.note) out.push(r.commands.note);
-  if (saved) {
-    out.push('', 'Reports saved:', `  ${saved.html}   (open this one in a web browser)`, `  ${saved.json}`, `  ${saved.md}`);
+  if (r.exitCode === 0) return ['What to do next:', ...whereLines(r), ...reportLine(saved)];
+  if (r.outcome === 'complete' && !r.validation) {
+    return ['What to do next:', `  - Everything was restored, but not yet checked against the backup: do not use ${db} for daily work until it is. To check it, run:`, `    ${r.commands.validate}`, ...whereLines(r), ...reportLine(saved)];
   }
+  const affected = r.tables.filter((t) => t.status !== 'restored' && t.status !== 'skipped' && MAIN_TABLES[t.name]).map((t) => tableLabel(t.name));
+  const differs = r.outcome === 'complete';
+  return [
+    'What to do next:',
+    differs
+      ? `  - Do not use ${db} for daily work until IT has read the report: the check found differences with the backup.`
+      : `  - Do not use ${db} for daily work yet: part of the practice's data is not in it. Looking things up in it is safe.`,
+    affected.length > 0 ? `  - Open Dental's main tables affected: ${affected.join(', ')}.` : `  - None of Open Dental's main tables (${MAIN_NAMES}) is affected.`,
+    ...whereLines(r).slice(0, 1),
+    ...reportLine(saved, true),
+    earlierBackupLine(others),
+  ];
+}
+
+export function resultLines(r: RecoverReport, saved: SavedReports | null, others: string[] = []): string[] {
+  const out = ['', r.summary];
+  if (!r.interrupted) out.push(...lossLines(r));
+  if (r.commands.note && !r.sandbox) out.push('', r.commands.note);
+  if (r.commands.enableEvents) out.push('', `Scheduled jobs (events) in the backup were restored switched off, so nothing runs by itself until IT decides. To switch them on, IT runs in the database: ${r.commands.enableEvents}`);
+  if (saved) out.push('', `Reports saved: ${saved.html}`, `  (also as JSON and Markdown: ${basename(saved.json)}, ${basename(saved.md)})`);
+  out.push('', ...nextSteps(r, saved, others));
   return out;
 }

@@ -3,6 +3,8 @@
  * the recovery report built from both. A restore that stops early (Ctrl-C, a
  * lost server) still yields a report, marked interrupted; the target keeps its
  * progress table, so it never looks complete and `--resume` can finish it.
+ * A second Ctrl-C does not wait for the restore to unwind, but the report of
+ * what is there is still written and the resume command still said.
  */
 import { connect, quoteId } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
@@ -15,15 +17,24 @@ import { validateRestore, type ValidationReport } from '../validate/validate.js'
 import { humanBytes } from '../cli/output.js';
 import { VERSION } from '../version.js';
 import { exitCodeFor, resultHeadline, type RecoverReport } from '../report/recover-report.js';
+import { saveReports, type SavedReports } from '../report/files.js';
 import type { Ask } from './ask.js';
+import { otherBackups } from './find-backup.js';
 import { interruptedReport } from './interrupted.js';
 import { describeWhere, recoverCommands, type RecoveryPlan } from './plan.js';
+import { nextSteps, resultLines } from './result.js';
 
 export interface RunResult {
   report: RecoverReport;
+  saved: SavedReports;
+  /** Other .lrb files beside the backup (for "ask support for an earlier backup"). */
+  others: string[];
   /** Set when the restore did not finish: the error to end with once the report is saved. */
   stopped?: LrError;
 }
+
+/** Called on a second Ctrl-C: writes the report of what is there now and says what to do next. */
+export type LastWords = () => Promise<void>;
 
 async function dropDatabase(dsn: Dsn, name: string): Promise<void> {
   const conn = await connect({ ...dsn, database: '' }, { noDatabase: true });
@@ -34,68 +45,21 @@ async function dropDatabase(dsn: Dsn, name: string): Promise<void> {
   }
 }
 
-export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBackup, signal: AbortSignal): Promise<RunResult> {
-  const started = Date.now();
-  const dsn: Dsn = { ...plan.where.dsn, database: plan.database.name };
-  const where = describeWhere(plan.where);
-  if (plan.database.mode === 'replace') {
-    log('recover').info({ tables: plan.database.tablesBefore }, 'replacing a database the person confirmed by name');
-    await dropDatabase(plan.where.dsn, plan.database.name);
-  }
+/** Runs `fn` once; later calls share its result (the normal ending and a second Ctrl-C may both ask). */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | null = null;
+  return () => (result ??= fn());
+}
 
-  ask.say(plan.database.mode === 'resume' ? 'Continuing the restore…' : 'Restoring…');
-  const bar = ask.progress();
-  let restore: RestoreReport & { backupTables?: number | null };
-  let stopped: LrError | undefined;
-  try {
-    restore = await restoreBackup({
-      opened,
-      dsn,
-      resume: plan.database.mode === 'resume',
-      signal,
-      onProgress: (p) => {
-        bar.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)} · ${p.table ?? ''}` });
-      },
-    });
-  } catch (err) {
-    bar.done();
-    stopped = isLrError(err, 'LR_INTERRUPTED')
-      ? new LrError('LR_INTERRUPTED', `The restore was stopped before the end; the resume command above finishes it.`)
-      : isLrError(err) ? err : new LrError('LR_DB', 'The restore stopped on an unexpected error. See the log (--log-file) for detail.', { cause: err });
-    log('recover').warn({ code: stopped.code }, 'restore stopped early');
-    const cause = stopped;
-    restore = await interruptedReport(opened, dsn, plan.check, where, { started }).catch((e) => {
-      log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
-      throw cause; // the reason it stopped matters more than the missing report
-    });
-  } finally {
-    bar.done();
-  }
-  const restoreMs = Date.now() - started;
+interface Checked {
+  validation: ValidationReport | null;
+  validationNote?: string;
+}
 
-  let validation: ValidationReport | null = null;
-  let validationNote: string | undefined;
-  if (stopped) validationNote = 'the restore did not finish';
-  else {
-    ask.say('Checking every table against the backup…');
-    const vbar = ask.progress('items');
-    try {
-      validation = await validateRestore(opened, dsn, {
-        onTable: (name, done, total) => {
-          if (signal.aborted) throw new LrError('LR_INTERRUPTED', 'The check was stopped.');
-          vbar.update({ done, total, label: `checking ${name}` });
-        },
-      });
-    } catch (err) {
-      validationNote = isLrError(err, 'LR_INTERRUPTED') ? 'the check was stopped' : `the check failed: ${isLrError(err) ? err.message : 'see the log'}`;
-      log('recover').warn({ code: (err as { code?: string }).code }, 'validation did not finish');
-    } finally {
-      vbar.done();
-    }
-  }
-
+function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backupTables?: number | null }, checked: Checked, started: number, stopped: boolean, others: string[]): RecoverReport {
   const finished = Date.now();
   const h = plan.located.header;
+  const validation = checked.validation;
   const base: Omit<RecoverReport, 'summary' | 'exitCode'> = {
     ...restore,
     kind: 'lastresort-recover-report',
@@ -103,15 +67,104 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
     interrupted: stopped ? true : restore.interrupted,
     backupTables: restore.backupTables ?? undefined,
     backupFile: { path: plan.located.path, bytes: plan.located.fileBytes, database: h.database, serverVersion: h.serverVersion, intact: plan.check.intact, chunks: plan.check.chunks, damagedChunks: plan.check.damagedChunks, truncated: plan.check.truncated },
-    place: { kind: plan.where.kind, server: where, database: plan.database.name, mode: plan.database.mode, sandboxDir: plan.where.kind === 'sandbox' ? plan.where.sandbox.dir : undefined },
+    place: { kind: plan.where.kind, server: describeWhere(plan.where), database: plan.database.name, mode: plan.database.mode, sandboxDir: plan.where.kind === 'sandbox' ? plan.where.sandbox.dir : undefined },
     validation: validation && { match: validation.match, tables: validation.tables, objects: validation.objects, differences: validation.differences, durationMs: validation.durationMs },
-    validationNote,
-    timings: { startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), restoreMs, validationMs: validation ? validation.durationMs : null, totalMs: finished - started },
+    validationNote: checked.validationNote,
+    timings: { startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), restoreMs: restore.durationMs, validationMs: validation ? validation.durationMs : null, totalMs: finished - started },
     commands: { ...recoverCommands(plan), enableEvents: restore.commands.enableEvents },
   };
   if (plan.where.kind === 'sandbox') {
     base.sandbox = { dir: plan.where.sandbox.dir, connectCommand: plan.where.sandbox.connectCommand, stopCommand: plan.where.sandbox.stopCommand };
   }
   const report: RecoverReport = { ...base, summary: resultHeadline(base), exitCode: exitCodeFor(base) };
-  return { report, stopped };
+  report.nextSteps = nextSteps(report, null, others);
+  return report;
+}
+
+export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBackup, signal: AbortSignal, setLastWords: (words: LastWords | null) => void = () => {}): Promise<RunResult> {
+  const started = Date.now();
+  const dsn: Dsn = { ...plan.where.dsn, database: plan.database.name };
+  const others = await otherBackups(plan.located.path);
+  if (plan.database.mode === 'replace') {
+    log('recover').info({ tables: plan.database.tablesBefore }, 'replacing a database the person confirmed by name');
+    await dropDatabase(plan.where.dsn, plan.database.name);
+  }
+
+  const reportStopped = once(async () => {
+    const restore = await interruptedReport(opened, dsn, plan.check, describeWhere(plan.where), { started });
+    const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the restore did not finish' }, started, true, others);
+    return { report, saved: await saveReports(plan.reportDir, report) };
+  });
+  const sayStopped = async (): Promise<void> => {
+    const done = await reportStopped().catch((e) => {
+      log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
+      return null;
+    });
+    const lines = done ? resultLines(done.report, done.saved, others) : ['What to do next: the restore stopped before the end. To finish it, run:', `  ${recoverCommands(plan).resume}`];
+    for (const line of lines) ask.say(line);
+  };
+
+  ask.say(plan.database.mode === 'resume' ? 'Continuing the restore…' : 'Restoring…');
+  const bar = ask.progress();
+  setLastWords(async () => {
+    bar.done();
+    await sayStopped();
+  });
+  let restore: RestoreReport;
+  try {
+    restore = await restoreBackup({
+      opened,
+      dsn,
+      resume: plan.database.mode === 'resume',
+      signal,
+      onProgress: (p) => {
+        if (signal.aborted) return; // the bar stays cleared once the person has asked to stop
+        bar.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)}` });
+      },
+    });
+  } catch (err) {
+    bar.done();
+    const stopped = isLrError(err, 'LR_INTERRUPTED')
+      ? new LrError('LR_INTERRUPTED', 'The restore was stopped before the end; the resume command above finishes it.')
+      : isLrError(err) ? err : new LrError('LR_DB', 'The restore stopped on an unexpected error. See the log (--log-file) for detail.', { cause: err });
+    log('recover').warn({ code: stopped.code }, 'restore stopped early');
+    const { report, saved } = await reportStopped().catch(() => {
+      throw stopped; // the reason it stopped matters more than the missing report
+    });
+    setLastWords(null);
+    return { report, saved, others, stopped };
+  }
+  bar.done();
+
+  const checked = await check(ask, opened, dsn, signal, () => {
+    // A second Ctrl-C during the check: the restore is whole, only the check is missing.
+    setLastWords(async () => {
+      const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the check was stopped' }, started, false, others);
+      const saved = await saveReports(plan.reportDir, report);
+      for (const line of resultLines(report, saved, others)) ask.say(line);
+    });
+  });
+  setLastWords(null);
+  const report = buildRecoverReport(plan, restore, checked, started, false, others);
+  return { report, saved: await saveReports(plan.reportDir, report), others };
+}
+
+async function check(ask: Ask, opened: OpenedBackup, dsn: Dsn, signal: AbortSignal, starting: () => void): Promise<Checked> {
+  ask.say('Checking every table against the backup…');
+  starting();
+  const vbar = ask.progress('items');
+  try {
+    const validation = await validateRestore(opened, dsn, {
+      onTable: (_name, done, total) => {
+        if (signal.aborted) throw new LrError('LR_INTERRUPTED', 'The check was stopped.');
+        vbar.update({ done, total, label: 'tables checked' });
+      },
+    });
+    return { validation };
+  } catch (err) {
+    log('recover').warn({ code: (err as { code?: string }).code }, 'validation did not finish');
+    return { validation: null, validationNote: isLrError(err, 'LR_INTERRUPTED') ? 'the check was stopped' : `the check failed: ${isLrError(err) ? err.message : 'see the log'}` };
+  } finally {
+    vbar.done();
+  }
 }

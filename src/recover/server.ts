@@ -1,7 +1,8 @@
 /**
  * Step 3a: where to restore. A database server (address, port, user and
  * password, with the usual defaults), tested on entry so a wrong answer is
- * explained at once; or the private sandbox server, which touches nothing else.
+ * explained at once; or the private sandbox server, which touches nothing else
+ * and so is the default.
  * The probe only reads: nothing is created before the final confirmation.
  */
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { describeDsn, type Dsn, type DsnTls } from '../db/dsn.js';
 import { isLrError, LrError } from '../errors.js';
 import { parseTarget, startSandbox, DEFAULT_SANDBOX_DIR, type SandboxInfo } from '../sandbox/index.js';
 import { safeText } from '../cli/output.js';
+import { shortenMiddle } from '../cli/progress.js';
 import type { Ask } from './ask.js';
 
 export const SERVER_DEFAULTS = { host: '127.0.0.1', port: 3306, user: 'root' } as const;
@@ -61,7 +63,7 @@ export async function probeServer(dsn: Dsn): Promise<{ version: string }> {
 }
 
 async function sandboxAt(ask: Ask, dir: string): Promise<Where> {
-  const stop = ask.working(`Starting the private sandbox server in ${safeText(dir, 100)} (the first time takes up to a minute)…`);
+  const stop = ask.working(`Starting the sandbox server in ${shortenMiddle(safeText(dir, 200), 40)} (up to a minute)…`);
   let sandbox: SandboxInfo;
   try {
     sandbox = await startSandbox({ dir });
@@ -116,10 +118,10 @@ export async function chooseServer(ask: Ask, a: ServerAnswers): Promise<{ where:
   let last = defaults;
   for (;;) {
     const kind = await ask.choose({
-      message: 'Where should the backup be restored?',
+      message: 'Restore where?',
       choices: [
-        { title: 'Into a database server (MySQL or MariaDB): you give its address', value: 'server' },
-        { title: 'Into a private sandbox server on this computer: the safest, it touches nothing else', value: 'sandbox' },
+        { title: 'The sandbox on this computer (safe)', value: 'sandbox', description: 'a private database server just for this; it touches nothing else' },
+        { title: 'A database server (MySQL or MariaDB)', value: 'server', description: 'you give its address' },
       ],
     });
     try {

@@ -11,11 +11,17 @@ import { cancelled, type Ask } from './ask.js';
 
 export const PASSWORD_ATTEMPTS = 3;
 
-/** "This backup can only be opened with the password of admin user `jsmith`, who last logged on …". */
+/**
+ * Said before the first try, so no try is spent on the Windows or the server
+ * password: whose password, which one, as of when, and why only theirs.
+ */
 export function whosePassword(located: LocatedHeader): string {
   const a = located.header.admin;
-  const when = a.lastLoginAt ? `, who last logged on ${humanDate(a.lastLoginAt)}` : '';
-  return `This backup can only be opened with the password of admin user \`${safeText(a.userName, 60)}\`${when}.`;
+  const user = safeText(a.userName, 60);
+  const last = a.lastLoginAt ? ` (on ${humanDate(a.lastLoginAt)})` : '';
+  return `This backup opens only with ${user}'s Open Dental password: the one ${user} types to log on to Open Dental, not a Windows password and not the database server's. `
+    + `It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made. `
+    + `The backup was locked with it because ${user} was the last admin to log on${last}: nobody else can open it, not even Open Dental support.`;
 }
 
 export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {

@@ -13,7 +13,7 @@
 import { LrError } from '../errors.js';
 import { stopSandbox } from '../sandbox/index.js';
 import { log } from '../log.js';
-import { saveReports, type SavedReports } from '../report/files.js';
+import type { SavedReports } from '../report/files.js';
 import type { RecoverReport } from '../report/recover-report.js';
 import { cancelled, type Ask } from './ask.js';
 import { checkBackup, describeBackup, findBackup } from './find-backup.js';
@@ -22,7 +22,7 @@ import { chooseServer } from './server.js';
 import type { DsnTls } from '../db/dsn.js';
 import { chooseDatabase, serverInspector } from './database.js';
 import { confirmPlan, describeWhere, type RecoveryPlan } from './plan.js';
-import { runRecovery } from './run.js';
+import { runRecovery, type LastWords } from './run.js';
 
 export interface RecoverOptions {
   file?: string;
@@ -43,11 +43,15 @@ export interface RecoverOptions {
   yes?: boolean;
   resume?: boolean;
   signal: AbortSignal;
+  /** Receives what to do on a second Ctrl-C while the restore or its check runs (null outside them). */
+  setLastWords?: (words: LastWords | null) => void;
 }
 
 export interface RecoverOutcome {
   report: RecoverReport;
   saved: SavedReports;
+  /** Other .lrb files beside the backup, newest first. */
+  others: string[];
   /** The restore did not finish: end with this error once the result is shown. */
   stopped?: LrError;
 }
@@ -83,7 +87,6 @@ export async function recover(ask: Ask, o: RecoverOptions): Promise<RecoverOutco
     throw err;
   }
 
-  const run = await runRecovery(ask, plan, opened, o.signal);
-  const saved = await saveReports(o.reportDir, run.report);
-  return { report: run.report, saved, stopped: run.stopped };
+  const run = await runRecovery(ask, plan, opened, o.signal, o.setLastWords);
+  return { report: run.report, saved: run.saved, others: run.others, stopped: run.stopped };
 }

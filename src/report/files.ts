@@ -6,11 +6,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LrError } from '../errors.js';
-import { mdText, renderMarkdown } from '../restore/report-md.js';
-import { jsonSafe, neutralise } from '../cli/output.js';
-import type { RestoreReport } from '../restore/report.js';
-import { renderHtml } from './html.js';
+import { jsonSafe } from '../cli/output.js';
 import { writeFileAtomic } from '../service/atomic-file.js';
+import { renderHtml } from './html.js';
+import { renderReportMarkdown } from './markdown.js';
 import type { RecoverReport } from './recover-report.js';
 
 export interface SavedReports {
@@ -25,16 +24,6 @@ const pad = (n: number) => String(n).padStart(2, '0');
 export function reportBaseName(database: string, at: Date): string {
   const safe = database.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_') || 'restore';
   return `${safe}-${at.getFullYear()}${pad(at.getMonth() + 1)}${pad(at.getDate())}-${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`;
-}
-
-export function renderReportMarkdown(r: RecoverReport): string {
-  const validation = r.validation
-    ? { ok: r.validation.match, lines: r.validation.match ? [`${r.validation.tables.length} tables and ${r.validation.objects.length} schema objects match.`] : r.validation.differences }
-    : { ok: false, lines: [`Not done: ${r.validationNote ?? 'it did not run'}.`] };
-  const md = renderMarkdown(r as unknown as RestoreReport, validation);
-  const extra = ['## Result in plain words', '', mdText(r.summary), '', 'Do the whole recovery again (into a new database):', '', '```', neutralise(r.commands.repeat), '```', ''];
-  if (r.commands.note) extra.push(mdText(r.commands.note), '');
-  return `${md}\n${extra.join('\n')}`;
 }
 
 export async function saveReports(dir: string, report: RecoverReport, at = new Date()): Promise<SavedReports> {

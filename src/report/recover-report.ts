@@ -7,7 +7,7 @@
 import type { RestoreReport, TableOutcome } from '../restore/report.js';
 import type { ValidationReport } from '../validate/validate.js';
 import { EXIT } from '../errors.js';
-import { describeRange } from '../restore/report.js';
+import { describeLoss } from '../restore/report.js';
 
 export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   kind: 'lastresort-recover-report';
@@ -31,6 +31,8 @@ export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   timings: { startedAt: string; finishedAt: string; restoreMs: number; validationMs: number | null; totalMs: number };
   /** The result in plain words, as the wizard said it. */
   summary: string;
+  /** The "What to do next" block, as the wizard said it (for the office manager). */
+  nextSteps?: string[];
   exitCode: number;
   commands: { resume: string; validate: string; repeat: string; note?: string; enableEvents?: string };
 }
@@ -39,6 +41,12 @@ const count = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
 const considered = (r: Pick<RecoverReport, 'tables'>) => r.tables.filter((t) => t.status !== 'skipped');
+
+/** Tables with some rows missing, and tables that did not come back at all: said apart, never summed. */
+export function lossGroups(r: Pick<RecoverReport, 'tables'>): { incomplete: TableOutcome[]; absent: TableOutcome[] } {
+  const bad = considered(r).filter((t) => t.status !== 'restored');
+  return { incomplete: bad.filter((t) => t.status !== 'missing'), absent: bad.filter((t) => t.status === 'missing') };
+}
 
 /** The one sentence a person reads first. */
 export function resultHeadline(r: Omit<RecoverReport, 'summary' | 'exitCode'>): string {
@@ -54,14 +62,21 @@ export function resultHeadline(r: Omit<RecoverReport, 'summary' | 'exitCode'>): 
     if (r.validation) return `All ${plural(tables.length, 'table')} restored, but the check found ${plural(r.validation.differences.length, 'difference')} with the backup.`;
     return `All ${plural(tables.length, 'table')} restored, but not verified (${r.validationNote ?? 'the check did not run'}).`;
   }
-  const lost = bad.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
-  const head = `Restored with losses: ${count(bad.length)} of ${plural(tables.length, 'table')} ${bad.length === 1 ? 'is' : 'are'} incomplete`;
-  if (bad.length === 1 && lost > 0) {
-    const t = bad[0];
-    const which = (t.lostKeyRanges ?? []).map(describeRange).join('; ');
-    return `${head}; ${plural(lost, `${t.name} row`)} ${lost === 1 ? 'is' : 'are'} missing${which ? ` (${which})` : ''}.`;
+  const { incomplete, absent } = lossGroups(r);
+  const said: string[] = [];
+  if (incomplete.length > 0) said.push(`${count(incomplete.length)} of ${plural(tables.length, 'table')} ${incomplete.length === 1 ? 'is' : 'are'} incomplete`);
+  if (absent.length > 0) {
+    const how = r.damage.truncated ? 'never reached (the file ends before them)' : 'lost entirely';
+    said.push(`${incomplete.length > 0 ? count(absent.length) : `${count(absent.length)} of ${count(tables.length)}`} ${absent.length === 1 ? 'table was' : 'tables were'} ${how}`);
   }
-  return `${head}${lost > 0 ? `; ${plural(lost, 'row')} ${lost === 1 ? 'is' : 'are'} missing` : ''}.`;
+  if (said.length === 0) return 'Restored with losses: some views, triggers, routines or events could not be restored.';
+  const lost = incomplete.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
+  if (incomplete.length === 1 && absent.length === 0 && lost > 0) {
+    const t = incomplete[0];
+    const which = describeLoss(t.name, t.lostKeyRanges);
+    return `Restored with losses: ${said[0]}; ${plural(lost, `${t.name} row`)} ${lost === 1 ? 'is' : 'are'} missing${which ? ` (${which})` : ''}.`;
+  }
+  return `Restored with losses: ${said.join(', and ')}.`;
 }
 
 export function exitCodeFor(r: Pick<RecoverReport, 'interrupted' | 'outcome' | 'validation'>): number {
@@ -78,6 +93,8 @@ export interface IncompleteRow {
   expected: number | null;
   restored: number | null;
   lost: number | null;
+  /** The catalog's estimate where the exact count was lost. */
+  estimate?: number;
   which: string;
   problem: string;
 }
@@ -90,13 +107,18 @@ const STATE: Record<TableOutcome['status'], string> = {
   skipped: 'left out',
 };
 
-/** A table's restore state in plain words; after an interruption, untouched tables are "not started yet". */
-export function tableState(r: Pick<RecoverReport, 'interrupted'>, t: TableOutcome): string {
-  return r.interrupted && t.status === 'missing' ? 'not started yet' : STATE[t.status];
+/**
+ * A table's restore state in plain words. A table that did not come back at
+ * all was "not started yet" (interrupted), "never reached" (the file ends
+ * before it) or "lost" (in damaged parts).
+ */
+export function tableState(r: Pick<RecoverReport, 'interrupted'> & { damage?: { truncated: boolean } }, t: TableOutcome): string {
+  if (t.status !== 'missing') return STATE[t.status];
+  return r.interrupted ? 'not started yet' : r.damage?.truncated ? 'never reached' : 'lost';
 }
 
 /** Tables that are not whole, from the restore and from the validation, once each. */
-export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' | 'interrupted'>): IncompleteRow[] {
+export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' | 'interrupted'> & { damage?: { truncated: boolean } }): IncompleteRow[] {
   const rows: IncompleteRow[] = [];
   const listed = new Set<string>();
   for (const t of r.tables) {
@@ -108,7 +130,8 @@ export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' 
       expected: t.rowsExpected,
       restored: t.rowsRestored,
       lost: t.rowsLost,
-      which: (t.lostKeyRanges ?? []).map(describeRange).join('; '),
+      estimate: t.rowsEstimate,
+      which: describeLoss(t.name, t.lostKeyRanges),
       problem: t.error ?? '',
     });
   }
@@ -139,4 +162,17 @@ export function textTable(header: string[], rows: string[][], opts: { numeric?: 
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)];
 }
 
-export const formatCount = (n: number | null) => (n === null ? '?' : count(n));
+/** Rows in the backup: exact, or the catalog's estimate said as one, or unknown. */
+export function expectedRows(t: { expected: number | null; estimate?: number }): string {
+  return t.expected !== null ? count(t.expected) : t.estimate !== undefined ? `about ${count(t.estimate)}` : 'unknown';
+}
+
+/** Rows missing: exact, or estimated from the catalog, or unknown. */
+export function missingRows(t: { expected: number | null; restored: number | null; lost: number | null; estimate?: number }): string {
+  if (t.lost !== null) return count(t.lost);
+  if (t.estimate !== undefined && t.restored !== null) return `about ${count(Math.max(0, t.estimate - t.restored))}`;
+  return 'unknown';
+}
+
+/** A TableOutcome in the shape the two helpers above read. */
+export const rowFigures = (t: TableOutcome) => ({ expected: t.rowsExpected, restored: t.rowsRestored, lost: t.rowsLost, estimate: t.rowsEstimate });

@@ -44,6 +44,26 @@ function enableEventsSql(database: string, events: string[]): string | undefined
   return events.map((e) => `ALTER EVENT ${quoteId(database)}.${quoteId(e)} ENABLE;`).join(' ');
 }
 
+/**
+ * A file cut short does not record how long it was, so what was cut off is
+ * estimated: the rows the catalog expects that never arrived, at the bytes
+ * per row of the part that was read. Null when nothing is left to go on.
+ */
+export function estimateCutBytes(tables: TableOutcome[], payloadBytesRead: number): number | null {
+  const read = tables.reduce((sum, t) => sum + t.rowsRestored, 0);
+  const missing = tables.reduce((sum, t) => {
+    const expected = t.rowsExpected ?? t.rowsEstimate ?? null;
+    return t.status === 'skipped' || expected === null ? sum : sum + Math.max(0, expected - t.rowsRestored);
+  }, 0);
+  if (read === 0 || payloadBytesRead <= 0) return null;
+  return Math.round((missing * payloadBytesRead) / read);
+}
+
+/** Where the exact row count was lost, the catalog's estimate is given beside it (marked as one). */
+function withEstimate(t: TableOutcome, estimate: number | undefined): TableOutcome {
+  return t.rowsExpected === null && estimate !== undefined ? { ...t, rowsEstimate: estimate } : t;
+}
+
 export function buildReport(i: OutcomeInput): RestoreReport {
   const h = i.opened.located.header;
   const expectedOf = (index: number, name: string): number | null => i.summaries.get(index)?.rows ?? i.manifest?.tables.find((t) => t.index === index || t.name === name)?.rows ?? null;
@@ -52,7 +72,8 @@ export function buildReport(i: OutcomeInput): RestoreReport {
   for (const t of i.catalog?.tables ?? []) names.set(t.index, t.name);
   for (const t of i.manifest?.tables ?? []) names.set(t.index, t.name);
   for (const s of i.tables.values()) if (!names.has(s.index)) names.set(s.index, s.name);
-  const tables = [...names.entries()].sort((a, b) => a[0] - b[0]).map(([index, name]) => tableOutcome(i.tables.get(index), name, expectedOf(index, name)));
+  const estimates = new Map((i.catalog?.tables ?? []).map((t) => [t.index, t.rowsEstimate]));
+  const tables = [...names.entries()].sort((a, b) => a[0] - b[0]).map(([index, name]) => withEstimate(tableOutcome(i.tables.get(index), name, expectedOf(index, name)), estimates.get(index)));
 
   const expectedObjects = i.manifest?.objects ?? i.catalog?.objects ?? i.objects;
   const count = (kind: string, list: { kind: string }[]) => list.filter((o) => o.kind === kind).length;
@@ -89,9 +110,21 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     objectErrors,
     definersReplaced: i.objectOutcomes.filter((o) => o.restored && o.definerReplaced).map((o) => ({ kind: o.kind, name: o.name, definer: o.definerReplaced! })),
     eventsDisabled,
-    damage: { chunks: i.damage.chunks, damagedChunks: i.damage.damagedChunks, bytesLost: i.damage.bytesLost, truncated: i.damage.truncated, headerCopyUsed: i.damage.headerCopyUsed, damagedRanges: i.damage.damagedRanges },
+    damage: damageOf(i, tables),
     durationMs: Date.now() - i.started,
     startedAt: new Date(i.started).toISOString(),
     commands: { resume: '', validate: '', enableEvents: enableEventsSql(i.database, eventsDisabled) },
   };
+}
+
+function damageOf(i: OutcomeInput, tables: TableOutcome[]): RestoreReport['damage'] {
+  const d = i.damage;
+  const out: RestoreReport['damage'] = { chunks: d.chunks, damagedChunks: d.damagedChunks, bytesLost: d.bytesLost, truncated: d.truncated, headerCopyUsed: d.headerCopyUsed, damagedRanges: d.damagedRanges };
+  if (!d.truncated) return out;
+  const cut = estimateCutBytes(tables, d.chunks * i.opened.located.header.chunkSize - d.bytesLost);
+  if (cut !== null) {
+    out.cutBytesEstimate = cut;
+    out.bytesLost += cut;
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 /** The report for IT as Markdown: what was restored, what was lost, and the commands to go on. */
-import { describeRange, type RestoreReport } from './report.js';
-import { neutralise } from '../cli/output.js';
+import { humanDate, neutralise } from '../cli/output.js';
+import { partNumbers } from '../report/words.js';
+import { describeLoss, type RestoreReport } from './report.js';
 
 /**
  * Text from the backup (table and object names, the admin, errors quoting
@@ -11,7 +12,7 @@ export function mdText(text: string | number): string {
   return neutralise(String(text)).replace(/[\\`*_[\]<>|#]/g, '\\$&');
 }
 
-const n = (v: number | null) => (v === null ? '?' : v.toLocaleString('en-US'));
+const n = (v: number | null) => (v === null ? 'unknown' : v.toLocaleString('en-US'));
 
 export function headline(r: RestoreReport): string {
   const tables = r.tables.filter((t) => t.status !== 'skipped');
@@ -29,10 +30,10 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   out.push(`**${mdText(headline(r))}**`, '');
   out.push('| | |', '|---|---|');
   out.push(`| Backup file | ${mdText(r.backup.file)} |`);
-  out.push(`| Backed up | ${mdText(r.backup.createdAt)} |`);
+  out.push(`| Backed up | ${humanDate(r.backup.createdAt)} |`);
   out.push(`| Opened with the password of | ${mdText(r.backup.admin.userName)} (user #${r.backup.admin.userNum}) |`);
   out.push(`| Restored into | ${mdText(r.target)}, database ${mdText(r.database)} |`);
-  out.push(`| Started | ${r.startedAt} |`);
+  out.push(`| Started | ${humanDate(r.startedAt)} |`);
   out.push(`| Took | ${(r.durationMs / 1000).toFixed(1)} s |`);
   out.push(`| Outcome | ${r.outcome}${r.interrupted ? ' (interrupted)' : ''} |`, '');
 
@@ -42,7 +43,7 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   else {
     out.push('| Table | Status | Rows expected | Rows restored | Rows lost | Which rows | Problem |', '|---|---|---:|---:|---:|---|---|');
     for (const t of notWhole) {
-      const which = mdText((t.lostKeyRanges ?? []).map(describeRange).join('; '));
+      const which = mdText(describeLoss(t.name, t.lostKeyRanges));
       out.push(`| ${mdText(t.name)} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} | ${n(t.rowsLost)} | ${which} | ${mdText(t.error ?? '')} |`);
     }
     out.push('');
@@ -53,8 +54,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   for (const d of r.definersReplaced ?? []) out.push('', `- ${mdText(d.kind)} ${mdText(d.name)} is defined by the restoring account instead of ${mdText(d.definer)} (restore with --keep-definers to keep it).`);
   if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.map(mdText).join(', ')}). To let them run on their schedule, run in the database: \`${mdText(r.commands.enableEvents)}\``);
   out.push('', '## Damage found in the file', '');
-  out.push(`- Chunks: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` (${r.damage.damagedRanges.map(([a, b]) => (a === b ? a : `${a}-${b}`)).join(', ')})` : ''}`);
-  out.push(`- Bytes lost: ${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
+  out.push(`- Parts: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` ${partNumbers(r.damage.damagedRanges)}` : ''}`);
+  out.push(`- Bytes missing: ${r.damage.cutBytesEstimate ? 'about ' : ''}${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; spare header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
   if (validation) {
     out.push('## Validation', '', validation.ok ? 'The restored database matches the backup.' : 'The restored database differs from the backup:', '');
     for (const l of validation.lines) out.push(`- ${mdText(l)}`);

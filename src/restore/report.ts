@@ -12,6 +12,8 @@ export interface TableOutcome {
   /** The server's own count of rows it stored. */
   rowsRestored: number;
   rowsLost: number | null;
+  /** The catalog's estimate of the table's rows (from the server's statistics), given where the exact count was lost. */
+  rowsEstimate?: number;
   lostKeyRanges?: LostRange[];
   error?: string;
 }
@@ -29,7 +31,12 @@ export interface RestoreReport {
   definersReplaced: { kind: ObjectKind; name: string; definer: string }[];
   /** Events are created disabled: nothing from a backup runs on a schedule until a person says so. */
   eventsDisabled: string[];
-  damage: Pick<DamageReport, 'chunks' | 'damagedChunks' | 'bytesLost' | 'truncated' | 'headerCopyUsed'> & { damagedRanges: [number, number][] };
+  /**
+   * bytesLost counts damaged parts and, for a file cut short, what was cut
+   * off; the file does not record its full length, so that part is an
+   * estimate, also given alone as cutBytesEstimate.
+   */
+  damage: Pick<DamageReport, 'chunks' | 'damagedChunks' | 'bytesLost' | 'truncated' | 'headerCopyUsed'> & { damagedRanges: [number, number][]; cutBytesEstimate?: number };
   durationMs: number;
   startedAt: string;
   /** The commands that repeat or resume this restore (no secrets in them). */
@@ -37,13 +44,46 @@ export interface RestoreReport {
   sandbox?: { dir: string; connectCommand: string; stopCommand: string };
 }
 
+/** Open Dental's main tables, in the office's words (what their rows are). */
+export const MAIN_TABLES: Record<string, string> = {
+  patient: 'patients',
+  appointment: 'appointments',
+  procedurelog: 'procedures',
+  payment: 'payments',
+  userod: 'logins',
+};
+
+const INTEGER = /^-?\d+$/;
+
+/**
+ * The rows lost between two restored keys, as "rows with PatNum 5 to 9". The
+ * bounds are the keys of the restored rows around the loss, so for a whole
+ * number key the lost ones lie strictly between them. Open Dental's keys
+ * (…Num) count from 1, so a loss at a table's start runs from 1.
+ */
 export function describeRange(r: LostRange): string {
   const fmt = (k: string[] | null) => (k === null ? null : k.length === 1 ? k[0] : `(${k.join(', ')})`);
   const col = r.columns.length === 1 ? r.columns[0] : `(${r.columns.join(', ')})`;
+  if (r.columns.length === 1 && (r.after || r.before) && [r.after, r.before].every((k) => k === null || INTEGER.test(k[0]))) {
+    const from = r.after ? BigInt(r.after[0]) + 1n : /Num$/.test(col) ? 1n : null;
+    const to = r.before ? BigInt(r.before[0]) - 1n : null;
+    if (from !== null && to !== null && from <= to) return `rows with ${col} ${from} to ${to}`;
+    if (from !== null && to === null) return `rows with ${col} ${from} and above`;
+    if (from === null && to !== null) return `rows with ${col} up to ${to}`;
+  }
   const after = fmt(r.after);
   const before = fmt(r.before);
-  if (after && before) return `${col} after ${after} and before ${before}`;
-  if (after) return `${col} after ${after}`;
-  if (before) return `${col} before ${before}`;
-  return `somewhere in the table`;
+  if (after && before) return `rows with ${col} after ${after} and before ${before}`;
+  if (after) return `rows with ${col} after ${after}`;
+  if (before) return `rows with ${col} before ${before}`;
+  return 'rows somewhere in the table';
+}
+
+/** Every lost range of a table; for Open Dental's main tables in words ("patients 10423 to 10588"). */
+export function describeLoss(table: string, ranges: LostRange[] | undefined): string {
+  const words = MAIN_TABLES[table];
+  return (ranges ?? []).map((r) => {
+    const text = describeRange(r);
+    return words && r.columns.length === 1 && text.startsWith(`rows with ${r.columns[0]} `) ? `${words} ${text.slice(`rows with ${r.columns[0]} `.length)}` : text;
+  }).join('; ');
 }

@@ -44,6 +44,17 @@ describe('recover from a script (no terminal)', { timeout: 120_000 }, () => {
     if (sandboxDir) await stopSandbox(sandboxDir);
   });
 
+  it('--help starts with the one command for a bad day, then the commands by who uses them', async () => {
+    const r = await lastresort(['--help'], { cwd: src.dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.startsWith('Lost your data? Run: lastresort recover\n'), r.stdout);
+    const headings = r.stdout.split('\n').filter((l) => /^For .*:$/.test(l));
+    assert.deepEqual(headings, ['For the office (start here):', 'For support:', 'For IT:', 'For the nightly service:']);
+    assert.match(r.stdout, /For the office \(start here\):\n  recover \[options\] \[file\] /);
+    const sub = await lastresort(['recover', '--help'], { cwd: src.dir });
+    assert.ok(sub.stdout.startsWith('Usage: lastresort recover'), 'the line is for the program help only');
+  });
+
   it('without --yes it refuses to start, saying how to run it from a script (exit 2)', async () => {
     const r = await lastresort(['recover', src.file], { cwd: src.dir });
     assert.equal(r.code, 2);
@@ -71,12 +82,14 @@ describe('recover from a script (no terminal)', { timeout: 120_000 }, () => {
   });
 
   it('--host/--port/--user/--database, the server password from a file, the backup password from the environment', async () => {
-    // A user that may create only databases named lr_rcliu_*, with a password of its own.
+    // A user that may create only databases named lr_rcliu_*, with a password of its own, and may
+    // make the temporary account the restore runs the file's statements under (src/restore/isolation.ts).
     const user = `lr_rcliu_${process.pid}`;
     const serverPassword = `pw-${process.pid}-server`;
     const admin = await connectServer();
     await admin.query(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${serverPassword}'`);
-    await admin.query(`GRANT ALL ON \`lr\\_rcliu\\_%\`.* TO '${user}'@'%'`);
+    await admin.query(`GRANT ALL ON \`lr\\_rcliu\\_%\`.* TO '${user}'@'%' WITH GRANT OPTION`);
+    await admin.query(`GRANT CREATE USER ON *.* TO '${user}'@'%'`);
     await admin.end();
     try {
       const name = willCreate(`lr_rcliu_${process.pid}`);

@@ -19,7 +19,8 @@ import { chooseServer, probeServer } from '../../src/recover/server.js';
 import { chooseDatabase, defaultDatabaseName, problemWithName, serverInspector } from '../../src/recover/database.js';
 import { createProgressTable } from '../../src/restore/progress-table.js';
 import { confirmPlan, recoverCommands, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
-import { connectServer, createTempDatabase, serverDsn } from '../helpers/db.js';
+import { connectServer, createTempDatabase, dropDatabase, serverDsn } from '../helpers/db.js';
+import { humanDate } from '../../src/cli/output.js';
 import { CTRL_C, said, scriptedAsk } from './helpers/scripted-ask.js';
 import { PASSWORD, damagedCopy, sourceWithBackup, scratchDir, type SourceBackup } from './helpers/setup.js';
 
@@ -93,9 +94,13 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
   });
 
   describe('2. the password', () => {
-    it("names the admin and their last log-on", async () => {
+    it("before the first try: whose password, which one (Open Dental, not Windows or the server's), as of the backup's date, and why only theirs", async () => {
       const located = await locateHeader(src.file);
-      assert.match(whosePassword(located), /only be opened with the password of admin user `jsmith`, who last logged on 27 Jun 2025, 17:42\./);
+      const text = whosePassword(located);
+      assert.match(text, /^This backup opens only with jsmith's Open Dental password: the one jsmith types to log on to Open Dental, not a Windows password and not the database server's\. /);
+      assert.ok(text.includes(`It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made.`), text);
+      assert.match(text, /because jsmith was the last admin to log on \(on 27 Jun 2025, 17:42\): nobody else can open it, not even Open Dental support\.$/);
+      assert.ok(!text.includes('`'), 'no Markdown backticks on screen');
     });
 
     it('a wrong password, a blank Enter (not counted), then the right one opens it', async () => {
@@ -184,6 +189,24 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
       assert.equal(defaultDatabaseName({ database: 'x'.repeat(80), createdAt: new Date(2026, 0, 2).toISOString() }).length, 64);
       assert.equal(problemWithName('ok_name_1'), null);
       assert.match(problemWithName('bad name; DROP')!, /only letters/);
+    });
+
+    it('a second run proposes a free name at once: Enter never lands on the restore before', async () => {
+      const located = await locateHeader(src.file);
+      const first = defaultDatabaseName(located.header);
+      await dropDatabase(`${first}_2`);
+      const conn = await connectServer();
+      await conn.query(`CREATE DATABASE ${quoteId(first)}`);
+      await conn.query(`CREATE TABLE ${quoteId(first)}.patient (PatNum BIGINT PRIMARY KEY)`); // what the first run restored
+      await conn.end();
+      try {
+        const ask = scriptedAsk(['']); // Enter: take what is proposed
+        const choice = await chooseDatabase(ask, { header: located.header, where: 'x' }, serverInspector(server()));
+        assert.deepEqual(choice, { name: `${first}_2`, mode: 'fresh', tablesBefore: 0 });
+        assert.doesNotMatch(said(ask), /already has/, 'the taken name was never proposed, so nothing had to be refused');
+      } finally {
+        await dropDatabase(first);
+      }
     });
 
     it('a new name is used as it is', async () => {

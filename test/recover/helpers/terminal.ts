@@ -39,26 +39,44 @@ export async function lastresortCommand(args: string[]): Promise<string> {
   return [process.execPath, await cliBundle(), ...args].map(shq).join(' ');
 }
 
+/**
+ * The command on the screen that starts with `start` ("lastresort recover"),
+ * with its " \\" continuation lines joined: the single line a person would paste.
+ */
+export function commandOnScreen(text: string, start: string): string | null {
+  const lines = text.split('\n');
+  const first = lines.findIndex((l) => l.trimStart().startsWith(start));
+  if (first < 0) return null;
+  let command = lines[first].trim();
+  for (let i = first + 1; command.endsWith(' \\') && i < lines.length; i++) command = `${command.slice(0, -2)} ${lines[i].trim()}`;
+  return command;
+}
+
 export class Terminal {
-  private constructor(private readonly socket: string, private readonly session: string) {}
+  /** Every distinct screen read so far, to check afterwards that no line was ever wider than the window. */
+  private readonly seen = new Set<string>();
+
+  private constructor(private readonly socket: string, private readonly session: string, readonly columns: number) {}
 
   /**
    * Starts `lastresort ARGS` in `cwd`. When it ends the shell prints
    * "[exit N]" and stays, so the last screen can still be read.
    */
-  static async start(opts: { cwd: string; args: string[]; env?: Record<string, string> }): Promise<Terminal> {
+  static async start(opts: { cwd: string; args: string[]; env?: Record<string, string>; columns?: number }): Promise<Terminal> {
+    const columns = opts.columns ?? 160;
     requireTool('tmux');
     const socket = join(tmpdir(), `lr-recover-tmux-${process.pid}-${randomBytes(3).toString('hex')}`);
     const env = { LASTRESORT_PASSWORD: '', LASTRESORT_DB_PASSWORD: '', ...opts.env };
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const script = `${await lastresortCommand(opts.args)}; echo "[exit $?]"; sleep 600`;
-    await run('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', '160', '-y', '50', '-c', opts.cwd, ...envArgs, 'bash', '--noprofile', '--norc', '-c', script]);
-    return new Terminal(socket, 'w');
+    await run('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', String(columns), '-y', '50', '-c', opts.cwd, ...envArgs, 'bash', '--noprofile', '--norc', '-c', script]);
+    return new Terminal(socket, 'w', columns);
   }
 
   /** Everything shown so far: the scrollback and the screen, wrapped lines joined. */
   async text(): Promise<string> {
     const { stdout } = await run('tmux', ['-S', this.socket, 'capture-pane', '-p', '-J', '-S', '-', '-t', this.session]);
+    this.seen.add(stdout);
     return stdout;
   }
 
@@ -102,6 +120,17 @@ export class Terminal {
     for (let i = 0; i < downs; i++) await this.press('Down');
     await this.press('Enter');
     await this.waitFor(`✔ ${prompt}`);
+  }
+
+  /**
+   * Lines of every screen read so far that were wider than the window. With
+   * -J, a line the terminal had to wrap comes back joined, so a too-wide
+   * line (or the copies a too-wide live line leaves when redrawn) shows here.
+   */
+  tooWide(): string[] {
+    const wide = new Set<string>();
+    for (const screen of this.seen) for (const line of screen.split('\n')) if ([...line.trimEnd()].length > this.columns) wide.add(line.trimEnd());
+    return [...wide];
   }
 
   /** Waits for the program to end; returns its exit code and everything it showed. */
