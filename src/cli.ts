@@ -34,6 +34,7 @@ program
   .requiredOption('--out <dir>', 'folder to write the .lrb file into')
   .option('--exclude <tables>', 'comma-separated tables to leave out', list)
   .option('--max-rate <bytesPerSec>', 'pace reading to stay light on the server', Number)
+  .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
   .action(async (o) => (await import('./commands/backup.js')).backupCommand(o));
 
@@ -45,6 +46,7 @@ keys
   .requiredOption('--user <username>', 'the Open Dental admin user name')
   .option('--password-file <file>', "file holding the admin's password (else LASTRESORT_PASSWORD, else a prompt)")
   .addOption(new Option('--test-kdf', 'cheap key derivation: ONLY for tests and demos, never for real backups').hideHelp())
+  .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
   .action(async (o) => (await import('./commands/keys.js')).enrollCommand(o));
 
@@ -69,6 +71,7 @@ program
   .description('write the decrypted contents (a tar archive) to a file or stdout')
   .requiredOption('--out <path>', 'where to write, or - for stdout')
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
+  .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--json', 'print the result as JSON (not with --out -)')
   .action(async (file, o) => (await import('./commands/decrypt.js')).decryptCommand(file, o));
 
@@ -78,6 +81,7 @@ program
   .description('decrypt a backup straight into a MySQL/MariaDB server and report every table')
   .requiredOption('--target <target>', 'mysql://user:password@host:port/database, or sandbox[:DIR] for a private scratch server')
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
+  .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--tables <tables>', 'restore only these tables (comma-separated)', list)
   .option('--exclude <tables>', 'leave these tables out (comma-separated)', list)
   .option('--force', 'allow restoring into a database that already has tables')
@@ -93,6 +97,7 @@ program
   .description('prove a restored database matches the backup: row counts, content checksums, schema objects')
   .requiredOption('--target <target>', 'mysql://user:password@host:port/database, or sandbox[:DIR]')
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
+  .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--json', 'print the result as JSON')
   .action(async (file, o) => (await import('./commands/validate.js')).validateCommand(file, o));
 

@@ -43,3 +43,18 @@ export async function promptPassword(message: string): Promise<string> {
   if (cancelled || typeof password !== 'string') throw new LrError('LR_INTERRUPTED', 'Stopped: no password was entered.');
   return password;
 }
+
+/**
+ * The secret that opens a backup: the practice recovery code from
+ * --recovery-code-file when given, else the admin's password as above.
+ */
+export async function obtainSecret(src: PasswordSource & { recoveryCodeFile?: string }): Promise<string | { recoveryCode: string }> {
+  if (src.recoveryCodeFile) {
+    try {
+      return { recoveryCode: (await readFile(src.recoveryCodeFile, 'utf8')).trim() };
+    } catch (err) {
+      throw new LrError('LR_NO_FILE', `Cannot read the recovery code file ${src.recoveryCodeFile}.`, { cause: err });
+    }
+  }
+  return obtainPassword(src);
+}

@@ -1,7 +1,8 @@
+import { whoOpens } from '../format/header.js';
 import { writeFile } from 'node:fs/promises';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
-import { obtainPassword } from '../cli/password.js';
+import { obtainSecret } from '../cli/password.js';
 import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { Progress } from '../cli/progress.js';
 import { EXIT } from '../errors.js';
@@ -14,6 +15,7 @@ import { onInterrupt } from '../cli/interrupt.js';
 export interface RestoreCliOptions {
   target: string;
   passwordFile?: string;
+  recoveryCodeFile?: string;
   tables?: string[];
   exclude?: string[];
   force?: boolean;
@@ -42,7 +44,7 @@ export function exitCodeForReport(r: RestoreReport): number {
 
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
   const located = await locateHeader(file);
-  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
   const opened = await openBackup(file, password, located);
   const target = await resolveTarget(o.target, located.header.database);

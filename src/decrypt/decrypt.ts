@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import type { DamageReport, Segment } from '../format/reader.js';
-import { openBackup, payloadOf } from './open.js';
+import { openBackup, payloadOf, type Secret } from './open.js';
 
 export interface DecryptResult {
   out: string;
@@ -34,7 +34,7 @@ async function* plaintextBytes(segments: AsyncIterable<Segment>, counter: { byte
  * Writes the decrypted tar to `out` ("-" for stdout), streaming. A file is
  * written under a temporary name with mode 0600 and renamed when complete.
  */
-export async function decryptToFile(path: string, password: string, out: string): Promise<DecryptResult> {
+export async function decryptToFile(path: string, password: Secret, out: string): Promise<DecryptResult> {
   const opened = await openBackup(path, password);
   const { segments, damage } = payloadOf(opened);
   const counter = { bytes: 0 };

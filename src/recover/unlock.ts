@@ -5,7 +5,7 @@
  */
 import { isLrError, LrError } from '../errors.js';
 import type { LocatedHeader } from '../format/reader.js';
-import { openBackup, type OpenedBackup } from '../decrypt/open.js';
+import { openBackup, whoOpens, type OpenedBackup } from '../decrypt/open.js';
 import { humanDate, safeText } from '../cli/output.js';
 import { cancelled, type Ask } from './ask.js';
 
@@ -13,13 +13,13 @@ export const PASSWORD_ATTEMPTS = 3;
 
 /** "This backup can only be opened with the password of admin user `jsmith`, who last logged on …". */
 export function whosePassword(located: LocatedHeader): string {
-  const a = located.header.admin;
+  const a = whoOpens(located.header);
   const when = a.lastLoginAt ? `, who last logged on ${humanDate(a.lastLoginAt)}` : '';
   return `This backup can only be opened with the password of admin user \`${safeText(a.userName, 60)}\`${when}.`;
 }
 
 export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {
-  const user = safeText(located.header.admin.userName, 60);
+  const user = safeText(whoOpens(located.header).userName, 60);
   const made = humanDate(located.header.createdAt);
   return [
     'What to do next:',
@@ -40,7 +40,7 @@ export interface UnlockOptions {
 
 export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: UnlockOptions = {}): Promise<OpenedBackup> {
   const attempts = opts.attempts ?? PASSWORD_ATTEMPTS;
-  const user = safeText(located.header.admin.userName, 60);
+  const user = safeText(whoOpens(located.header).userName, 60);
   ask.say(whosePassword(located));
 
   const tryOne = async (password: string): Promise<OpenedBackup> => {
