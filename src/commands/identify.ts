@@ -15,7 +15,7 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
   for (const line of whoOpensLines(id)) say(line);
   say(`Database: ${safeText(id.database, 80)}, backed up ${humanDate(id.createdAt)} from server ${safeText(id.serverVersion, 60)}.`);
   const kdf = id.kdf ? `, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes)` : '';
-  say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by this producer key: ${safeText(id.signedBy, 40)}.`);
+  say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by producer key ${safeText(id.signedBy, 40)}.`);
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
