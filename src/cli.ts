@@ -49,6 +49,37 @@ keys
   .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
   .action(async (o) => (await import('./commands/keys.js')).enrollCommand(o));
+keys
+  .command('list')
+  .description('who is enrolled, since when, stale or not, pinned or mismatched, and whether a recovery key exists')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print as JSON')
+  .action(async (o) => (await import('./commands/keys.js')).listCommand(o));
+keys
+  .command('remove')
+  .description('remove the backup key of an admin who left; backups from now on are not made for them')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .requiredOption('--user <username>', 'the Open Dental user name')
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print as JSON')
+  .action(async (o) => (await import('./commands/keys.js')).removeCommand(o));
+const recovery = keys.command('recovery').description('the practice recovery key (opt-in): a code on paper that opens every backup');
+recovery
+  .command('create')
+  .description('make a recovery code (shown once) and a printable page; every backup from now on also opens with it')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--page <file>', 'where to write the printable page (default: lastresort-recovery-DATABASE.html here)')
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print {code, createdAt, fingerprint} as JSON (the page is still written)')
+  .action(async (o) => (await import('./commands/keys.js')).recoveryCreateCommand(o));
+recovery
+  .command('remove')
+  .description('end the recovery key: backups from now on no longer open with its code')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print as JSON')
+  .action(async (o) => (await import('./commands/keys.js')).recoveryRemoveCommand(o));
 
 program
   .command('identify')

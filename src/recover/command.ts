@@ -21,6 +21,7 @@ export interface RecoverCliOptions {
   dbPasswordFile?: string;
   database?: string;
   passwordFile?: string;
+  recoveryCodeFile?: string;
   reportDir?: string;
   yes?: boolean;
   resume?: boolean;
@@ -35,6 +36,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
     throw new LrError('LR_USAGE', 'recover asks questions, and there is no terminal here. From a script, add --yes and give the answers as flags (see lastresort recover --help).');
   }
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : fromEnv(PASSWORD_ENV);
+  const recoveryCode = o.recoveryCodeFile ? (await readPasswordFile(o.recoveryCodeFile)).trim() : undefined;
   const dbPassword = o.dbPasswordFile ? await readPasswordFile(o.dbPasswordFile) : fromEnv(DB_PASSWORD_ENV);
   const ask = interactive ? terminalAsk() : scriptAsk(process.stderr, { quiet: o.json });
 
@@ -53,6 +55,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
       dbPasswordFile: o.dbPasswordFile,
       database: o.database,
       password,
+      recoveryCode,
       reportDir: o.reportDir ?? process.cwd(),
       yes: o.yes,
       resume: o.resume,

@@ -7,6 +7,7 @@ import { isLrError, LrError } from '../errors.js';
 import type { LocatedHeader } from '../format/reader.js';
 import { openBackup, whoOpens, type OpenedBackup } from '../decrypt/open.js';
 import { humanDate, safeText } from '../cli/output.js';
+import { recoveryRecipient } from '../format/header.js';
 import { cancelled, type Ask } from './ask.js';
 
 export const PASSWORD_ATTEMPTS = 3;
@@ -34,6 +35,8 @@ export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {
 export interface UnlockOptions {
   /** From --password-file or LASTRESORT_PASSWORD: tried once, never asked again. */
   given?: string;
+  /** From --recovery-code-file: the practice recovery code instead of a password. */
+  givenRecoveryCode?: string;
   signal?: AbortSignal;
   attempts?: number;
 }
@@ -52,6 +55,19 @@ export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: Unloc
       if (opts.signal?.aborted) throw cancelled();
     }
   };
+
+  if (opts.givenRecoveryCode !== undefined) return unlockWithRecoveryCode(ask, located, opts, opts.givenRecoveryCode);
+  if (recoveryRecipient(located.header) && !opts.given) {
+    const how = await ask.choose({
+      message: 'How will you open it?',
+      choices: [
+        { value: 'password', title: `With ${user}'s password` },
+        { value: 'code', title: "I don't have the password: use the practice recovery code" },
+      ],
+      flag: '--password-file FILE or --recovery-code-file FILE',
+    });
+    if (how === 'code') return unlockWithRecoveryCode(ask, located, opts);
+  }
 
   if (opts.given !== undefined) {
     const opened = await tryOne(opts.given);
@@ -81,4 +97,21 @@ export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: Unloc
   }
   for (const line of nextStepsAfterWrongPasswords(located)) ask.say(line);
   throw new LrError('LR_WRONG_PASSWORD', `${attempts} passwords did not open the backup, so nothing was restored. Find ${user}'s password, then run lastresort recover again.`);
+}
+
+/** The recovery code from the practice safe, asked for until it is typed without a typo (a wrong code stops). */
+async function unlockWithRecoveryCode(ask: Ask, located: LocatedHeader, opts: UnlockOptions, given?: string): Promise<OpenedBackup> {
+  for (let tries = 0; ; tries++) {
+    const code = given ?? (await ask.secret({ message: 'Recovery code (from the page in the practice safe)', flag: '--recovery-code-file FILE' }));
+    try {
+      const opened = await openBackup(located.path, { recoveryCode: code }, located);
+      ask.say('The recovery code is right: the backup is open.');
+      return opened;
+    } catch (err) {
+      if (given !== undefined || !isLrError(err, 'LR_RECOVERY_CODE_TYPO') || tries + 1 >= (opts.attempts ?? PASSWORD_ATTEMPTS)) throw err;
+      ask.say(err.message);
+    } finally {
+      if (opts.signal?.aborted) throw cancelled();
+    }
+  }
 }
