@@ -185,3 +185,16 @@ test('lost chunks are counted once and kept as ordered, joined ranges, in whatev
   assert.deepEqual(lanes.damagedRanges, [[2, 4], [9, 12]]);
   assert.equal(lanes.damagedChunks, 7);
 });
+
+test('passwords are used exactly as typed (UTF-8, no Unicode normalisation): a non-ASCII password opens, its NFD spelling does not', async () => {
+  const password = 'Zahnärztin Müller 北京 ✓'.normalize('NFC');
+  const own = await createSealedKey(password, SIGNING_KEY.publicKey, FAST_TEST_KDF);
+  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key: own, signingKey: SIGNING_KEY, chunkSize: CHUNK });
+  dir ??= await tempDir();
+  const path = join(dir, 'non-ascii.lrb');
+  await pipeline(Readable.from([Buffer.from('x')]), w.stream, createWriteStream(path));
+  const located = await locateHeader(path);
+  assert.ok(await unlockBackup(located, password));
+  assert.notEqual(password.normalize('NFD'), password);
+  assert.equal(await unlockBackup(located, password.normalize('NFD')), null);
+});

@@ -250,3 +250,21 @@ test("password change: KEY_STALE names the admin, and identify says which passwo
     await enrollAdmin({ source: parseDsn(dsnFor(source)), userName: DEMO_ADMIN.userName, password: DEMO_ADMIN.password, kdf: FAST_TEST_KDF });
   }
 });
+
+test('a lost producer key (rebuilt server): old backups still open, status alerts that every admin must enroll again', async () => {
+  const rebuilt = join(await tempDir(), 'producer-key.json');
+  const { probeAdmin } = await import('../../src/service/probe.js');
+  const probe = await probeAdmin(parseDsn(dsnFor(source)), rebuilt);
+  assert.ok(probe.reachable);
+  const replaced = probe.problems?.find((p) => p.code === 'PRODUCER_KEY_REPLACED');
+  assert.ok(replaced, JSON.stringify(probe.problems));
+  assert.match(replaced!.message, /not the one jsmith enrolled with \(a rebuilt or replaced server\?\)\. Older backups still open as before, but each admin must enroll again/);
+  // The backups made with the old producer key open as before: their producer key travels sealed in each.
+  await enrollAdmin({ source: parseDsn(dsnFor(source)), userName: DEMO_ADMIN.userName, password: DEMO_ADMIN.password, kdf: FAST_TEST_KDF, producerKeyFile: rebuilt });
+  const fresh = await backupOf(source, dir, { now: new Date(Date.now() + 14000), producerKeyFile: rebuilt });
+  assert.ok(await unlockBackup(await locateHeader(genuine), DEMO_ADMIN.password), 'old backup');
+  assert.ok(await unlockBackup(await locateHeader(fresh.file), DEMO_ADMIN.password), 'new backup');
+  assert.notEqual((await locateHeader(fresh.file)).header.signedBy, (await locateHeader(genuine)).header.signedBy);
+  // Put the test producer's enrollment back.
+  await enrollAdmin({ source: parseDsn(dsnFor(source)), userName: DEMO_ADMIN.userName, password: DEMO_ADMIN.password, kdf: FAST_TEST_KDF });
+});
