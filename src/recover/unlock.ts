@@ -7,7 +7,8 @@ import { isLrError, LrError } from '../errors.js';
 import type { LocatedHeader } from '../format/reader.js';
 import { openBackup, whoOpens, type OpenedBackup } from '../decrypt/open.js';
 import { humanDate, safeText } from '../cli/output.js';
-import { recoveryRecipient } from '../format/header.js';
+import { adminRecipients, recoveryRecipient } from '../format/header.js';
+import { shortDate } from '../keys/choose.js';
 import { cancelled, type Ask } from './ask.js';
 
 export const PASSWORD_ATTEMPTS = 3;
@@ -15,6 +16,11 @@ export const PASSWORD_ATTEMPTS = 3;
 /** "This backup can only be opened with the password of admin user `jsmith`, who last logged on …". */
 export function whosePassword(located: LocatedHeader): string {
   const a = whoOpens(located.header);
+  const first = adminRecipients(located.header)[0];
+  if (first?.passwordChangedSince) {
+    const who = safeText(first.userName, 60);
+    return `This backup opens with ${who}'s Open Dental password as it was on ${shortDate(first.enrolledAt)}, when ${who} set up the backup key (${who} has changed it since).`;
+  }
   const when = a.lastLoginAt ? `, who last logged on ${humanDate(a.lastLoginAt)}` : '';
   return `This backup can only be opened with the password of admin user \`${safeText(a.userName, 60)}\`${when}.`;
 }

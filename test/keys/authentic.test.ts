@@ -28,6 +28,8 @@ import { DEMO_ADMIN, SECOND_ADMIN } from '../../fixtures/opendental.js';
 import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
 import { connectServer, createTempDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
+import { whosePassword } from '../../src/recover/unlock.js';
+import { configureLog } from '../../src/log.js';
 
 let source: string;
 let dir: string;
@@ -209,6 +211,15 @@ test('fallback: rpatel logged on last and is not enrolled: a backup is made, jsm
   try {
     const r = await backupOf(source, dir, { now: new Date(Date.now() + 10000) });
     assert.equal(r.admin?.userName, DEMO_ADMIN.userName);
+    // Once rpatel enrolls, tonight's admin changes, and the log says so.
+    await enrollAdmin({ source: parseDsn(dsnFor(source)), userName: 'rpatel', password: 'rpatel password', kdf: FAST_TEST_KDF });
+    const logFile = join(await tempDir(), 'producer.log');
+    configureLog({ file: logFile, level: 'info' });
+    const switched = await backupOf(source, dir, { now: new Date(Date.now() + 11000) });
+    configureLog({});
+    assert.equal(switched.admin?.userName, 'rpatel');
+    assert.match(await readFile(logFile, 'utf8'), /different admin's password than last night's \(jsmith then, rpatel now\)/);
+    assert.equal((await runCli(['keys', 'remove', '--source', dsnFor(source), '--user', 'rpatel'])).code, 0);
     const alert = r.problems.find((p) => p.code === 'ADMIN_NOT_ENROLLED');
     assert.equal(alert?.userName, 'rpatel');
     assert.match(alert!.message, /rpatel, has not set up a backup key, so tonight's backup opens with jsmith's password instead\. rpatel must run: lastresort keys enroll --user rpatel/);
@@ -244,6 +255,8 @@ test("password change: KEY_STALE names the admin, and identify says which passwo
     assert.match(id.stdout, new RegExp(`opens with jsmith's Open Dental password as it was on ${day}, when jsmith set up the backup key`));
     const json = JSON.parse((await runCli(['identify', r.file, '--json'])).stdout);
     assert.equal(json.recipients[0].enrolledAt, enrolledAt);
+    // The recover wizard says the same before asking.
+    assert.match(whosePassword(await locateHeader(r.file)), new RegExp(`opens with jsmith's Open Dental password as it was on ${day}, when jsmith set up the backup key`));
     assert.ok(await unlockBackup(await locateHeader(r.file), DEMO_ADMIN.password), 'the old password opens it');
   } finally {
     await sql('UPDATE userod SET Password = ? WHERE UserName = ?', [hashOpenDentalPassword(DEMO_ADMIN.password), DEMO_ADMIN.userName]);
