@@ -34,6 +34,9 @@ export async function ensureKeyringTable(conn: Connection): Promise<void> {
     EnrolledAt DATETIME NOT NULL,
     ProducerKey VARCHAR(64) NOT NULL DEFAULT ''
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='lastresort: admin public keys and password-sealed private keys'`);
+  // A table made by an earlier version has no ProducerKey column yet.
+  const [cols] = (await conn.query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'ProducerKey'", [KEYRING_TABLE])) as unknown as [unknown[]];
+  if (cols.length === 0) await conn.query(`ALTER TABLE ${KEYRING_TABLE} ADD COLUMN ProducerKey VARCHAR(64) NOT NULL DEFAULT ''`);
 }
 
 /** ISO 8601 (UTC) -> DATETIME text; the connection's time zone is UTC. */

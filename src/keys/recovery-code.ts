@@ -56,7 +56,7 @@ export function parseRecoveryCode(typed: string): Buffer {
   const bytes: number[] = [];
   for (const ch of cleaned) {
     const v = ALPHABET.indexOf(ch);
-    if (v < 0) throw typo(`"${ch}" is not used in recovery codes`);
+    if (v < 0) throw typo('it holds a character recovery codes do not use'); // which one is not said: the log keeps no part of a code
     value = (value << 5) | v;
     bits += 5;
     if (bits >= 8) {
