@@ -28,11 +28,6 @@ export async function openBackup(path: string, secret: Secret, located?: Located
   return { located: loc, unlocked };
 }
 
-/** A secret from the command line's options: the recovery code file when given, else the password. */
-export function secretOf(password: string | undefined, recoveryCode: string | undefined): Secret {
-  return recoveryCode !== undefined ? { recoveryCode } : (password ?? '');
-}
-
 export { whoOpens };
 
 export function payloadOf(opened: OpenedBackup): { segments: AsyncGenerator<Segment>; damage: DamageReport } {
