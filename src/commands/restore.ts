@@ -62,7 +62,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
       keepDefiners: o.keepDefiners,
       resume: o.resume,
       signal: controller.signal,
-      onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${p.table ?? ''}` }),
+      onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${safeText(p.table ?? '', 60)}` }),
     });
   } catch (err) {
     if (controller.signal.aborted) {
