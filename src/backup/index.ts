@@ -1,7 +1,9 @@
 /**
- * The producer's core: find the last admin, dump one consistent snapshot,
- * encrypt it to that admin's key, and write it atomically (temporary name,
- * fsync, rename, fsync of the folder) with mode 0600.
+ * The producer's core: choose whom the backup is for (keys/choose.ts: the
+ * last admin's pinned key, else a fallback, plus the recovery key), dump one
+ * consistent snapshot, encrypt it to them, sign the header with the
+ * producer's key, and write it atomically (temporary name, fsync, rename,
+ * fsync of the folder) with mode 0600.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
@@ -77,7 +79,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   let lanes: Connection[] = [];
   try {
     const store = await openProducerStore({ path: opts.producerKeyFile });
-    const picked = await pickRecipients(store, await chooseRecipients(conn, store, opts.source.database, now), opts.source.database);
+    const picked = pickRecipients(store, await chooseRecipients(conn, store, opts.source.database, now), opts.source.database);
     const { identity, keyStale } = picked;
 
     const snapshot = await beginSnapshot(opts.source, conn, { connections: opts.connections ?? DEFAULT_CONNECTIONS, betweenSnapshots: opts.betweenSnapshots });

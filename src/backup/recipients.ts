@@ -8,18 +8,18 @@ import { log } from '../log.js';
 import type { AdminIdentity } from '../format/header.js';
 import type { WriterOptions } from '../format/writer.js';
 import type { KeyProblem, RecipientChoice } from '../keys/choose.js';
-import type { ProducerStore } from '../keys/producer.js';
+import type { ProducerStore, RecoveryPin } from '../keys/producer.js';
 
 export interface PickedRecipients {
   identity: AdminIdentity | null;
   keyStale: boolean;
   problems: KeyProblem[];
-  writer: Pick<WriterOptions, 'admin' | 'key' | 'enrolledAt' | 'passwordChangedSince' | 'lastToLogOn'> & { recovery: WriterOptions['recovery'] & {} | null };
+  writer: Pick<WriterOptions, 'admin' | 'key' | 'enrolledAt' | 'passwordChangedSince' | 'lastToLogOn'> & { recovery: RecoveryPin | null };
   /** Call once the backup is written: remembers tonight's admin for tomorrow's log line. */
   remember: () => Promise<void>;
 }
 
-export async function pickRecipients(store: ProducerStore, choice: RecipientChoice, database: string): Promise<PickedRecipients> {
+export function pickRecipients(store: ProducerStore, choice: RecipientChoice, database: string): PickedRecipients {
   const logger = log('backup');
   const { chosen, lastAdmin, recovery, problems } = choice;
   if (!chosen && !recovery) {
