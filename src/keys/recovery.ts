@@ -6,6 +6,7 @@
  * for the producer's signature like any other).
  */
 import { writeFile } from 'node:fs/promises';
+import { LrError } from '../errors.js';
 import { log } from '../log.js';
 import type { Dsn } from '../db/dsn.js';
 import { keyFingerprint, recoveryKeysFrom, sealProducerKeyForRecovery } from './crypto.js';
@@ -30,7 +31,12 @@ export async function createRecoveryKey(opts: { source: Dsn; producerKeyFile?: s
   keys.privateKey.fill(0);
   keys.sealKey.fill(0);
   // The page first: a code nobody could print must not become the practice's recovery key.
-  await writeFile(opts.pagePath, recoveryPage({ code, database: opts.source.database, createdAt, fingerprint: pin.fingerprint }), { mode: 0o600, flag: 'wx' });
+  try {
+    await writeFile(opts.pagePath, recoveryPage({ code, database: opts.source.database, createdAt, fingerprint: pin.fingerprint }), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'exists already (an older page is never overwritten)' : 'cannot be written';
+    throw new LrError('LR_USAGE', `The page ${opts.pagePath} ${why}. Nothing was changed; give another place with --page FILE.`, { cause: err });
+  }
   await store.update(opts.source.database, (pins) => void (pins.recovery = pin));
   log('keys').info({ database: opts.source.database, fingerprint: pin.fingerprint }, 'practice recovery key created; only its public half is kept');
   return { code, createdAt, fingerprint: pin.fingerprint, page: opts.pagePath };

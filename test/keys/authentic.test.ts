@@ -21,6 +21,7 @@ import { HEADER_PREFIX_BYTES, MAGIC_LINE, TRAILER_BYTES } from '../../src/format
 import { createSealedKey, FAST_TEST_KDF, keyFingerprint, newSigningKey } from '../../src/keys/crypto.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
 import { openProducerStore } from '../../src/keys/producer.js';
+import { listKeys } from '../../src/keys/manage.js';
 import { hashOpenDentalPassword } from '../../src/keys/opendental-password.js';
 import { localDateTime } from '../../src/backup/last-admin.js';
 import { isLrError } from '../../src/errors.js';
@@ -170,6 +171,8 @@ test('a keyring row replaced by another key (old fingerprint copied) gives KEY_M
     assert.ok(mismatch && mismatch.userName === DEMO_ADMIN.userName && /jsmith/.test(mismatch.message), JSON.stringify(r.problems));
     const located = await locateHeader(r.file);
     assert.equal(await unlockBackup(located, 'attacker password'), null, "the attacker's password opens nothing");
+    const listed = await listKeys({ source: parseDsn(dsnFor(source)) });
+    assert.deepEqual(listed.admins.filter((a) => a.userName === DEMO_ADMIN.userName).map((a) => [a.state, a.pinned]), [['mismatch', true]]);
     assert.ok(await unlockBackup(located, DEMO_ADMIN.password), 'the pinned key is still the one used');
 
     // A weak KDF written into the (otherwise genuine) row is not taken either.

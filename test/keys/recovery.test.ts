@@ -54,6 +54,11 @@ test('keys recovery create --json shows the code once, writes the page (0600), a
   const stored = await readFile(PRODUCER_KEY_FILE, 'utf8');
   assert.ok(!stored.includes(code) && !stored.includes(code.replace(/-/g, '')), 'the producer does not keep the code');
   assert.ok(stored.includes(fingerprint));
+  // A second code never overwrites the printed page of the first, and changes nothing.
+  const again = await runCli(['keys', 'recovery', 'create', '--source', dsnFor(source), '--json', '--page', page]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /exists already/);
+  assert.equal(await readFile(PRODUCER_KEY_FILE, 'utf8'), stored);
 });
 
 test('a backup opens with the recovery code alone (spaces, lower case), through decrypt, restore and validate', async () => {
