@@ -11,7 +11,7 @@
  * and the admins must enroll again.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
@@ -103,6 +103,32 @@ async function readStore(path: string): Promise<StoreFile | null> {
   throw new LrError('LR_BAD_CONFIG', `The producer key file ${path} is damaged. Move it aside; a new one is made, and every admin must then enroll again.`);
 }
 
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this was left by a process that died. */
+const LOCK_STALE_MS = 60_000;
+
+async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  const until = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await (await open(lock, 'wx', 0o600)).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > LOCK_STALE_MS) await unlink(lock).catch(() => {});
+      else if (Date.now() > until) throw new LrError('LR_IO', `The producer key file ${path} is locked by another lastresort (${lock}). Try again in a minute.`);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(lock).catch(() => {});
+  }
+}
+
 function toStore(path: string, file: StoreFile, created: boolean): ProducerStore {
   const signingKey = { publicKey: Buffer.from(file.signing.publicKey, 'base64'), privateKey: Buffer.from(file.signing.privateKey, 'base64') };
   return {
@@ -113,15 +139,16 @@ function toStore(path: string, file: StoreFile, created: boolean): ProducerStore
     minimumKdf: file.minimumKdf,
     created,
     pins: (database) => file.databases[database] ?? emptyPins(),
-    update: async (database, change) => {
-      // Re-read: an enrollment and a backup may both write; the latest file wins, per database.
-      const fresh = (await readStore(path)) ?? file;
-      const pins = fresh.databases[database] ?? emptyPins();
-      change(pins);
-      fresh.databases[database] = pins;
-      await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
-      file.databases = fresh.databases;
-    },
+    update: (database, change) =>
+      // Under a lock, from a fresh read: an enrollment and the nightly backup may write at the same moment.
+      withLock(path, async () => {
+        const fresh = (await readStore(path)) ?? file;
+        const pins = fresh.databases[database] ?? emptyPins();
+        change(pins);
+        fresh.databases[database] = pins;
+        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
+        file.databases = fresh.databases;
+      }),
   };
 }
 
