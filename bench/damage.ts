@@ -19,7 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, quoteId, type Connection } from '../src/db/connect.js';
 import { formatDsn, parseDsn, type Dsn } from '../src/db/dsn.js';
@@ -36,6 +36,8 @@ import { decryptWhole, mapRows, minimumLoss, plaintextRanges, toRanges, type Row
 import { rowCounts, wrongRows } from '../test/damage/sql.js';
 
 const WORK = '.bench/damage';
+// The bench's own producer key (made on first use, with the cheap test KDF): never the machine's service key.
+process.env.LASTRESORT_PRODUCER_KEY ??= resolve(WORK, 'producer-key.json');
 const { values: args } = parseArgs({
   options: {
     patients: { type: 'string', default: '33000' },

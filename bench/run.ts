@@ -30,6 +30,8 @@ import { connect, quoteId } from '../src/db/connect.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
+// The bench's own producer key (made on first use): never the machine's service key.
+process.env.LASTRESORT_PRODUCER_KEY ??= join(ROOT, '.bench', 'producer-key.json');
 
 const { values: args } = parseArgs({
   options: {

@@ -36,6 +36,7 @@ program
   .requiredOption('--out <dir>', 'folder to write the .lrb file into')
   .option('--exclude <tables>', 'comma-separated tables to leave out', list)
   .option('--max-rate <bytesPerSec>', 'pace reading to stay light on the server', Number)
+  .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
   .action(async (o) => (await import('./commands/backup.js')).backupCommand(o));
 
@@ -48,8 +49,44 @@ keys
   .requiredOption('--user <username>', 'the Open Dental admin user name')
   .option('--password-file <file>', "file holding the admin's password (else LASTRESORT_PASSWORD, else a prompt)")
   .addOption(new Option('--test-kdf', 'cheap key derivation: ONLY for tests and demos, never for real backups').hideHelp())
+  .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
   .action(async (o) => (await import('./commands/keys.js')).enrollCommand(o));
+keys
+  .command('list')
+  .description('who is enrolled, since when, stale or not, pinned or mismatched, and whether a recovery key exists')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print as JSON')
+  .action(async (o) => (await import('./commands/keys.js')).listCommand(o));
+keys
+  .command('remove')
+  .description('remove the backup key of an admin who left; backups from now on are not made for them')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
+  .requiredOption('--user <username>', 'the Open Dental user name')
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print as JSON')
+  .action(async (o) => (await import('./commands/keys.js')).removeCommand(o));
+const recovery = keys.command('recovery').description('the practice recovery key (opt-in): a code on paper that opens every backup');
+recovery
+  .command('create')
+  .description('make a recovery code (shown once) and a printable page; every backup from now on also opens with it')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
+  .option('--page <file>', 'where to write the printable page (default: lastresort-recovery-DATABASE.html here)')
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print {code, createdAt, fingerprint} as JSON (the page is still written)')
+  .action(async (o) => (await import('./commands/keys.js')).recoveryCreateCommand(o));
+recovery
+  .command('remove')
+  .description('end the recovery key: backups from now on no longer open with its code')
+  .requiredOption('--source <dsn>', 'the practice database')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
+  .option('--producer-key <file>', "this server's producer key file")
+  .option('--json', 'print as JSON')
+  .action(async (o) => (await import('./commands/keys.js')).recoveryRemoveCommand(o));
 
 program
   .command('identify')
@@ -73,6 +110,7 @@ program
   .requiredOption('--out <path>', 'where to write, or - for stdout')
   .option('--force', 'replace --out if it already exists')
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
+  .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--json', 'print the result as JSON (not with --out -)')
   .action(async (file, o) => (await import('./commands/decrypt.js')).decryptCommand(file, o));
 
@@ -83,6 +121,7 @@ program
   .requiredOption('--target <target>', 'mysql://user@host:port/database (no password in it), or sandbox[:DIR] for a private scratch server')
   .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
+  .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--tables <tables>', 'restore only these tables (comma-separated)', list)
   .option('--exclude <tables>', 'leave these tables out (comma-separated)', list)
   .option('--force', 'allow restoring into a database that already has tables')
@@ -99,6 +138,7 @@ program
   .requiredOption('--target <target>', 'mysql://user@host:port/database (no password in it), or sandbox[:DIR]')
   .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .option('--password-file <file>', 'file holding the password (else LASTRESORT_PASSWORD, else a prompt)')
+  .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--json', 'print the result as JSON')
   .action(async (file, o) => (await import('./commands/validate.js')).validateCommand(file, o));
 

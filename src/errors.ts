@@ -36,11 +36,15 @@ export const ERROR_CODES = {
   LR_PARTIAL: EXIT.damaged,
   LR_HEADER_DAMAGED: EXIT.damaged,
   LR_WRONG_PASSWORD: EXIT.noKey,
+  LR_WRONG_RECOVERY_CODE: EXIT.noKey,
+  LR_RECOVERY_CODE_TYPO: EXIT.noKey,
+  LR_WEAK_KDF: EXIT.usage,
   LR_NO_PASSWORD: EXIT.usage,
   LR_NOT_ADMIN: EXIT.noKey,
   LR_NOT_BACKUP: EXIT.notBackup,
   LR_UNSUPPORTED_VERSION: EXIT.notBackup,
   LR_HOSTILE_HEADER: EXIT.notBackup,
+  LR_NOT_AUTHENTIC: EXIT.notBackup,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

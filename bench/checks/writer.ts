@@ -22,14 +22,17 @@ import { createEncryptingWriter } from '../../src/format/writer.js';
 import { decryptFrames, locateHeader, newDamageReport, shapeOf, unlockBackup } from '../../src/format/reader.js';
 import { encodeChunkFrame, scanFrames } from '../../src/format/chunks.js';
 import { fileTagOf } from '../../src/format/header.js';
-import { createSealedKey, FAST_TEST_KDF, sealChunk } from '../../src/keys/crypto.js';
+import { createSealedKey, FAST_TEST_KDF, newSigningKey, sealChunk } from '../../src/keys/crypto.js';
 
-const key = await createSealedKey('pw', FAST_TEST_KDF);
+/** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
+const SIGNING_KEY = newSigningKey();
+
+const key = await createSealedKey('pw', SIGNING_KEY.publicKey, FAST_TEST_KDF);
 const dir = await mkdtemp(join(tmpdir(), 'lr-writer-'));
 let n = 0;
 
 async function roundTrip(plaintext: Buffer, cuts: number[], chunkSize: number): Promise<void> {
-  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'check', admin: { userNum: 1, userName: 'a', lastLoginAt: null }, key, chunkSize });
+  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'check', admin: { userNum: 1, userName: 'a', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize });
   const parts: Buffer[] = [];
   let at = 0;
   for (const c of cuts) {

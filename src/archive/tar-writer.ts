@@ -8,7 +8,7 @@ const SLICE_BYTES = 256 << 10;
  * the bytes on, so a producer awaiting it never runs ahead of the encryptor.
  */
 export class TarWriter {
-  private readonly pack = tar.pack();
+  private readonly pack = namedPaxPack(tar.pack());
   private readonly mtime = new Date();
 
   get stream(): Readable {
@@ -56,4 +56,47 @@ export class TarWriter {
   destroy(err: Error): void {
     this.pack.destroy(err);
   }
+}
+
+const USTAR_NAME_BYTES = 100;
+const USTAR_CHECKSUM_AT = 148;
+
+/** Rewrites a ustar header block's name (it fits in 100 bytes) and its checksum, in place. */
+function renameUstarBlock(block: Uint8Array, name: string): void {
+  const buf = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length > USTAR_NAME_BYTES) return; // the pax record still names it
+  buf.fill(0, 0, USTAR_NAME_BYTES);
+  bytes.copy(buf, 0);
+  buf.fill(0x20, USTAR_CHECKSUM_AT, USTAR_CHECKSUM_AT + 8);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += buf[i]!;
+  buf.write(sum.toString(8).padStart(6, '0') + '\0 ', USTAR_CHECKSUM_AT, 'latin1');
+}
+
+const isPaxNamedBlock = (b: Uint8Array) => b.byteLength === 512 && Buffer.from(b.buffer, b.byteOffset, 10).toString('latin1') === 'PaxHeader\0' && Buffer.from(b.buffer, b.byteOffset + 257, 5).toString('latin1') === 'ustar';
+
+/**
+ * tar-stream names both the pax block and the entry after it "PaxHeader",
+ * so with the pax block lost the surviving header could not say which table
+ * it belongs to. This gives the entry its real path (and the pax block
+ * "PaxHeader/<path>"); same layout otherwise.
+ */
+function namedPaxPack(pack: tar.Pack): tar.Pack {
+  const p = pack as unknown as { _encodePax: (h: { name: string }) => void; push: (b: Uint8Array | null) => boolean };
+  const encodePax = p._encodePax;
+  p._encodePax = function (this: typeof p, header: { name: string }) {
+    const push = this.push;
+    let blocks = 0;
+    this.push = (b) => {
+      if (b && isPaxNamedBlock(b)) renameUstarBlock(b, blocks++ === 0 ? `PaxHeader/${header.name}` : header.name);
+      return push.call(this, b);
+    };
+    try {
+      encodePax.call(this, header);
+    } finally {
+      this.push = push;
+    }
+  };
+  return pack;
 }

@@ -1,7 +1,9 @@
 /**
- * The producer's core: find the last admin, dump one consistent snapshot,
- * encrypt it to that admin's key, and write it atomically (temporary name,
- * fsync, rename, fsync of the folder) with mode 0600.
+ * The producer's core: choose whom the backup is for (keys/choose.ts: the
+ * last admin's pinned key, else a fallback, plus the recovery key), dump one
+ * consistent snapshot, encrypt it to them, sign the header with the
+ * producer's key, and write it atomically (temporary name, fsync, rename,
+ * fsync of the folder) with mode 0600.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
@@ -15,10 +17,11 @@ import { log } from '../log.js';
 import { VERSION } from '../version.js';
 import { createEncryptingWriter } from '../format/writer.js';
 import type { AdminIdentity } from '../format/header.js';
-import { loadKey, passwordFingerprint } from '../keys/keyring.js';
+import { chooseRecipients, type KeyProblem } from '../keys/choose.js';
+import { openProducerStore } from '../keys/producer.js';
 import { dumpDatabase, type DumpProgress } from './dump.js';
 import { beginSnapshot } from './snapshot.js';
-import { findLastAdmin } from './last-admin.js';
+import { pickRecipients } from './recipients.js';
 
 export interface BackupOptions {
   source: Dsn;
@@ -36,12 +39,19 @@ export interface BackupOptions {
   betweenSnapshots?: () => Promise<void>;
   chunkSize?: number;
   onProgress?: (p: DumpProgress) => void;
+  /** The producer's key file (default: beside the service settings, or LASTRESORT_PRODUCER_KEY). */
+  producerKeyFile?: string;
 }
 
 export interface BackupResult {
   file: string;
   database: string;
-  admin: AdminIdentity;
+  /** Whose password opens the file; null when only the recovery code does. */
+  admin: AdminIdentity | null;
+  /** The file opens with the practice recovery code too. */
+  recovery: boolean;
+  /** What people must act on (an admin to enroll, a stale or tampered key): the service turns these into alerts. */
+  problems: KeyProblem[];
   tables: number;
   rows: number;
   /** Size of the .lrb file. */
@@ -68,18 +78,9 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   let tmpPath: string | null = null;
   let lanes: Connection[] = [];
   try {
-    const admin = await findLastAdmin(conn);
-    if (!admin) throw new LrError('LR_NO_ADMIN', 'No Open Dental user has the Security Admin permission, so no one could open a backup. Give an admin the permission, then enroll them.');
-    if (admin.storedPassword === '') {
-      throw new LrError('LR_ADMIN_NO_PASSWORD', `The last admin to log on, ${admin.userName}, has no password, so the backup could not be protected. Set a password for ${admin.userName} in Open Dental, then run: lastresort keys enroll --user ${admin.userName}`);
-    }
-    const entry = await loadKey(conn, admin.userNum);
-    if (!entry) {
-      throw new LrError('LR_ADMIN_NOT_ENROLLED', `The last admin to log on, ${admin.userName}, has not set up a backup key. ${admin.userName} must run: lastresort keys enroll --user ${admin.userName}`);
-    }
-    const keyStale = entry.passwordFingerprint !== passwordFingerprint(admin.storedPassword);
-    if (keyStale) logger.warn({ userNum: admin.userNum }, 'admin changed password since enrolling; backup opens with the password used at enrollment');
-    const identity: AdminIdentity = { userNum: admin.userNum, userName: admin.userName, lastLoginAt: admin.lastLoginAt };
+    const store = await openProducerStore({ path: opts.producerKeyFile });
+    const picked = pickRecipients(store, await chooseRecipients(conn, store, opts.source.database, now), opts.source.database);
+    const { identity, keyStale } = picked;
 
     const snapshot = await beginSnapshot(opts.source, conn, { connections: opts.connections ?? DEFAULT_CONNECTIONS, betweenSnapshots: opts.betweenSnapshots });
     lanes = snapshot.conns.slice(1);
@@ -90,7 +91,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     tmpPath = join(opts.outDir, `.${backupFileName(opts.source.database, now)}.${randomBytes(4).toString('hex')}.tmp`);
 
     const dump = dumpDatabase(snapshot.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
-    const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, admin: identity, key: entry.key, createdAt: now, chunkSize: opts.chunkSize });
+    const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, ...picked.writer, signingKey: store.signingKey, createdAt: now, chunkSize: opts.chunkSize });
     const fh = await open(tmpPath, 'wx', 0o600);
     try {
       const out = fileSink(fh);
@@ -107,9 +108,10 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     await rename(tmpPath, file);
     tmpPath = null;
     await syncDir(opts.outDir);
+    await picked.remember();
     for (const c of snapshot.conns) await c.query('COMMIT');
     for (const c of lanes.splice(0)) await c.end().catch(() => c.destroy());
-    const out: BackupResult = { file, database: opts.source.database, admin: identity, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale, connections: snapshot.conns.length };
+    const out: BackupResult = { file, database: opts.source.database, admin: identity, recovery: picked.writer.recovery !== null, problems: picked.problems, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale, connections: snapshot.conns.length };
     logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, durationMs: out.durationMs, connections: out.connections }, 'backup written');
     return out;
   } catch (err) {

@@ -66,3 +66,18 @@ export async function dsnFromArgument(text: string, flag: string, dbPasswordFile
   refusePasswordInDsn(dsn, flag);
   return { ...dsn, password: (await obtainDbPassword(dbPasswordFile)) ?? '' };
 }
+
+/**
+ * The secret that opens a backup: the practice recovery code from
+ * --recovery-code-file when given, else the admin's password as above.
+ */
+export async function obtainSecret(src: PasswordSource & { recoveryCodeFile?: string }): Promise<string | { recoveryCode: string }> {
+  if (src.recoveryCodeFile) {
+    try {
+      return { recoveryCode: (await readFile(src.recoveryCodeFile, 'utf8')).trim() };
+    } catch (err) {
+      throw new LrError('LR_NO_FILE', `Cannot read the recovery code file ${src.recoveryCodeFile}.`, { cause: err });
+    }
+  }
+  return obtainPassword(src);
+}

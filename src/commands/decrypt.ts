@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
-import { obtainPassword } from '../cli/password.js';
+import { whoOpens } from '../format/header.js';
+import { obtainSecret } from '../cli/password.js';
 import { decryptToFile } from '../decrypt/decrypt.js';
 import { locateHeader } from '../format/reader.js';
 import { LrError } from '../errors.js';
 import { humanBytes, note, printJson, safeText } from '../cli/output.js';
 import { alreadyExists } from '../service/atomic-file.js';
 
-export async function decryptCommand(file: string, o: { out: string; passwordFile?: string; force?: boolean; json?: boolean }): Promise<void> {
+export async function decryptCommand(file: string, o: { out: string; passwordFile?: string; recoveryCodeFile?: string; force?: boolean; json?: boolean }): Promise<void> {
   // Said before the password is asked; checked again when the file is put in place.
   if (o.out !== '-' && !o.force && existsSync(o.out)) throw alreadyExists(o.out);
   const located = await locateHeader(file);
-  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   const r = await decryptToFile(file, password, o.out, { replace: !!o.force });
   const lost = r.damage.damagedChunks > 0 || r.damage.truncated;
   if (o.json && o.out !== '-') printJson({ out: r.out, bytes: r.bytes, damage: r.damage });

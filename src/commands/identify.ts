@@ -1,4 +1,5 @@
-import { identify } from '../identify/identify.js';
+import { identify, type Identity } from '../identify/identify.js';
+import { shortDate } from '../keys/choose.js';
 import { checkFile } from '../identify/check.js';
 import { locateHeader } from '../format/reader.js';
 import { EXIT } from '../errors.js';
@@ -12,10 +13,10 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
     printJson(id);
     return;
   }
-  const who = safeText(id.admin.userName, 80);
-  say(`This backup opens only with the password of Open Dental admin "${who}": the password ${who} uses to log on to Open Dental, as it was on ${humanDate(id.createdAt)} (user #${id.admin.userNum}, the last admin to log on, on ${humanDate(id.admin.lastLoginAt)}).`);
+  for (const line of whoOpensLines(id)) say(line);
   say(`Database: ${safeText(id.database, 80)}, backed up ${humanDate(id.createdAt)} from server ${safeText(id.serverVersion, 60)}.`);
-  say(`File: ${humanBytes(id.fileBytes)} in parts of ${humanBytes(id.chunkSize)}, format version ${id.formatVersion}, ${id.cipher}, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes).`);
+  const kdf = id.kdf ? `, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes)` : '';
+  say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by producer key ${safeText(id.signedBy, 40)}.`);
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
@@ -39,4 +40,23 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
     }
   }
   if (!r.intact) setResultCode(EXIT.damaged);
+}
+
+/** Every recipient, in words; the admin's line says which password when it has changed since. */
+export function whoOpensLines(id: Identity): string[] {
+  const lines: string[] = [];
+  for (const r of id.recipients) {
+    if (r.kind === 'recovery') {
+      lines.push(`It also opens with the practice recovery code made ${shortDate(r.createdAt)} (fingerprint ${safeText(r.fingerprint, 40)}).`);
+      continue;
+    }
+    const who = safeText(r.userName, 80);
+    const last = id.admin && id.admin.userNum === r.userNum ? `, who last logged on ${humanDate(id.admin.lastLoginAt)}` : '';
+    if (r.passwordChangedSince) lines.push(`This backup opens with ${who}'s Open Dental password as it was on ${shortDate(r.enrolledAt)}, when ${who} set up the backup key (${who} has changed it since; user #${r.userNum}${last}).`);
+    else lines.push(`This backup opens only with the password of Open Dental admin "${who}" (user #${r.userNum})${last}; the backup key was set up ${shortDate(r.enrolledAt)}.`);
+  }
+  if (!id.admin) lines.unshift('No admin had set up a backup key when this backup was made: it opens only with the practice recovery code.');
+  const last = id.lastToLogOn;
+  if (last && id.admin && last.userNum !== id.admin.userNum) lines.push(`${safeText(last.userName, 80)} was the last admin to log on, but had no usable backup key, so this backup was made for ${safeText(id.admin.userName, 80)}.`);
+  return lines;
 }

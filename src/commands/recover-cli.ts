@@ -21,6 +21,7 @@ export function registerRecoverCommand(program: Command): void {
     .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD, else asked; none with --yes)")
     .option('--database <name>', 'database to restore into (default <original>_restored_<backup date>); one that has tables is never overwritten')
     .option('--password-file <file>', "file holding the admin's backup password (else LASTRESORT_PASSWORD, else asked)")
+    .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
     .option('--report-dir <dir>', 'folder for the reports (JSON, HTML, Markdown); default: the current folder')
     .option('--yes', 'take the defaults and do not ask for confirmation (for scripts)')
     .option('--resume', 'continue an interrupted restore into the same database')

@@ -1,6 +1,7 @@
+import { whoOpens } from '../format/header.js';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
-import { obtainPassword } from '../cli/password.js';
+import { obtainSecret } from '../cli/password.js';
 import { jsonSafe, note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { Progress } from '../cli/progress.js';
 import { EXIT } from '../errors.js';
@@ -16,6 +17,7 @@ export interface RestoreCliOptions {
   target: string;
   dbPasswordFile?: string;
   passwordFile?: string;
+  recoveryCodeFile?: string;
   tables?: string[];
   exclude?: string[];
   force?: boolean;
@@ -47,7 +49,7 @@ export function exitCodeForReport(r: RestoreReport): number {
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
   checkTargetArgument(o.target);
   const located = await locateHeader(file);
-  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
   const opened = await openBackup(file, password, located);
   const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
@@ -65,7 +67,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
       keepDefiners: o.keepDefiners,
       resume: o.resume,
       signal: controller.signal,
-      onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${p.table ?? ''}` }),
+      onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${safeText(p.table ?? '', 60)}` }),
     });
   } catch (err) {
     if (controller.signal.aborted) {

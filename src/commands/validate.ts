@@ -1,16 +1,17 @@
+import { whoOpens } from '../format/header.js';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
-import { obtainPassword } from '../cli/password.js';
+import { obtainSecret } from '../cli/password.js';
 import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { EXIT } from '../errors.js';
 import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js';
 import { validateRestore } from '../validate/validate.js';
 import { Progress } from '../cli/progress.js';
 
-export async function validateCommand(file: string, o: { target: string; dbPasswordFile?: string; passwordFile?: string; json?: boolean }): Promise<void> {
+export async function validateCommand(file: string, o: { target: string; dbPasswordFile?: string; passwordFile?: string; recoveryCodeFile?: string; json?: boolean }): Promise<void> {
   checkTargetArgument(o.target);
   const located = await locateHeader(file);
-  const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
+  const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   const opened = await openBackup(file, password, located);
   const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
   const progress = new Progress(!o.json || !!process.stderr.isTTY);

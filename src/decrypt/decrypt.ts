@@ -2,7 +2,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DamageReport, Segment } from '../format/reader.js';
 import { writeAtomic } from '../service/atomic-file.js';
-import { openBackup, payloadOf } from './open.js';
+import { openBackup, payloadOf, type Secret } from './open.js';
 
 export interface DecryptResult {
   out: string;
@@ -32,7 +32,7 @@ async function* plaintextBytes(segments: AsyncIterable<Segment>, counter: { byte
  * written under a temporary name with mode 0600 and moved into place when
  * complete; an existing `out` is replaced only with `replace`.
  */
-export async function decryptToFile(path: string, password: string, out: string, opts: { replace?: boolean } = {}): Promise<DecryptResult> {
+export async function decryptToFile(path: string, password: Secret, out: string, opts: { replace?: boolean } = {}): Promise<DecryptResult> {
   const opened = await openBackup(path, password);
   const { segments, damage } = payloadOf(opened);
   const counter = { bytes: 0 };

@@ -4,7 +4,7 @@
  * or spin for minutes in key derivation. See docs/format.md.
  */
 export const MAGIC_PREFIX = 'lastresort-backup v';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const MAGIC_LINE = `${MAGIC_PREFIX}${FORMAT_VERSION}\n`;
 /** The longest magic line a reader will look for (a future version number included). */
 export const MAGIC_MAX = 32;
@@ -15,7 +15,8 @@ export const TRAILER_MARKER = Buffer.from('LRTRAILR', 'latin1');
 
 /** marker(4) + jsonLength(4) */
 export const HEADER_PREFIX_BYTES = 8;
-export const HEADER_MAC_BYTES = 32;
+/** The producer's Ed25519 signature over the magic line and the frame up to the end of the JSON. */
+export const HEADER_SIGNATURE_BYTES = 64;
 export const HEADER_CRC_BYTES = 4;
 /** marker(8) + copyLength(4) + crc(4) */
 export const TRAILER_BYTES = 16;
@@ -42,7 +43,12 @@ export const LIMITS = {
   kdfParallelismMax: 8,
   /** 2^48 chunks of 1 MiB is far beyond any database; bounds index arithmetic. */
   chunkIndexMax: 2 ** 48 - 1,
+  /** Admin recipients a reader tries a password on (each costs one key derivation). */
+  adminRecipientsMax: 4,
 } as const;
+
+/** The longest header frame: prefix, the longest JSON, signature, checksum. */
+export const HEADER_FRAME_MAX = HEADER_PREFIX_BYTES + LIMITS.headerJsonMax + HEADER_SIGNATURE_BYTES + HEADER_CRC_BYTES;
 
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 export const CIPHER = 'chacha20-poly1305';

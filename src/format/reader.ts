@@ -8,12 +8,11 @@ import { open, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
-import { deriveFileKeys, headerMac, macEqual, openSealedKeyWith, deriveSealKey, unwrapFileKey } from '../keys/crypto.js';
 import { scanFrames, type FrameEvent } from './chunks.js';
 import { acceptAuthentic, walkFrames, type PayloadShape } from './walker.js';
 import { newDamageReport, type DamageReport } from './damage.js';
-import { fileTagOf, probeHeaderFrame, sealedKeyOf, type BackupHeader, type HeaderFrame } from './header.js';
-import { LIMITS, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import { fileTagOf, probeHeaderFrame, type BackupHeader, type HeaderFrame } from './header.js';
+import { HEADER_FRAME_MAX, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 
 export interface LocatedHeader {
   path: string;
@@ -70,7 +69,7 @@ export async function readTailHeaderCopy(path: string, fileBytes: number, tail?:
 /** The header copy that ends just before the trailer `trailer`, which ends at file offset `trailerEnd`. */
 async function headerCopyBefore(path: string, trailerEnd: number, trailer: Buffer): Promise<HeaderFrame | null> {
   const copyLength = parseTrailer(trailer);
-  if (copyLength === null || copyLength > 8 + LIMITS.headerJsonMax + 36 || copyLength + TRAILER_BYTES > trailerEnd) return null;
+  if (copyLength === null || copyLength > HEADER_FRAME_MAX || copyLength + TRAILER_BYTES > trailerEnd) return null;
   try {
     const probe = probeHeaderFrame(await readAt(path, trailerEnd - TRAILER_BYTES - copyLength, copyLength));
     return probe.kind === 'ok' ? probe.frame : null;
@@ -118,8 +117,7 @@ export async function locateHeader(path: string): Promise<LocatedHeader> {
   }
   if (fileBytes === 0) throw new LrError('LR_NOT_BACKUP', `${path} is empty: it is not a backup, or the copy failed. Ask for the file again.`);
 
-  const maxFrame = 8 + LIMITS.headerJsonMax + 36;
-  const start = await readAt(path, 0, Math.min(fileBytes, MAGIC_MAX + maxFrame));
+  const start = await readAt(path, 0, Math.min(fileBytes, MAGIC_MAX + HEADER_FRAME_MAX));
   const tail = fileBytes >= TRAILER_BYTES ? await readAt(path, fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0);
   const copyLength = parseTrailer(tail);
   const magicLength = readMagic(start, copyLength !== null);
@@ -149,27 +147,8 @@ export interface UnlockedBackup {
   payloadKey: Buffer;
 }
 
-/**
- * Derives the key from the password and checks it against the header: null
- * when the password is wrong. The header MAC is checked here too, so a
- * tampered header is refused before any payload is read.
- */
-export async function unlockBackup(located: LocatedHeader, password: string): Promise<UnlockedBackup | null> {
-  const { header, frame } = located;
-  const sealKey = await deriveSealKey(password, header.kdf);
-  const privateKey = openSealedKeyWith(sealedKeyOf(header), sealKey);
-  sealKey.fill(0);
-  if (!privateKey) return null;
-  const fileKey = unwrapFileKey(header.wrappedFileKey, privateKey, header.key.publicKey);
-  privateKey.fill(0);
-  if (!fileKey) throw new LrError('LR_HOSTILE_HEADER', 'The password is right, but the key inside this backup does not open: the file was altered. Ask support for another copy.');
-  const { payloadKey, headerMacKey } = deriveFileKeys(fileKey, Buffer.from(header.fileId, 'base64'));
-  fileKey.fill(0);
-  if (!macEqual(headerMac(headerMacKey, Buffer.concat([Buffer.from(MAGIC_LINE), frame.macInput])), frame.mac)) {
-    throw new LrError('LR_HOSTILE_HEADER', "This backup's header was altered after it was made, so it cannot be trusted. Ask support for another copy.");
-  }
-  return { located, payloadKey };
-}
+// Opening the key (password or recovery code, then the producer's signature) lives in unlock.ts.
+export { unlockBackup, type Secret } from './unlock.js';
 
 /** The chunk frames of the payload, read from disk with bounded memory, to the end of the file. */
 export function payloadFrames(located: LocatedHeader): AsyncGenerator<FrameEvent> {

@@ -10,9 +10,10 @@
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { chunkNonce, deriveFileKeys, headerMac, newFileKey, wrapFileKey, type SealedKey } from '../keys/crypto.js';
+import { chunkNonce, derivePayloadKey, keyFingerprint, newFileKey, signHeader, wrapFileKey, type SealedKey, type SigningKey } from '../keys/crypto.js';
+import type { RecoveryPin } from '../keys/producer.js';
 import { encodeChunkHead } from './chunks.js';
-import { encodeHeaderFrame, fileTagOf, headerMacInput, type AdminIdentity, type BackupHeader } from './header.js';
+import { encodeHeaderFrame, fileTagOf, headerSignedPart, type AdminIdentity, type BackupHeader, type Recipient } from './header.js';
 import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CIPHER, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, MAGIC_LINE, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 import { crc32 } from 'node:zlib';
 
@@ -20,9 +21,19 @@ export interface WriterOptions {
   database: string;
   serverVersion: string;
   producerVersion: string;
-  admin: AdminIdentity;
-  /** The admin's enrolled key: public key, sealed private key, KDF parameters. */
-  key: SealedKey;
+  /** The admin whose password opens the file, with their enrolled key; null for a recovery-code-only file. */
+  admin: AdminIdentity | null;
+  key?: SealedKey;
+  /** When that key was enrolled (ISO 8601); defaults to now (tests and vectors). */
+  enrolledAt?: string;
+  /** The admin changed their password after enrolling. */
+  passwordChangedSince?: boolean;
+  /** The admin who logged on last, when not `admin`. */
+  lastToLogOn?: AdminIdentity | null;
+  /** The practice recovery key's public half, when the practice has one. */
+  recovery?: RecoveryPin | null;
+  /** The producer's key: every header is signed with it. */
+  signingKey: SigningKey;
   createdAt?: Date;
   chunkSize?: number;
 }
@@ -33,6 +44,20 @@ export interface WriterStats {
   fileBytes: number;
 }
 
+function recipientsOf(opts: WriterOptions, fileKey: Buffer): Recipient[] {
+  const out: Recipient[] = [];
+  if (opts.admin && opts.key) {
+    const { userNum, userName } = opts.admin;
+    const k = opts.key;
+    const enrolledAt = opts.enrolledAt ?? new Date().toISOString();
+    out.push({ kind: 'admin', userNum, userName, enrolledAt, passwordChangedSince: opts.passwordChangedSince ?? false, kdf: k.kdf, publicKey: k.publicKey, sealedPrivateKey: k.sealedPrivateKey, wrappedFileKey: wrapFileKey(fileKey, k.publicKey) });
+  }
+  const r = opts.recovery;
+  if (r) out.push({ kind: 'recovery', createdAt: r.createdAt, fingerprint: r.fingerprint, publicKey: r.publicKey, sealedProducerKey: r.sealedProducerKey, wrappedFileKey: wrapFileKey(fileKey, r.publicKey) });
+  if (out.length === 0) throw new Error('a backup needs at least one recipient');
+  return out;
+}
+
 export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader {
   return {
     format: 'lastresort-backup',
@@ -41,10 +66,10 @@ export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader 
     database: opts.database,
     serverVersion: opts.serverVersion,
     producerVersion: opts.producerVersion,
-    admin: opts.admin,
-    kdf: opts.key.kdf,
-    key: { algorithm: 'x25519', publicKey: opts.key.publicKey, sealedPrivateKey: opts.key.sealedPrivateKey },
-    wrappedFileKey: wrapFileKey(fileKey, opts.key.publicKey),
+    admin: opts.admin && opts.key ? opts.admin : null,
+    lastToLogOn: opts.lastToLogOn ?? opts.admin,
+    recipients: recipientsOf(opts, fileKey),
+    signedBy: keyFingerprint(opts.signingKey.publicKey),
     cipher: CIPHER,
     chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
     fileId: randomBytes(16).toString('base64'),
@@ -64,10 +89,10 @@ export function encodeTrailer(headerCopyLength: number): Buffer {
 export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
   const fileKey = newFileKey();
   const header = buildHeader(opts, fileKey);
-  const { payloadKey, headerMacKey } = deriveFileKeys(fileKey, Buffer.from(header.fileId, 'base64'));
+  const payloadKey = derivePayloadKey(fileKey, Buffer.from(header.fileId, 'base64'));
   fileKey.fill(0);
-  const macInput = headerMacInput(Buffer.from(JSON.stringify(header), 'utf8'));
-  const headerFrame = encodeHeaderFrame(macInput, headerMac(headerMacKey, Buffer.concat([Buffer.from(MAGIC_LINE), macInput])));
+  const signedPart = headerSignedPart(Buffer.from(JSON.stringify(header), 'utf8'));
+  const headerFrame = encodeHeaderFrame(signedPart, signHeader(opts.signingKey, Buffer.concat([Buffer.from(MAGIC_LINE), signedPart])));
   const fileTag = fileTagOf(header);
   const chunkSize = header.chunkSize;
   const stats: WriterStats = { chunks: 0, plaintextBytes: 0, fileBytes: 0 };

@@ -1,19 +1,32 @@
 import { FORMAT_VERSION } from '../format/limits.js';
 import { locateHeader } from '../format/reader.js';
-import type { BackupHeader } from '../format/header.js';
+import { adminRecipients, type AdminIdentity, type BackupHeader } from '../format/header.js';
 import type { KdfParams } from '../keys/crypto.js';
 
-/** What anyone may know about a backup: the cleartext header, minus the key material. */
-export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdAt' | 'database' | 'serverVersion' | 'producerVersion' | 'admin' | 'cipher' | 'chunkSize'> & {
-  kdf: Omit<KdfParams, 'salt'>;
+export type IdentityRecipient =
+  | { kind: 'admin'; userNum: number; userName: string; enrolledAt: string; passwordChangedSince: boolean }
+  | { kind: 'recovery'; createdAt: string; fingerprint: string };
+
+/** What anyone may know about a backup: the cleartext header, minus the key material. Not yet authenticated. */
+export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdAt' | 'database' | 'serverVersion' | 'producerVersion' | 'cipher' | 'chunkSize' | 'signedBy'> & {
+  /** The admin whose password opens the file; null when only the recovery code does. */
+  admin: AdminIdentity | null;
+  /** The last admin to log on when the backup was made (when not `admin`, they had no usable key). */
+  lastToLogOn: AdminIdentity | null;
+  recipients: IdentityRecipient[];
+  /** The admin recipient's key derivation (null for a recovery-code-only file). */
+  kdf: Omit<KdfParams, 'salt'> | null;
   fileBytes: number;
   headerCopyUsed: boolean;
 };
+
+const identityOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userName: a.userName, lastLoginAt: a.lastLoginAt } : null);
 
 /** Who can open the file and what it is: reads only the header, needs no password. */
 export async function identify(path: string): Promise<Identity> {
   const located = await locateHeader(path);
   const h = located.header;
+  const first = adminRecipients(h)[0];
   return {
     format: 'lastresort-backup',
     formatVersion: FORMAT_VERSION,
@@ -21,9 +34,16 @@ export async function identify(path: string): Promise<Identity> {
     database: h.database,
     serverVersion: h.serverVersion,
     producerVersion: h.producerVersion,
-    admin: { userNum: h.admin.userNum, userName: h.admin.userName, lastLoginAt: h.admin.lastLoginAt },
+    admin: identityOf(h.admin),
+    lastToLogOn: identityOf(h.lastToLogOn),
+    recipients: h.recipients.map((r) =>
+      r.kind === 'admin'
+        ? { kind: 'admin', userNum: r.userNum, userName: r.userName, enrolledAt: r.enrolledAt, passwordChangedSince: r.passwordChangedSince }
+        : { kind: 'recovery', createdAt: r.createdAt, fingerprint: r.fingerprint },
+    ),
+    signedBy: h.signedBy,
     cipher: h.cipher,
-    kdf: { algorithm: h.kdf.algorithm, memoryKiB: h.kdf.memoryKiB, iterations: h.kdf.iterations, parallelism: h.kdf.parallelism },
+    kdf: first ? { algorithm: first.kdf.algorithm, memoryKiB: first.kdf.memoryKiB, iterations: first.kdf.iterations, parallelism: first.kdf.parallelism } : null,
     chunkSize: h.chunkSize,
     fileBytes: located.fileBytes,
     headerCopyUsed: located.headerCopyUsed,

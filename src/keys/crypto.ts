@@ -2,14 +2,19 @@
  * The key construction (docs/format.md, "Keys"):
  *
  *   password --argon2id(salt, params)--> sealKey
- *   sealKey  --ChaCha20-Poly1305-->     admin's X25519 private key (sealed; travels in every header)
- *   fileKey  (32 random bytes per backup) wrapped to the admin's public key:
+ *   sealKey  --ChaCha20-Poly1305-->     admin's X25519 private key and the producer's Ed25519
+ *                                       public key, sealed together (travels in every header)
+ *   fileKey  (32 random bytes per backup) wrapped to each recipient's public key:
  *            ephemeral X25519, HKDF-SHA-256, ChaCha20-Poly1305 (age's X25519 recipient, in spirit)
- *   fileKey  --HKDF--> payloadKey (chunks), headerMacKey (HMAC-SHA-256 over the header)
+ *   fileKey  --HKDF--> payloadKey (chunks)
+ *   header   signed by the producer (Ed25519); the reader checks the signature
+ *            with the producer key it found sealed under the password.
  *
- * The producer holds only the public key, so nothing it stores or reads can open a backup.
+ * The producer holds only public keys and its signing key, so nothing it
+ * stores or reads can open a backup; and without the signing key nobody can
+ * make a file that the practice's password opens.
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { freemem } from 'node:os';
 import argon2 from 'argon2';
 import { LrError } from '../errors.js';
@@ -29,11 +34,12 @@ export const DEFAULT_KDF = { memoryKiB: 256 * 1024, iterations: 3, parallelism: 
 /** Only for tests and the demo fixture: explicit, never a default. */
 export const FAST_TEST_KDF = { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 } as const;
 
-const SEAL_AAD = Buffer.from('lastresort sealed x25519 key v1');
-const WRAP_INFO = Buffer.from('lastresort file key v1');
-const PAYLOAD_INFO = Buffer.from('lastresort payload v1');
-const HEADER_INFO = Buffer.from('lastresort header v1');
+const SEAL_AAD = Buffer.from('lastresort sealed key v2');
+const WRAP_INFO = Buffer.from('lastresort file key v2');
+const PAYLOAD_INFO = Buffer.from('lastresort payload v2');
 const NONCE_BYTES = 12;
+/** Sealed under the password: the admin's X25519 private key, then the producer's Ed25519 public key. */
+const SEALED_PLAINTEXT_BYTES = 64;
 const TAG_BYTES = 16;
 
 export function checkKdfParams(kdf: KdfParams): void {
@@ -113,39 +119,63 @@ function rawKeys(pair: { publicKey: KeyObject; privateKey: KeyObject }): { publi
 export interface SealedKey {
   algorithm: 'x25519';
   publicKey: string;
-  /** base64(nonce(12) || ChaCha20-Poly1305(sealKey, privateKey(32))) */
+  /** base64(nonce(12) || ChaCha20-Poly1305(sealKey, privateKey(32) || producerPublicKey(32))) */
   sealedPrivateKey: string;
   kdf: KdfParams;
 }
 
-/** Enrollment: a new X25519 key pair whose private half only the password opens. */
-export async function createSealedKey(password: string, params: { memoryKiB: number; iterations: number; parallelism: number } = DEFAULT_KDF): Promise<SealedKey> {
+/** What the password opens: the admin's private key and the producer key that signs genuine backups. */
+export interface OpenedKey {
+  privateKey: Buffer;
+  producerPublicKey: Buffer;
+}
+
+export type KdfCost = { memoryKiB: number; iterations: number; parallelism: number };
+
+/**
+ * Enrollment: a new X25519 key pair whose private half only the password
+ * opens, sealed together with the producer's public signing key so that a
+ * forger can neither replace that key nor sign in its name.
+ */
+export async function createSealedKey(password: string, producerPublicKey: Buffer, params: KdfCost = DEFAULT_KDF): Promise<SealedKey> {
   const kdf: KdfParams = { algorithm: 'argon2id', ...params, salt: randomBytes(16).toString('base64') };
   const sealKey = await deriveSealKey(password, kdf);
   const { publicKey, privateKey } = rawKeys(generateKeyPairSync('x25519'));
   const nonce = randomBytes(NONCE_BYTES);
-  const sealed = aeadSeal(sealKey, nonce, privateKey, Buffer.concat([SEAL_AAD, publicKey]));
+  const plaintext = Buffer.concat([privateKey, producerPublicKey]);
+  const sealed = aeadSeal(sealKey, nonce, plaintext, Buffer.concat([SEAL_AAD, publicKey]));
   privateKey.fill(0);
+  plaintext.fill(0);
   sealKey.fill(0);
   return { algorithm: 'x25519', publicKey: publicKey.toString('base64'), sealedPrivateKey: Buffer.concat([nonce, sealed]).toString('base64'), kdf };
 }
 
-/** Returns the raw private key, or null when the password does not open it. */
-export async function openSealedKey(key: SealedKey, password: string): Promise<Buffer | null> {
+/** Returns the opened key, or null when the password does not open it. */
+export async function openSealedKey(key: SealedKey, password: string): Promise<OpenedKey | null> {
   const sealKey = await deriveSealKey(password, key.kdf);
-  return openSealedKeyWith(key, sealKey);
+  try {
+    return openSealedKeyWith(key, sealKey);
+  } finally {
+    sealKey.fill(0);
+  }
 }
 
-export function openSealedKeyWith(key: SealedKey, sealKey: Buffer): Buffer | null {
+export function openSealedKeyWith(key: SealedKey, sealKey: Buffer): OpenedKey | null {
   const blob = Buffer.from(key.sealedPrivateKey, 'base64');
   const publicKey = Buffer.from(key.publicKey, 'base64');
-  if (blob.length !== NONCE_BYTES + 32 + TAG_BYTES || publicKey.length !== 32) return null;
-  const privateKey = aeadOpen(sealKey, blob.subarray(0, NONCE_BYTES), blob.subarray(NONCE_BYTES), Buffer.concat([SEAL_AAD, publicKey]));
-  if (!privateKey) return null;
+  if (blob.length !== NONCE_BYTES + SEALED_PLAINTEXT_BYTES + TAG_BYTES || publicKey.length !== 32) return null;
+  const opened = aeadOpen(sealKey, blob.subarray(0, NONCE_BYTES), blob.subarray(NONCE_BYTES), Buffer.concat([SEAL_AAD, publicKey]));
+  if (!opened) return null;
+  const privateKey = Buffer.from(opened.subarray(0, 32));
+  const producerPublicKey = Buffer.from(opened.subarray(32, 64));
+  opened.fill(0);
   // The private key must belong to the public key the file names.
-  const derivedPublic = Buffer.from(createPublicKey(privateKeyObject(privateKey, publicKey)).export({ format: 'jwk' }).x!, 'base64url');
-  if (!timingSafeEqual(derivedPublic, publicKey)) return null;
-  return privateKey;
+  if (!timingSafeEqual(x25519PublicOf(privateKey, publicKey), publicKey)) return null;
+  return { privateKey, producerPublicKey };
+}
+
+function x25519PublicOf(privateKey: Buffer, claimedPublic: Buffer): Buffer {
+  return Buffer.from(createPublicKey(privateKeyObject(privateKey, claimedPublic)).export({ format: 'jwk' }).x!, 'base64url');
 }
 
 export interface WrappedFileKey {
@@ -177,24 +207,23 @@ export function unwrapFileKey(wrapped: WrappedFileKey, privateKey: Buffer, recip
   return aeadOpen(wrapKey, Buffer.alloc(NONCE_BYTES), ciphertext);
 }
 
-export interface FileKeys {
-  payloadKey: Buffer;
-  headerMacKey: Buffer;
+export function derivePayloadKey(fileKey: Buffer, fileId: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', fileKey, fileId, PAYLOAD_INFO, 32));
 }
 
-export function deriveFileKeys(fileKey: Buffer, fileId: Buffer): FileKeys {
-  return {
-    payloadKey: Buffer.from(hkdfSync('sha256', fileKey, fileId, PAYLOAD_INFO, 32)),
-    headerMacKey: Buffer.from(hkdfSync('sha256', fileKey, fileId, HEADER_INFO, 32)),
-  };
+/**
+ * The password fingerprint the producer keeps to notice a password change:
+ * a keyed MAC under its own secret, so a copy of the keyring (or of the
+ * producer's store without that secret) cannot test guesses at all.
+ */
+export function keyedPasswordFingerprint(fingerprintKey: Buffer, storedHash: string): string {
+  return createHmac('sha256', fingerprintKey).update(storedHash, 'utf8').digest('hex');
 }
 
-export function headerMac(headerMacKey: Buffer, authenticated: Buffer): Buffer {
-  return createHmac('sha256', headerMacKey).update(authenticated).digest();
-}
-
-export function macEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+export function fingerprintsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Chunk nonce: 11-byte big-endian index, then the final flag (age's STREAM construction). */
@@ -215,4 +244,65 @@ export function openChunk(payloadKey: Buffer, index: number, final: boolean, sea
 
 export function newFileKey(): Buffer {
   return randomBytes(32);
+}
+
+// ---- The producer's signing key (Ed25519) ----
+
+export interface SigningKey {
+  publicKey: Buffer;
+  privateKey: Buffer;
+}
+
+export function newSigningKey(): SigningKey {
+  const pair = generateKeyPairSync('ed25519');
+  const jwk = pair.privateKey.export({ format: 'jwk' });
+  return { publicKey: Buffer.from(jwk.x!, 'base64url'), privateKey: Buffer.from(jwk.d!, 'base64url') };
+}
+
+export function signHeader(key: SigningKey, message: Buffer): Buffer {
+  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(key.publicKey), d: b64url(key.privateKey) }, format: 'jwk' });
+  return sign(null, message, privateKey);
+}
+
+/** False for a bad signature or a public key that is not a valid Ed25519 point. */
+export function verifyHeader(publicKey: Buffer, message: Buffer, signature: Buffer): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    return verify(null, message, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(publicKey) }, format: 'jwk' }), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** A short name for a public key people can compare: first 8 bytes of its SHA-256, as 4 groups of hex. */
+export function keyFingerprint(publicKey: Buffer): string {
+  const hex = createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
+  return hex.match(/.{4}/g)!.join('-');
+}
+
+// ---- The recovery key: an X25519 key derived from a code kept on paper ----
+
+const RECOVERY_INFO = Buffer.from('lastresort recovery key v2');
+const RECOVERY_SEAL_AAD = Buffer.from('lastresort recovery seal v2');
+
+/** The recovery code's 16 random bytes -> its X25519 key pair and the key that seals the producer key. */
+export function recoveryKeysFrom(entropy: Buffer): { privateKey: Buffer; publicKey: Buffer; sealKey: Buffer } {
+  const okm = Buffer.from(hkdfSync('sha256', entropy, Buffer.alloc(0), RECOVERY_INFO, 64));
+  const privateKey = Buffer.from(okm.subarray(0, 32));
+  const sealKey = Buffer.from(okm.subarray(32, 64));
+  okm.fill(0);
+  const publicKey = Buffer.from(createPublicKey(createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(Buffer.alloc(32)), d: b64url(privateKey) }, format: 'jwk' })).export({ format: 'jwk' }).x!, 'base64url');
+  return { privateKey, publicKey, sealKey };
+}
+
+/** base64(nonce(12) || AEAD(sealKey, producerPublicKey(32), aad = RECOVERY_SEAL_AAD || recoveryPublicKey)) */
+export function sealProducerKeyForRecovery(sealKey: Buffer, recoveryPublicKey: Buffer, producerPublicKey: Buffer): string {
+  const nonce = randomBytes(NONCE_BYTES);
+  return Buffer.concat([nonce, aeadSeal(sealKey, nonce, producerPublicKey, Buffer.concat([RECOVERY_SEAL_AAD, recoveryPublicKey]))]).toString('base64');
+}
+
+export function openRecoverySeal(sealKey: Buffer, recoveryPublicKey: Buffer, sealed: string): Buffer | null {
+  const blob = Buffer.from(sealed, 'base64');
+  if (blob.length !== NONCE_BYTES + 32 + TAG_BYTES) return null;
+  return aeadOpen(sealKey, blob.subarray(0, NONCE_BYTES), blob.subarray(NONCE_BYTES), Buffer.concat([RECOVERY_SEAL_AAD, recoveryPublicKey]));
 }

@@ -22,6 +22,7 @@ export interface RecoverCliOptions {
   sslCa?: string;
   database?: string;
   passwordFile?: string;
+  recoveryCodeFile?: string;
   reportDir?: string;
   yes?: boolean;
   resume?: boolean;
@@ -46,6 +47,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
     throw new LrError('LR_USAGE', 'recover asks questions, and there is no terminal here. From a script, add --yes and give the answers as flags (see lastresort recover --help).');
   }
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : fromEnv(PASSWORD_ENV);
+  const recoveryCode = o.recoveryCodeFile ? (await readPasswordFile(o.recoveryCodeFile)).trim() : undefined;
   const dbPassword = await obtainDbPassword(o.dbPasswordFile);
   const ask = interactive ? terminalAsk() : scriptAsk(process.stderr, { quiet: o.json });
 
@@ -72,6 +74,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
       ssl: o.ssl || o.sslCa ? (o.sslCa ? { ca: o.sslCa } : {}) : undefined,
       database: o.database,
       password,
+      recoveryCode,
       reportDir: o.reportDir ?? process.cwd(),
       yes: o.yes,
       resume: o.resume,

@@ -12,6 +12,7 @@ import { humanBytes, humanDate, safeText } from '../cli/output.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 import { textTable } from '../report/recover-report.js';
 import { cancelled, type Ask, type Choice } from './ask.js';
+import { whoOpens } from '../format/header.js';
 
 export interface BackupCandidate {
   path: string;
@@ -104,7 +105,7 @@ export function fileListLines(files: FileSummary[]): string[] {
   const rows = files.map((f, n) => {
     if (!f.located) return [`${n + 1}`, safeText(basename(f.path), 18), 'not a backup', humanBytes(f.bytes), '', ''];
     const h = f.located.header;
-    return [`${n + 1}`, humanDate(h.createdAt), safeText(h.database, 14), humanBytes(f.bytes), f.looksWhole ? 'looks whole' : 'DAMAGED', safeText(h.admin.userName, 10)];
+    return [`${n + 1}`, humanDate(h.createdAt), safeText(h.database, 14), humanBytes(f.bytes), f.looksWhole ? 'looks whole' : 'DAMAGED', safeText(whoOpens(h).userName, 10)];
   });
   return textTable(['', 'Backup made', 'Database', 'Size', 'Quick check', 'Password of'], rows, { numeric: [0, 3], maxWidth: 19 }).map((l) => `  ${l}`);
 }

@@ -12,6 +12,7 @@ import type { Dsn } from '../db/dsn.js';
 import { readTar, readWhole } from '../archive/tar-reader.js';
 import { roleOf, type Catalog } from '../archive/layout.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
+import { whoOpens } from '../format/header.js';
 import type { CheckResult } from '../identify/check.js';
 import { keys, PROGRESS_TABLE } from '../restore/progress-table.js';
 import type { RestoreReport, TableOutcome } from '../restore/report.js';
@@ -64,7 +65,7 @@ export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: C
     interrupted: true,
     database: dsn.database,
     target: where,
-    backup: { file: opened.located.path, createdAt: h.createdAt, admin: { userNum: h.admin.userNum, userName: h.admin.userName, lastLoginAt: h.admin.lastLoginAt } },
+    backup: { file: opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) } },
     tables,
     objects: { views: { expected: 0, restored: 0 }, triggers: { expected: 0, restored: 0 }, routines: { expected: 0, restored: 0 }, events: { expected: 0, restored: 0 } },
     objectErrors: [],

@@ -5,8 +5,10 @@
  */
 import { isLrError, LrError } from '../errors.js';
 import type { LocatedHeader } from '../format/reader.js';
-import { openBackup, type OpenedBackup } from '../decrypt/open.js';
+import { openBackup, whoOpens, type OpenedBackup } from '../decrypt/open.js';
 import { humanDate, safeText } from '../cli/output.js';
+import { adminRecipients, recoveryRecipient } from '../format/header.js';
+import { shortDate } from '../keys/choose.js';
 import { cancelled, type Ask } from './ask.js';
 
 export const PASSWORD_ATTEMPTS = 3;
@@ -16,16 +18,22 @@ export const PASSWORD_ATTEMPTS = 3;
  * password: whose password, which one, as of when, and why only theirs.
  */
 export function whosePassword(located: LocatedHeader): string {
-  const a = located.header.admin;
+  const a = whoOpens(located.header);
+  const first = adminRecipients(located.header)[0];
   const user = safeText(a.userName, 60);
-  const last = a.lastLoginAt ? ` (on ${humanDate(a.lastLoginAt)})` : '';
+  const asOf = first?.passwordChangedSince
+    ? `It must be the password as it was on ${shortDate(first.enrolledAt)}, when ${user} set up the backup key (${user} has changed it since).`
+    : `It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made.`;
+  const last = located.header.lastToLogOn;
+  const why = last && last.userNum === a.userNum
+    ? `${user} was the last admin to log on${a.lastLoginAt ? ` (on ${humanDate(a.lastLoginAt)})` : ''}`
+    : `${user} is the admin who logged on most recently among those who set up a backup key`;
   return `This backup opens only with ${user}'s Open Dental password: the one ${user} types to log on to Open Dental, not a Windows password and not the database server's. `
-    + `It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made. `
-    + `The backup was locked with it because ${user} was the last admin to log on${last}: nobody else can open it, not even Open Dental support.`;
+    + `${asOf} The backup was locked with it because ${why}: nobody else can open it, not even Open Dental support.`;
 }
 
 export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {
-  const user = safeText(located.header.admin.userName, 60);
+  const user = safeText(whoOpens(located.header).userName, 60);
   const made = humanDate(located.header.createdAt);
   return [
     'What to do next:',
@@ -40,13 +48,15 @@ export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {
 export interface UnlockOptions {
   /** From --password-file or LASTRESORT_PASSWORD: tried once, never asked again. */
   given?: string;
+  /** From --recovery-code-file: the practice recovery code instead of a password. */
+  givenRecoveryCode?: string;
   signal?: AbortSignal;
   attempts?: number;
 }
 
 export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: UnlockOptions = {}): Promise<OpenedBackup> {
   const attempts = opts.attempts ?? PASSWORD_ATTEMPTS;
-  const user = safeText(located.header.admin.userName, 60);
+  const user = safeText(whoOpens(located.header).userName, 60);
   ask.say(whosePassword(located));
 
   const tryOne = async (password: string): Promise<OpenedBackup> => {
@@ -58,6 +68,19 @@ export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: Unloc
       if (opts.signal?.aborted) throw cancelled();
     }
   };
+
+  if (opts.givenRecoveryCode !== undefined) return unlockWithRecoveryCode(ask, located, opts, opts.givenRecoveryCode);
+  if (recoveryRecipient(located.header) && !opts.given) {
+    const how = await ask.choose({
+      message: 'How will you open it?',
+      choices: [
+        { value: 'password', title: `With ${user}'s password` },
+        { value: 'code', title: "I don't have the password: use the practice recovery code" },
+      ],
+      flag: '--password-file FILE or --recovery-code-file FILE',
+    });
+    if (how === 'code') return unlockWithRecoveryCode(ask, located, opts);
+  }
 
   if (opts.given !== undefined) {
     const opened = await tryOne(opts.given);
@@ -87,4 +110,21 @@ export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: Unloc
   }
   for (const line of nextStepsAfterWrongPasswords(located)) ask.say(line);
   throw new LrError('LR_WRONG_PASSWORD', `${attempts} passwords did not open the backup, so nothing was restored. Find ${user}'s password, then run lastresort recover again.`);
+}
+
+/** The recovery code from the practice safe, asked for until it is typed without a typo (a wrong code stops). */
+async function unlockWithRecoveryCode(ask: Ask, located: LocatedHeader, opts: UnlockOptions, given?: string): Promise<OpenedBackup> {
+  for (let tries = 0; ; tries++) {
+    const code = given ?? (await ask.secret({ message: 'Recovery code (from the page in the practice safe)', flag: '--recovery-code-file FILE' }));
+    try {
+      const opened = await openBackup(located.path, { recoveryCode: code }, located);
+      ask.say('The recovery code is right: the backup is open.');
+      return opened;
+    } catch (err) {
+      if (given !== undefined || !isLrError(err, 'LR_RECOVERY_CODE_TYPO') || tries + 1 >= (opts.attempts ?? PASSWORD_ATTEMPTS)) throw err;
+      ask.say(err.message);
+    } finally {
+      if (opts.signal?.aborted) throw cancelled();
+    }
+  }
 }

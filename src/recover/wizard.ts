@@ -39,6 +39,8 @@ export interface RecoverOptions {
   database?: string;
   /** Backup password from --password-file or LASTRESORT_PASSWORD; asked for otherwise. */
   password?: string;
+  /** The practice recovery code from --recovery-code-file, instead of the password. */
+  recoveryCode?: string;
   reportDir: string;
   yes?: boolean;
   resume?: boolean;
@@ -65,7 +67,7 @@ export async function recover(ask: Ask, o: RecoverOptions): Promise<RecoverOutco
   const check = await checkBackup(ask, located, o.signal);
   for (const line of describeBackup(located, check)) ask.say(line);
   checkpoint();
-  const opened = await unlockBackup(ask, located, { given: o.password, signal: o.signal });
+  const opened = await unlockBackup(ask, located, { given: o.password, givenRecoveryCode: o.recoveryCode, signal: o.signal });
   checkpoint();
 
   const { where, database: fromTarget } = await chooseServer(ask, { target: o.target, host: o.host, port: o.port, user: o.user, dbPassword: o.dbPassword, ssl: o.ssl, yes: o.yes, cwd: o.cwd });

@@ -1,6 +1,7 @@
 /** Turns what the restore saw into the report: one outcome per table, from the server's own counts. */
 import type { Catalog, Manifest, ObjectDefinition, TableSummary } from '../archive/layout.js';
 import type { DamageReport } from '../format/reader.js';
+import { whoOpens } from '../format/header.js';
 import type { OpenedBackup } from '../decrypt/open.js';
 import type { ObjectOutcome } from './objects.js';
 import type { TableState } from './table-state.js';
@@ -104,7 +105,7 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     outcome,
     database: i.database,
     target: i.where,
-    backup: { file: i.opened.located.path, createdAt: h.createdAt, admin: { userNum: h.admin.userNum, userName: h.admin.userName, lastLoginAt: h.admin.lastLoginAt } },
+    backup: { file: i.opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) } },
     tables,
     objects,
     objectErrors,

@@ -7,7 +7,7 @@ import type { ServiceConfig } from './config.js';
 import type { AdminProbe } from './probe.js';
 import type { ServiceState } from './state.js';
 
-export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED';
+export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED';
 
 export interface Alert {
   code: AlertCode;
@@ -37,7 +37,10 @@ export function computeAlerts(config: ServiceConfig, state: ServiceState, now: D
   if (!config.enabled) alerts.push({ code: 'BACKUPS_DISABLED', message: 'Nightly backups are turned off. Turn them on with: lastresort config set enabled on' });
 
   const failed = state.lastAttempt?.outcome === 'failed' ? state.lastAttempt : undefined;
-  if (probe?.reachable && probe.admin) {
+  if (probe?.reachable && probe.problems) {
+    // The backup's own choice of admin (keys/choose.ts) says what must be done, naming the admin.
+    for (const p of probe.problems) alerts.push({ code: p.code, message: p.message });
+  } else if (probe?.reachable && probe.admin) {
     if (!probe.admin.hasPassword) alerts.push({ code: 'ADMIN_NO_PASSWORD', message: noPasswordMessage(probe.admin.userName) });
     else if (!probe.admin.enrolled) alerts.push({ code: 'ADMIN_NOT_ENROLLED', message: notEnrolledMessage(probe.admin.userName) });
   } else if (!probe?.reachable && failed && (failed.code === 'LR_ADMIN_NO_PASSWORD' || failed.code === 'LR_ADMIN_NOT_ENROLLED')) {

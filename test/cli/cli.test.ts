@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, stat, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createSealedKey, FAST_TEST_KDF } from '../../src/keys/crypto.js';
+import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter } from '../../src/format/writer.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -15,6 +15,9 @@ import { createWriteStream } from 'node:fs';
 import { ADMIN, PASSWORD, backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
 import { dropTempDatabases, dsnFor, createTempDatabase, connectServer } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
+
+/** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
+const SIGNING_KEY = newSigningKey();
 
 let source: string;
 let dir: string;
@@ -47,9 +50,9 @@ test('identify needs no password and prints JSON with the contract fields', asyn
 });
 
 test('identify shows header text with terminal escapes neutralised', async () => {
-  const key = await createSealedKey('pw', FAST_TEST_KDF);
+  const key = await createSealedKey('pw', SIGNING_KEY.publicKey, FAST_TEST_KDF);
   const evil = 'evil\x1b[2J\x1b]0;pwned\x07\nname';
-  const w = createEncryptingWriter({ database: 'db\x1b[31m', serverVersion: 'x', producerVersion: 't', admin: { userNum: 1, userName: evil, lastLoginAt: null }, key });
+  const w = createEncryptingWriter({ database: 'db\x1b[31m', serverVersion: 'x', producerVersion: 't', admin: { userNum: 1, userName: evil, lastLoginAt: null }, key, signingKey: SIGNING_KEY });
   const path = join(dir, 'evil.lrb');
   await pipeline(Readable.from([Buffer.from('x')]), w.stream, createWriteStream(path));
   const r = await runCli(['identify', path]);

@@ -36,7 +36,7 @@ before(async () => {
   vectors.text = await saveVector(join(dir, 'hostile-text.lrb'), good, 'written by the real writer with ESC/OSC/BEL/C1 CSI/RLO in database, serverVersion, admin name and last login (MAC valid)');
   const plain = await craftBackup({ password: PASSWORD });
   vectors.version = await saveVector(join(dir, 'hostile-version.lrb'), rewriteHeader(plain, (h) => (h.formatVersion = `${HOSTILE}2`)), 'a good file whose header copies say formatVersion "<escapes>2" (checksums recomputed)');
-  vectors.algorithm = await saveVector(join(dir, 'hostile-algorithm.lrb'), rewriteHeader(plain, (h) => ((h.kdf as Record<string, unknown>).algorithm = `argon2${HOSTILE}`)), 'a good file whose header copies name the KDF "argon2<escapes>" (checksums recomputed)');
+  vectors.algorithm = await saveVector(join(dir, 'hostile-algorithm.lrb'), rewriteHeader(plain, (h) => (((h.recipients as Record<string, unknown>[])[0].kdf as Record<string, unknown>).algorithm = `argon2${HOSTILE}`)), 'a good file whose header copies name the KDF "argon2<escapes>" (checksums recomputed)');
 });
 after(dropTempDatabases);
 

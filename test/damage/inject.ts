@@ -5,7 +5,7 @@
  * reader is judged against: which chunks the damage really destroyed.
  */
 import { Rng } from '../../fixtures/lib/prng.js';
-import { CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, HEADER_CRC_BYTES, HEADER_MAC_BYTES, HEADER_PREFIX_BYTES, MAGIC_LINE, TRAILER_BYTES } from '../../src/format/limits.js';
+import { CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, HEADER_CRC_BYTES, HEADER_SIGNATURE_BYTES, HEADER_PREFIX_BYTES, MAGIC_LINE, TRAILER_BYTES } from '../../src/format/limits.js';
 
 export interface FrameSpan {
   index: number;
@@ -28,7 +28,7 @@ export function layoutOf(file: Buffer): FileLayout {
   if (!file.subarray(0, MAGIC_LINE.length).equals(Buffer.from(MAGIC_LINE))) throw new Error('layoutOf: not a good backup');
   const headerOffset = MAGIC_LINE.length;
   const jsonLength = file.readUInt32BE(headerOffset + 4);
-  const headerLength = HEADER_PREFIX_BYTES + jsonLength + HEADER_MAC_BYTES + HEADER_CRC_BYTES;
+  const headerLength = HEADER_PREFIX_BYTES + jsonLength + HEADER_SIGNATURE_BYTES + HEADER_CRC_BYTES;
   const json = JSON.parse(file.toString('utf8', headerOffset + HEADER_PREFIX_BYTES, headerOffset + HEADER_PREFIX_BYTES + jsonLength)) as { chunkSize: number };
   const frames: FrameSpan[] = [];
   let at = headerOffset + headerLength;

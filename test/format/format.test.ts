@@ -1,6 +1,6 @@
 /**
  * The file format on its own: writer and reader round trips, fed whole, byte
- * by byte and in odd 321-byte slices; the header MAC; the bounds a reader
+ * by byte and in odd 321-byte slices; the header signature; the bounds a reader
  * enforces before acting on what a file says.
  */
 import { test } from 'node:test';
@@ -16,19 +16,22 @@ import { createEncryptingWriter } from '../../src/format/writer.js';
 import { decryptFrames, locateHeader, markDamaged, newDamageReport, shapeOf, unlockBackup, type Segment } from '../../src/format/reader.js';
 import { scanFrames } from '../../src/format/chunks.js';
 import { fileTagOf } from '../../src/format/header.js';
-import { createSealedKey, FAST_TEST_KDF, type SealedKey } from '../../src/keys/crypto.js';
+import { createSealedKey, FAST_TEST_KDF, newSigningKey, type SealedKey } from '../../src/keys/crypto.js';
 import { isLrError } from '../../src/errors.js';
 import { MAGIC_LINE } from '../../src/format/limits.js';
 import { tempDir } from '../helpers/backup.js';
+
+/** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
+const SIGNING_KEY = newSigningKey();
 
 const CHUNK = 1024;
 let key: SealedKey;
 let dir: string;
 
 async function writeBackup(plaintext: Buffer, feed: 'whole' | 'bytes' | 'odd', name: string, admin = 'jsmith'): Promise<string> {
-  key ??= await createSealedKey('pw', FAST_TEST_KDF);
+  key ??= await createSealedKey('pw', SIGNING_KEY.publicKey, FAST_TEST_KDF);
   dir ??= await tempDir();
-  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: admin, lastLoginAt: null }, key, chunkSize: CHUNK });
+  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: admin, lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: CHUNK });
   const path = join(dir, name);
   await pipeline(Readable.from(slices(plaintext, feed)), w.stream, createWriteStream(path));
   return path;
@@ -94,33 +97,35 @@ async function tamperHeader(path: string, edit: (h: Record<string, unknown>) => 
   const prefix = Buffer.alloc(8);
   file.copy(prefix, 0, at, at + 4);
   prefix.writeUInt32BE(body.length, 4);
-  const mac = file.subarray(at + 8 + len, at + 8 + len + 32);
-  const frame = Buffer.concat([prefix, body, mac]);
+  const signature = file.subarray(at + 8 + len, at + 8 + len + 64);
+  const frame = Buffer.concat([prefix, body, signature]);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(frame), 0);
-  const rest = file.subarray(at + 8 + len + 36);
+  const rest = file.subarray(at + 8 + len + 68);
   const outPath = join(dir, out);
   await writeFile(outPath, Buffer.concat([file.subarray(0, at), frame, crc, rest]));
   return outPath;
 }
 
-test('a header changed after writing is refused once the password is known (MAC)', async () => {
-  const path = await writeBackup(randomBytes(3000), 'whole', 'mac.lrb');
-  const tampered = await tamperHeader(path, (h) => { h.database = 'other'; }, 'mac-tampered.lrb');
+test('a header changed after writing is refused once the password is known (signature)', async () => {
+  const path = await writeBackup(randomBytes(3000), 'whole', 'sig.lrb');
+  const tampered = await tamperHeader(path, (h) => { h.database = 'other'; }, 'sig-tampered.lrb');
   const located = await locateHeader(tampered);
   assert.equal(located.header.database, 'other', 'anyone can read (and rewrite) the cleartext header');
-  await assert.rejects(unlockBackup(located, 'pw'), (e) => isLrError(e, 'LR_HOSTILE_HEADER'));
+  await assert.rejects(unlockBackup(located, 'pw'), (e) => isLrError(e, 'LR_NOT_AUTHENTIC'));
 });
 
 test('absurd KDF parameters, chunk sizes and versions are refused before any work', async () => {
   const path = await writeBackup(randomBytes(10), 'whole', 'bounds.lrb');
   const cases: [string, (h: Record<string, any>) => void, string][] = [
-    ['memory', (h) => { h.kdf.memoryKiB = 64 * 1024 * 1024; }, 'LR_HOSTILE_HEADER'],
-    ['iterations', (h) => { h.kdf.iterations = 1e9; }, 'LR_HOSTILE_HEADER'],
-    ['parallelism', (h) => { h.kdf.parallelism = 0; }, 'LR_HOSTILE_HEADER'],
+    ['memory', (h) => { h.recipients[0].kdf.memoryKiB = 64 * 1024 * 1024; }, 'LR_HOSTILE_HEADER'],
+    ['iterations', (h) => { h.recipients[0].kdf.iterations = 1e9; }, 'LR_HOSTILE_HEADER'],
+    ['parallelism', (h) => { h.recipients[0].kdf.parallelism = 0; }, 'LR_HOSTILE_HEADER'],
     ['chunk size', (h) => { h.chunkSize = 2 ** 31; }, 'LR_HOSTILE_HEADER'],
-    ['algorithm', (h) => { h.kdf.algorithm = 'scrypt'; }, 'LR_HOSTILE_HEADER'],
-    ['version', (h) => { h.formatVersion = 2; }, 'LR_UNSUPPORTED_VERSION'],
+    ['algorithm', (h) => { h.recipients[0].kdf.algorithm = 'scrypt'; }, 'LR_HOSTILE_HEADER'],
+    ['recipients', (h) => { h.recipients = Array(9).fill(h.recipients[0]); }, 'LR_HOSTILE_HEADER'],
+    ['version', (h) => { h.formatVersion = 3; }, 'LR_UNSUPPORTED_VERSION'],
+    ['version 1', (h) => { h.formatVersion = 1; }, 'LR_UNSUPPORTED_VERSION'],
   ];
   for (const [name, edit, code] of cases) {
     const bad = await tamperHeader(path, edit, `bounds-${name.replace(' ', '-')}.lrb`);
@@ -158,7 +163,8 @@ test('foreign files are told apart: empty, random, text, another version', async
     ['random', randomBytes(5000), 'LR_NOT_BACKUP'],
     ['text', Buffer.from('SELECT * FROM patient;\n'.repeat(100)), 'LR_NOT_BACKUP'],
     ['future', Buffer.concat([Buffer.from('lastresort-backup v9\n'), randomBytes(100)]), 'LR_UNSUPPORTED_VERSION'],
-    ['header cut short', Buffer.from('lastresort-backup v1\nLRHD'), 'LR_HEADER_DAMAGED'],
+    ['header cut short', Buffer.from('lastresort-backup v2\nLRHD'), 'LR_HEADER_DAMAGED'],
+    ['version 1', Buffer.concat([Buffer.from('lastresort-backup v1\n'), randomBytes(100)]), 'LR_UNSUPPORTED_VERSION'],
   ];
   for (const [name, bytes, code] of cases) {
     const path = join(await tempDir(), `${name}.lrb`);
@@ -178,4 +184,17 @@ test('lost chunks are counted once and kept as ordered, joined ranges, in whatev
   for (const [a, b] of [[11, 11], [3, 3], [9, 9], [12, 12], [2, 2], [4, 4], [3, 3], [10, 11]]) markDamaged(lanes, a, b);
   assert.deepEqual(lanes.damagedRanges, [[2, 4], [9, 12]]);
   assert.equal(lanes.damagedChunks, 7);
+});
+
+test('passwords are used exactly as typed (UTF-8, no Unicode normalisation): a non-ASCII password opens, its NFD spelling does not', async () => {
+  const password = 'Zahnärztin Müller 北京 ✓'.normalize('NFC');
+  const own = await createSealedKey(password, SIGNING_KEY.publicKey, FAST_TEST_KDF);
+  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key: own, signingKey: SIGNING_KEY, chunkSize: CHUNK });
+  dir ??= await tempDir();
+  const path = join(dir, 'non-ascii.lrb');
+  await pipeline(Readable.from([Buffer.from('x')]), w.stream, createWriteStream(path));
+  const located = await locateHeader(path);
+  assert.ok(await unlockBackup(located, password));
+  assert.notEqual(password.normalize('NFD'), password);
+  assert.equal(await unlockBackup(located, password.normalize('NFD')), null);
 });

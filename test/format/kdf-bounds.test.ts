@@ -43,7 +43,7 @@ before(async () => {
 
 async function vector(v: KdfVector): Promise<string> {
   const path = join(dir, v.name);
-  await writeFile(path, rewriteHeader(good, (h) => Object.assign(h.kdf as Record<string, unknown>, v.kdf)));
+  await writeFile(path, rewriteHeader(good, (h) => Object.assign((h.recipients as Record<string, unknown>[])[0].kdf as Record<string, unknown>, v.kdf)));
   return path;
 }
 

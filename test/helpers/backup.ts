@@ -13,6 +13,7 @@ import { runBackup, type BackupOptions, type BackupResult } from '../../src/back
 import { generateOpenDental, DEMO_ADMIN } from '../../fixtures/opendental.js';
 import { generateExotic } from '../../fixtures/exotic.js';
 import { connectServer, createTempDatabase, dsnFor } from './db.js';
+import './producer-env.js';
 
 export const PASSWORD = DEMO_ADMIN.password;
 export const ADMIN = DEMO_ADMIN.userName;

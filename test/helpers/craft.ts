@@ -8,20 +8,22 @@ import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import { createSealedKey, FAST_TEST_KDF } from '../../src/keys/crypto.js';
+import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter, type WriterOptions } from '../../src/format/writer.js';
 import { HEADER_PREFIX_BYTES } from '../../src/format/limits.js';
 import { layoutOf } from '../damage/inject.js';
 
 /** A well-formed backup of `payload`, encrypted for `password` (cheap test KDF unless `kdf` is given). */
 export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { password: string; payload?: Buffer; kdf?: { memoryKiB: number; iterations: number; parallelism: number } }): Promise<Buffer> {
-  const key = await createSealedKey(opts.password, opts.kdf ?? FAST_TEST_KDF);
+  const signingKey = opts.signingKey ?? newSigningKey();
+  const key = await createSealedKey(opts.password, signingKey.publicKey, opts.kdf ?? FAST_TEST_KDF);
   const w = createEncryptingWriter({
     database: opts.database ?? 'crafted',
     serverVersion: opts.serverVersion ?? 'none',
     producerVersion: opts.producerVersion ?? 'test craft',
     admin: opts.admin ?? { userNum: 1, userName: 'jsmith', lastLoginAt: null },
     key,
+    signingKey,
     chunkSize: opts.chunkSize ?? 1024,
     createdAt: opts.createdAt,
   });

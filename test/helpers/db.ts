@@ -11,6 +11,7 @@ import { connect, quoteId, type Connection } from '../../src/db/connect.js';
 import { formatDsn, parseDsn } from '../../src/db/dsn.js';
 
 import { compareDatabasesOn, type CompareOptions, type Difference } from './compare.js';
+import './producer-env.js';
 
 export type { CompareOptions, Difference } from './compare.js';
 

@@ -17,6 +17,8 @@ import { isLrError } from '../../src/errors.js';
 import { configureLog } from '../../src/log.js';
 import { findLastAdmin } from '../../src/backup/last-admin.js';
 import { DEMO_ADMIN, SECOND_ADMIN, NOPASS_ADMIN } from '../../fixtures/opendental.js';
+import { PRODUCER_KEY_FILE } from '../helpers/producer-env.js';
+import { localDateTime } from '../../src/backup/last-admin.js';
 import { backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { connectServer, dropTempDatabases, dsnFor } from '../helpers/db.js';
 
@@ -50,17 +52,22 @@ test('nothing the producer stores, reads or logs opens a backup', async () => {
   const { file } = await backupOf(source, dir);
   configureLog({});
   const located = await locateHeader(file);
-  // Everything the producer could have kept: the keyring row, the admin's stored hash, the header, the log.
+  // Everything the producer could have kept: the keyring row, the admin's stored hash, the header, the log,
+  // and its own key file (signing key, fingerprint secret, pins).
   const [keyring] = await sql('SELECT * FROM lastresort_keyring');
   const [user] = await sql('SELECT Password FROM userod WHERE UserName = ?', [DEMO_ADMIN.userName]);
-  const candidates = new Set<string>([...Object.values(keyring).map(String), String(user.Password), ...(await readFile(logFile, 'utf8')).split(/[^A-Za-z0-9+/=_$.-]+/), ...Object.values(located.header).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))]);
+  const producerFile = await readFile(PRODUCER_KEY_FILE, 'utf8');
+  const stored = [...Object.values(keyring).map(String), String(user.Password), ...(await readFile(logFile, 'utf8')).split(/[^A-Za-z0-9+/=_$.-]+/), ...producerFile.split(/[^A-Za-z0-9+/=_$.-]+/), ...Object.values(located.header).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))];
+  const candidates = new Set<string>(stored);
   for (const candidate of candidates) {
     if (!candidate) continue;
     assert.equal(await unlockBackup(located, candidate), null, 'a stored value opened the backup');
   }
-  // The public key is not a private key.
-  const pub = Buffer.from(String(keyring.PublicKey), 'base64');
-  assert.equal(unwrapFileKey(located.header.wrappedFileKey, pub, located.header.key.publicKey), null);
+  // No stored 32-byte value (public keys, the signing key, the fingerprint secret) is the private key.
+  const recipient = located.header.recipients[0]!;
+  const raw = [...candidates].map((c) => Buffer.from(c, 'base64')).filter((b) => b.length === 32);
+  assert.ok(raw.length >= 4, 'the keys were among the candidates');
+  for (const b of raw) assert.equal(unwrapFileKey(recipient.wrappedFileKey, b, recipient.publicKey), null);
   // The log never holds the password or the sealed key.
   const log = await readFile(logFile, 'utf8');
   assert.ok(!log.includes(DEMO_ADMIN.password));
@@ -98,25 +105,36 @@ test('enrollment checks the Open Dental password and refuses non-admins and empt
   assert.equal(r.userName, SECOND_ADMIN.userName);
 });
 
-test('no backup when the last admin has no password or no key; nothing is left behind', async () => {
+/** A DATETIME as Open Dental writes it (practice local time), `minutes` from now. */
+const minutesFromNow = (minutes: number) => localDateTime(new Date(Date.now() + minutes * 60_000));
+
+test('the last admin without a password or a key gets an alert naming them, and the backup goes to the enrolled admin', async () => {
   const dir = await tempDir();
   const [jsmith] = await sql('SELECT DateTLastLogin AS d FROM userod WHERE UserName = ?', [DEMO_ADMIN.userName]);
   try {
-    await sql("UPDATE userod SET DateTLastLogin = '2099-01-01 00:00:00' WHERE UserName = ?", [NOPASS_ADMIN.userName]);
-    await assert.rejects(backupOf(source, dir), (e) => isLrError(e, 'LR_ADMIN_NO_PASSWORD') && /nopass/.test((e as Error).message));
+    await sql('UPDATE userod SET DateTLastLogin = ? WHERE UserName = ?', [minutesFromNow(-5), NOPASS_ADMIN.userName]);
+    const noPassword = await backupOf(source, dir);
+    assert.equal(noPassword.admin?.userName, DEMO_ADMIN.userName);
+    assert.ok(noPassword.problems.some((p) => p.code === 'ADMIN_NO_PASSWORD' && /nopass/.test(p.message) && /jsmith's password instead/.test(p.message)));
+    assert.ok(await unlockBackup(await locateHeader(noPassword.file), DEMO_ADMIN.password));
     await sql("UPDATE userod SET DateTLastLogin = '2000-01-01 00:00:00' WHERE UserName = ?", [NOPASS_ADMIN.userName]);
-    await sql('DELETE FROM lastresort_keyring WHERE UserName = ?', [SECOND_ADMIN.userName]);
-    await sql("UPDATE userod SET DateTLastLogin = '2099-01-01 00:00:00' WHERE UserName = ?", [SECOND_ADMIN.userName]);
-    await assert.rejects(backupOf(source, dir), (e) => isLrError(e, 'LR_ADMIN_NOT_ENROLLED') && /lastresort keys enroll --user mjones/.test((e as Error).message));
-    // Empty DateTLastLogin: the securitylog's log-on events decide.
+    // Empty DateTLastLogin: the securitylog's log-on events decide (and one in the future does not count).
     await sql("UPDATE userod SET DateTLastLogin = '0001-01-01 00:00:00' WHERE UserName IN (?, ?)", [SECOND_ADMIN.userName, DEMO_ADMIN.userName]);
-    await sql("INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, CompName, FKey, LogSource, DefNum, DefNumError) SELECT 83, UserNum, '2098-01-01 00:00:00', CONCAT('User: ', UserName, ' has logged on.'), 0, 'WS1', 0, 0, 0, 0 FROM userod WHERE UserName = ?", [DEMO_ADMIN.userName]);
+    const logOn = "INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, CompName, FKey, LogSource, DefNum, DefNumError) SELECT 83, UserNum, ?, CONCAT('User: ', UserName, ' has logged on.'), 0, 'WS1', 0, 0, 0, 0 FROM userod WHERE UserName = ?";
+    await sql(logOn, [minutesFromNow(-60), DEMO_ADMIN.userName]);
+    await sql(logOn, [minutesFromNow(24 * 60), SECOND_ADMIN.userName]);
     const c = await connectServer(source);
     assert.equal((await findLastAdmin(c))?.userName, DEMO_ADMIN.userName);
     await c.end();
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.lrb') || f.endsWith('.tmp')), []);
   } finally {
     await sql("UPDATE userod SET DateTLastLogin = '2000-01-01 00:00:00' WHERE UserName IN (?, ?)", [SECOND_ADMIN.userName, NOPASS_ADMIN.userName]);
     await sql('UPDATE userod SET DateTLastLogin = ? WHERE UserName = ?', [jsmith.d, DEMO_ADMIN.userName]);
   }
+});
+
+test('no backup only when no admin is enrolled on this producer (a new producer key): both admins named, nothing left behind', async () => {
+  const dir = await tempDir();
+  const fresh = join(await tempDir(), 'producer-key.json');
+  await assert.rejects(backupOf(source, dir, { producerKeyFile: fresh }), (e) => isLrError(e, 'LR_ADMIN_NOT_ENROLLED') && /not the one jsmith, mjones enrolled with/.test((e as Error).message) && /lastresort keys enroll --user jsmith/.test((e as Error).message));
+  assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.lrb') || f.endsWith('.tmp')), []);
 });

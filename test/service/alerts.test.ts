@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDsn } from '../../src/db/dsn.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
+import { localDateTime } from '../../src/backup/last-admin.js';
 import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { loadConfig } from '../../src/service/config.js';
 import { runCycle } from '../../src/service/cycle.js';
@@ -67,18 +68,19 @@ test('the last admin has not enrolled: no backup, exit 1, and status says who mu
   assert.deepEqual((await alertCodes(sd.configPath)).alerts, []);
 });
 
-test('the last admin has no password: no backup, exit 1, ADMIN_NO_PASSWORD in status', async () => {
-  // nopass is a real Security Admin with an empty userod.Password; make them the last to log on.
-  await sql(enrolled, "UPDATE userod SET DateTLastLogin = '2030-01-01 08:00:00' WHERE UserName = 'nopass'");
+test('the last admin has no password: the backup opens with the enrolled admin instead, and ADMIN_NO_PASSWORD names them', async () => {
+  // nopass is a real Security Admin with an empty userod.Password; make them the last to log on (a minute ago).
+  await sql(enrolled, `UPDATE userod SET DateTLastLogin = '${localDateTime(new Date(Date.now() - 60_000))}' WHERE UserName = 'nopass'`);
   try {
     const sd = await serviceDir(enrolled);
     const r = await runCli(['daemon', '--once', '--config', sd.configPath]);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /nopass, has no password/);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /ALERT \(ADMIN_NO_PASSWORD\): The last admin to log on, nopass, has no Open Dental password, so tonight's backup opens with jsmith's password instead/);
+    assert.equal((await filesIn(sd.outDir)).backups.length, 1);
     const s = await alertCodes(sd.configPath);
     assert.deepEqual(s.alerts.map((a) => a.code), ['ADMIN_NO_PASSWORD']);
     assert.match(s.alerts[0]!.message, /Set a password for nopass in Open Dental, then nopass must run: lastresort keys enroll --user nopass/);
-    assert.match(s.human, /Tonight's backup is for nopass: NO PASSWORD/);
+    assert.match(s.human, /Tonight's backup is for jsmith: key enrolled/);
   } finally {
     await sql(enrolled, "UPDATE userod SET DateTLastLogin = '2025-05-02 12:00:00' WHERE UserName = 'nopass'");
   }

@@ -17,19 +17,22 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { createSealedKey, FAST_TEST_KDF } from '../../src/keys/crypto.js';
+import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter } from '../../src/format/writer.js';
-import { HEADER_PREFIX_BYTES, MAGIC_LINE } from '../../src/format/limits.js';
+import { HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES, MAGIC_LINE } from '../../src/format/limits.js';
 import { injectDamage, layoutOf, type DamageKind, type FileLayout } from '../damage/inject.js';
 import { authenticBeyondFinal, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from '../damage/forge.js';
 import { locateHeader, unlockBackup } from '../../src/format/reader.js';
 import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
 
+/** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
+const SIGNING_KEY = newSigningKey();
+
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 
 async function goodFile(): Promise<Buffer> {
-  const key = await createSealedKey(VECTOR_PASSWORD, FAST_TEST_KDF);
-  const w = createEncryptingWriter({ database: 'vectors', serverVersion: 'none', producerVersion: 'make-vectors', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, chunkSize: VECTOR_CHUNK_SIZE, createdAt: new Date('2026-01-01T00:00:00Z') });
+  const key = await createSealedKey(VECTOR_PASSWORD, SIGNING_KEY.publicKey, FAST_TEST_KDF);
+  const w = createEncryptingWriter({ database: 'vectors', serverVersion: 'none', producerVersion: 'make-vectors', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: VECTOR_CHUNK_SIZE, createdAt: new Date('2026-01-01T00:00:00Z') });
   const out: Buffer[] = [];
   const plaintext = vectorPlaintext();
   await pipeline(Readable.from([plaintext.subarray(0, 7000), plaintext.subarray(7000)]), w.stream, async function* (src: AsyncIterable<Buffer>) {
@@ -48,7 +51,7 @@ function withHeader(good: Buffer, layout: FileLayout, edit: (h: Record<string, u
   const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
   frame.copy(prefix, 0, 0, 4);
   prefix.writeUInt32BE(json.length, 4);
-  const body = Buffer.concat([prefix, json, frame.subarray(HEADER_PREFIX_BYTES + jsonLength, HEADER_PREFIX_BYTES + jsonLength + 32)]);
+  const body = Buffer.concat([prefix, json, frame.subarray(HEADER_PREFIX_BYTES + jsonLength, HEADER_PREFIX_BYTES + jsonLength + HEADER_SIGNATURE_BYTES)]);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(body), 0);
   const newFrame = Buffer.concat([body, crc]);
@@ -123,11 +126,11 @@ async function main(): Promise<void> {
   specs.push({ file: 'duplicate-frame.lrb', note: 'chunk frame 5 written twice in a row; the copy is dropped as misplaced', lostChunks: [], truncated: false });
 
   // Hostile: checksums recomputed, so only validation stands in the way.
-  vectors.set('hostile-kdf.lrb', withHeader(good, layout, (h) => ((h.kdf as Record<string, unknown>).memoryKiB = 64 * 1024 * 1024)));
+  vectors.set('hostile-kdf.lrb', withHeader(good, layout, (h) => (((h.recipients as Record<string, Record<string, unknown>>[])[0]!.kdf as Record<string, unknown>).memoryKiB = 64 * 1024 * 1024)));
   specs.push({ file: 'hostile-kdf.lrb', note: 'both header copies ask for argon2id with 64 GiB of memory, checksums recomputed', lostChunks: [], truncated: false, error: 'LR_HOSTILE_HEADER' });
   vectors.set('hostile-chunk-size.lrb', withHeader(good, layout, (h) => (h.chunkSize = 2 ** 31)));
   specs.push({ file: 'hostile-chunk-size.lrb', note: 'both header copies claim 2 GiB chunks, checksums recomputed', lostChunks: [], truncated: false, error: 'LR_HOSTILE_HEADER' });
-  vectors.set('future-version.lrb', Buffer.concat([Buffer.from(MAGIC_LINE.replace('v1', 'v9')), good.subarray(MAGIC_LINE.length)]));
+  vectors.set('future-version.lrb', Buffer.concat([Buffer.from(MAGIC_LINE.replace(/v\d+\n/, 'v9\n')), good.subarray(MAGIC_LINE.length)]));
   specs.push({ file: 'future-version.lrb', note: 'the magic line says format v9', lostChunks: [], truncated: false, error: 'LR_UNSUPPORTED_VERSION' });
   vectors.set('foreign.lrb', Buffer.from('%PDF-1.7\n' + 'x'.repeat(3000)));
   specs.push({ file: 'foreign.lrb', note: 'not a backup: a PDF-like text file', lostChunks: [], truncated: false, error: 'LR_NOT_BACKUP' });

@@ -16,13 +16,16 @@ import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createSealedKey, FAST_TEST_KDF } from '../../../src/keys/crypto.js';
+import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../../src/keys/crypto.js';
 import { createEncryptingWriter } from '../../../src/format/writer.js';
 import { TarWriter } from '../../../src/archive/tar-writer.js';
 import { TableHasher } from '../../../src/archive/checksum.js';
 import { CATALOG_PATH, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, dataPath, objectPath, schemaPath, summaryPath, type Catalog, type CatalogTable, type ObjectDefinition, type TableSummary } from '../../../src/archive/layout.js';
 import { VECTOR_PASSWORD } from '../plaintext.js';
 import { CANARY, HOSTILE_ACCOUNT, OUTFILE, DATADIR, type HostileSpec } from './spec.js';
+
+/** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
+const SIGNING_KEY = newSigningKey();
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 const ESC_NAME = 'pat`ient\n\u001b[31mRED\u001b[0m\u0007';
@@ -125,8 +128,8 @@ async function payloadBytes(p: Payload): Promise<Buffer> {
 }
 
 async function encrypt(plaintext: Buffer): Promise<Buffer> {
-  const key = await createSealedKey(VECTOR_PASSWORD, FAST_TEST_KDF);
-  const w = createEncryptingWriter({ database: 'clinic', serverVersion: 'make-hostile', producerVersion: 'make-hostile', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, chunkSize: 64 << 10, createdAt: new Date('2026-01-01T00:00:00Z') });
+  const key = await createSealedKey(VECTOR_PASSWORD, SIGNING_KEY.publicKey, FAST_TEST_KDF);
+  const w = createEncryptingWriter({ database: 'clinic', serverVersion: 'make-hostile', producerVersion: 'make-hostile', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: 64 << 10, createdAt: new Date('2026-01-01T00:00:00Z') });
   const out: Buffer[] = [];
   await pipeline(Readable.from([plaintext]), w.stream, async function* (src: AsyncIterable<Buffer>) {
     for await (const b of src) out.push(b);
