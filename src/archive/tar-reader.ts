@@ -237,127 +237,157 @@ async function* piecesOf(list: BodyPiece[]): AsyncGenerator<BodyPiece> {
   yield* list;
 }
 
-export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats = { entries: 0, unaccounted: [], ended: 'end-of-data' }): AsyncGenerator<{ entry: TarEntry; body: AsyncGenerator<BodyPiece> }> {
-  const cur = new Cursor(source);
-  let pax: Record<string, string> = {};
-  let resyncFrom = -1; // >= 0 while looking for a header after damage
-  let orphan: Orphan | null = null; // collecting, while resyncing after a hole
-  let waiting: { orphan: Orphan; paxFound: boolean } | null = null; // found its next header group
+export function readTar(source: AsyncIterable<Segment>, stats: TarStats = { entries: 0, unaccounted: [], ended: 'end-of-data' }): AsyncGenerator<{ entry: TarEntry; body: AsyncGenerator<BodyPiece> }> {
+  return new TarWalk(source, stats).entries();
+}
 
-  const lose = (start: number, end: number) => {
-    if (end <= start) return;
-    const last = stats.unaccounted[stats.unaccounted.length - 1];
-    if (last && last[1] >= start) last[1] = Math.max(last[1], end);
-    else stats.unaccounted.push([start, end]);
-  };
+type Yielded = { entry: TarEntry; body: AsyncGenerator<BodyPiece> };
 
-  for (;;) {
-    const at = cur.pos;
-    const r = await cur.readExact(BLOCK);
-    if ('lost' in r) {
-      orphan?.add(at, r.partial);
-      if (r.lost === 'end') break;
-      // A header in a hole: what follows the hole is the tail of an entry whose header is lost.
-      if (resyncFrom < 0) resyncFrom = at;
-      const holeAt = cur.pos;
-      const hole = await cur.skipHole();
-      orphan ??= new Orphan(holeAt + hole, hole);
-      waiting = null;
-      pax = {};
-      const gapAt = cur.pos;
-      const gap = Math.ceil(gapAt / BLOCK) * BLOCK - gapAt;
-      if (gap > 0) {
-        const g = await cur.readExact(gap);
-        orphan.add(gapAt, 'lost' in g ? g.partial : g.data);
-      }
-      continue;
-    }
-    const block = r.data;
-    if (block.every((b) => b === 0)) {
-      if (resyncFrom >= 0) {
-        orphan?.add(at, block);
+/** The state machine of the comment at the top: one instance per archive read. */
+class TarWalk {
+  private readonly cur: Cursor;
+  private pax: Record<string, string> = {};
+  /** >= 0 while looking for a header after damage. */
+  private resyncFrom = -1;
+  /** Collecting, while resyncing after a hole. */
+  private orphan: Orphan | null = null;
+  /** An orphan whose next header group was found: handed on with the next entry. */
+  private waiting: { orphan: Orphan; paxFound: boolean } | null = null;
+
+  constructor(source: AsyncIterable<Segment>, private readonly stats: TarStats) {
+    this.cur = new Cursor(source);
+  }
+
+  async *entries(): AsyncGenerator<Yielded> {
+    const { cur } = this;
+    for (;;) {
+      const at = cur.pos;
+      const r = await cur.readExact(BLOCK);
+      if ('lost' in r) {
+        this.orphan?.add(at, r.partial);
+        if (r.lost === 'end') break;
+        await this.skipLostHeader(at);
         continue;
       }
-      stats.ended = 'end-marker';
-      break;
-    }
-    const h = decodeHeader(block);
-    if (!h) {
-      if (resyncFrom < 0) resyncFrom = at;
-      orphan?.add(at, block);
-      waiting = null;
-      pax = {};
-      continue;
-    }
-    const foundAfterDamage = resyncFrom >= 0 || waiting !== null;
-    if (resyncFrom >= 0) lose(resyncFrom, at);
-    resyncFrom = -1;
-    if (orphan) {
-      waiting = orphan.overflow ? null : { orphan, paxFound: h.type === 'x' };
-      orphan = null;
-    }
-    const padded = Math.ceil(h.size / BLOCK) * BLOCK;
-
-    if (h.type === 'x' || h.type === 'g') {
-      if (h.size > PAX_MAX) {
-        await cur.skip(padded);
-        continue;
-      }
-      const body = await cur.readExact(h.size);
-      if ('lost' in body) {
-        pax = {};
-        waiting = null;
-        resyncFrom = at;
-        continue;
-      }
-      await cur.skip(padded - h.size);
-      if (h.type === 'x') pax = decodePax(body.data);
-      continue;
-    }
-
-    // tar-stream names every entry that has a pax header "PaxHeader": with that header lost, the
-    // path is unknown, so the body is kept like an orphan and placed by what follows it.
-    if (foundAfterDamage && h.path === 'PaxHeader' && Object.keys(pax).length === 0) {
-      waiting = null; // what lay between the damage and this header was the tail of its pax body
-      if (h.size > ORPHAN_MAX) {
-        await cur.skip(padded);
-        continue;
-      }
-      const headless = new Orphan(cur.pos, 0);
-      for (let left = h.size; left > 0; ) {
-        const p = await cur.next(left);
-        if (!p) break;
-        if (p.data) headless.add(cur.pos - p.data.length, p.data);
-        left -= p.data ? p.data.length : p.hole!;
-      }
-      await cur.skip(padded - h.size);
-      headless.end = headless.start + h.size;
-      headless.whole = true;
-      orphan = headless;
-      continue;
-    }
-    const entry: TarEntry = { path: pax.path ?? h.path, size: h.size, pax, offset: cur.pos, foundAfterDamage };
-    pax = {};
-    stats.entries++;
-    let remaining = h.size;
-    // Before an orphan is handed on, a small next body is read so the consumer can place the orphan.
-    const early: BodyPiece[] = [];
-    if (waiting) {
-      const { orphan: o, paxFound } = waiting;
-      waiting = null;
-      let nextBody: Buffer | null = null;
-      if (h.size <= NEXT_BODY_MAX) {
-        while (remaining > 0) {
-          const p = await cur.next(remaining);
-          if (!p) break;
-          early.push(p);
-          remaining -= p.data ? p.data.length : p.hole!;
+      if (r.data.every((b) => b === 0)) {
+        if (this.resyncFrom >= 0) {
+          this.orphan?.add(at, r.data);
+          continue;
         }
-        if (remaining === 0 && early.every((p) => p.data)) nextBody = Buffer.concat(early.map((p) => p.data!));
+        this.stats.ended = 'end-marker';
+        break;
       }
-      const trimmed = o.trimmed();
-      const orphanEntry: TarEntry = { path: '', size: o.end - o.start, pax: {}, offset: o.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: nextBody }, whole: o.whole } };
-      const orphanBody = piecesOf(trimmed);
+      const h = decodeHeader(r.data);
+      if (!h) {
+        this.notAHeader(at, r.data);
+        continue;
+      }
+      const foundAfterDamage = this.found(at, h);
+      if (h.type === 'x' || h.type === 'g') await this.readPax(at, h);
+      else if (foundAfterDamage && h.path === 'PaxHeader' && Object.keys(this.pax).length === 0) await this.keepHeadless(h);
+      else if (!(yield* this.entry(h, foundAfterDamage))) break;
+    }
+    if (this.resyncFrom >= 0) this.lose(this.resyncFrom, cur.pos);
+    // Read to the end, so the damage report of the layer below is complete (chunks, truncated).
+    while (await cur.next(1 << 20));
+  }
+
+  private lose(start: number, end: number): void {
+    if (end <= start) return;
+    const last = this.stats.unaccounted[this.stats.unaccounted.length - 1];
+    if (last && last[1] >= start) last[1] = Math.max(last[1], end);
+    else this.stats.unaccounted.push([start, end]);
+  }
+
+  /** A header in a hole: what follows the hole is the tail of an entry whose header is lost. */
+  private async skipLostHeader(at: number): Promise<void> {
+    const { cur } = this;
+    if (this.resyncFrom < 0) this.resyncFrom = at;
+    const holeAt = cur.pos;
+    const hole = await cur.skipHole();
+    this.orphan ??= new Orphan(holeAt + hole, hole);
+    this.waiting = null;
+    this.pax = {};
+    const gapAt = cur.pos;
+    const gap = Math.ceil(gapAt / BLOCK) * BLOCK - gapAt;
+    if (gap > 0) {
+      const g = await cur.readExact(gap);
+      this.orphan.add(gapAt, 'lost' in g ? g.partial : g.data);
+    }
+  }
+
+  private notAHeader(at: number, block: Buffer): void {
+    if (this.resyncFrom < 0) this.resyncFrom = at;
+    this.orphan?.add(at, block);
+    this.waiting = null;
+    this.pax = {};
+  }
+
+  /** A valid header at `at`: ends a resync (the orphan collected so far waits for its entry). */
+  private found(at: number, h: RawHeader): boolean {
+    const foundAfterDamage = this.resyncFrom >= 0 || this.waiting !== null;
+    if (this.resyncFrom >= 0) this.lose(this.resyncFrom, at);
+    this.resyncFrom = -1;
+    if (this.orphan) {
+      this.waiting = this.orphan.overflow ? null : { orphan: this.orphan, paxFound: h.type === 'x' };
+      this.orphan = null;
+    }
+    return foundAfterDamage;
+  }
+
+  private async readPax(at: number, h: RawHeader): Promise<void> {
+    const padded = paddedSize(h.size);
+    if (h.size > PAX_MAX) return this.cur.skip(padded);
+    const body = await this.cur.readExact(h.size);
+    if ('lost' in body) {
+      this.pax = {};
+      this.waiting = null;
+      this.resyncFrom = at;
+      return;
+    }
+    await this.cur.skip(padded - h.size);
+    if (h.type === 'x') this.pax = decodePax(body.data);
+  }
+
+  /**
+   * Version 1 files named every entry with a pax header "PaxHeader": with that
+   * header lost, the path is unknown, so the body is kept like an orphan and
+   * placed by what follows it. (Version 2 puts the real path in the ustar name.)
+   */
+  private async keepHeadless(h: RawHeader): Promise<void> {
+    const { cur } = this;
+    this.waiting = null; // what lay between the damage and this header was the tail of its pax body
+    const padded = paddedSize(h.size);
+    if (h.size > ORPHAN_MAX) return cur.skip(padded);
+    const headless = new Orphan(cur.pos, 0);
+    for (let left = h.size; left > 0; ) {
+      const p = await cur.next(left);
+      if (!p) break;
+      if (p.data) headless.add(cur.pos - p.data.length, p.data);
+      left -= p.data ? p.data.length : p.hole!;
+    }
+    await cur.skip(padded - h.size);
+    headless.end = headless.start + h.size;
+    headless.whole = true;
+    this.orphan = headless;
+  }
+
+  /** Yields the waiting orphan (if any) and the entry; false when the data ended inside the entry. */
+  private async *entry(h: RawHeader, foundAfterDamage: boolean): AsyncGenerator<Yielded, boolean> {
+    const { cur } = this;
+    const entry: TarEntry = { path: this.pax.path ?? h.path, size: h.size, pax: this.pax, offset: cur.pos, foundAfterDamage };
+    this.pax = {};
+    this.stats.entries++;
+    const early: BodyPiece[] = [];
+    let remaining = h.size;
+    if (this.waiting) {
+      const { orphan, paxFound } = this.waiting;
+      this.waiting = null;
+      // Before an orphan is handed on, a small next body is read so the consumer can place the orphan.
+      const next = await this.readEarly(h.size, early);
+      remaining -= next.read;
+      const orphanEntry: TarEntry = { path: '', size: orphan.end - orphan.start, pax: {}, offset: orphan.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: next.body }, whole: orphan.whole } };
+      const orphanBody = piecesOf(orphan.trimmed());
       yield { entry: orphanEntry, body: orphanBody };
       await orphanBody.return(undefined);
     }
@@ -373,13 +403,26 @@ export async function* readTar(source: AsyncIterable<Segment>, stats: TarStats =
     yield { entry, body };
     // Whatever the consumer left unread is skipped.
     await body.return(undefined);
-    await cur.skip(remaining + (padded - h.size));
-    if (cur.done && remaining > 0) break;
+    await cur.skip(remaining + (paddedSize(h.size) - h.size));
+    return !(cur.done && remaining > 0);
   }
-  if (resyncFrom >= 0) lose(resyncFrom, cur.pos);
-  // Read to the end, so the damage report of the layer below is complete (chunks, truncated).
-  while (await cur.next(1 << 20));
+
+  /** The next entry's body when it is small, read ahead into `early`; its bytes when all of it is intact. */
+  private async readEarly(size: number, early: BodyPiece[]): Promise<{ read: number; body: Buffer | null }> {
+    if (size > NEXT_BODY_MAX) return { read: 0, body: null };
+    let read = 0;
+    while (read < size) {
+      const p = await this.cur.next(size - read);
+      if (!p) break;
+      early.push(p);
+      read += p.data ? p.data.length : p.hole!;
+    }
+    const body = read === size && early.every((p) => p.data) ? Buffer.concat(early.map((p) => p.data!)) : null;
+    return { read, body };
+  }
 }
+
+const paddedSize = (size: number) => Math.ceil(size / BLOCK) * BLOCK;
 
 /** Reads a whole small entry (JSON, SQL); null when any of it was lost or it is larger than `max`. */
 export async function readWhole(body: AsyncIterable<BodyPiece>, expectedSize: number, max = 64 << 20): Promise<Buffer | null> {
