@@ -18,18 +18,19 @@ export const PASSWORD_ATTEMPTS = 3;
  * password: whose password, which one, as of when, and why only theirs.
  */
 export function whosePassword(located: LocatedHeader): string {
+  if (!located.header.admin) return 'This backup opens only with the practice recovery code: no admin had set up a backup key when it was made. The code is on the printed recovery page kept in the practice\'s safe.';
   const a = whoOpens(located.header);
   const first = adminRecipients(located.header)[0];
   const user = safeText(a.userName, 60);
-  const asOf = first?.passwordChangedSince
-    ? `It must be the password as it was on ${shortDate(first.enrolledAt)}, when ${user} set up the backup key (${user} has changed it since).`
-    : `It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made.`;
   const last = located.header.lastToLogOn;
   const why = last && last.userNum === a.userNum
     ? `${user} was the last admin to log on${a.lastLoginAt ? ` (on ${humanDate(a.lastLoginAt)})` : ''}`
     : `${user} is the admin who logged on most recently among those who set up a backup key`;
-  return `This backup opens only with ${user}'s Open Dental password: the one ${user} types to log on to Open Dental, not a Windows password and not the database server's. `
-    + `${asOf} The backup was locked with it because ${why}: nobody else can open it, not even Open Dental support.`;
+  const which = `the one ${user} types to log on to Open Dental, not a Windows password and not the database server's.`;
+  const opens = first?.passwordChangedSince
+    ? `This backup opens with ${user}'s Open Dental password as it was on ${shortDate(first.enrolledAt)}, when ${user} set up the backup key (${user} has changed it since): ${which}`
+    : `This backup opens only with ${user}'s Open Dental password: ${which} It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made.`;
+  return `${opens} The backup was locked with it because ${why}: nobody else can open it, not even Open Dental support.`;
 }
 
 export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {

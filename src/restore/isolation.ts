@@ -76,11 +76,13 @@ export async function openRestoreAccount(admin: Connection, dsn: Dsn, database: 
   };
   try {
     await admin.query(`GRANT ALL PRIVILEGES ON ${grantDatabase(database)}.* TO ?@?`, [user, host]);
-    await admin.query('GRANT SET USER ON *.* TO ?@?', [user, host]).catch((err) => log('restore').info({ code: (err as { code?: string }).code }, 'objects will keep the temporary account out of their DEFINER only where the server allows SET USER'));
   } catch (err) {
     await drop().catch(() => {});
-    throw err;
+    if (!/ACCESS_DENIED/.test((err as { code?: string }).code ?? '')) throw err;
+    log('restore').info({ code: (err as { code?: string }).code }, 'the restoring account cannot grant rights on the target database');
+    return confinedAlready(admin, dsn, database, definer, me.user);
   }
+  await admin.query('GRANT SET USER ON *.* TO ?@?', [user, host]).catch((err) => log('restore').info({ code: (err as { code?: string }).code }, 'objects will keep the temporary account out of their DEFINER only where the server allows SET USER'));
   log('restore').info({ account: user }, 'statements from the file run as a temporary account limited to the target database');
   return { dsn: { ...dsn, user, password }, definer, close: drop };
 }
@@ -96,7 +98,7 @@ async function confinedAlready(admin: Connection, dsn: Dsn, database: string, de
   const schemas = await rows(admin, 'SELECT DISTINCT TABLE_SCHEMA AS s FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE LIKE ?', [grantee]);
   const others = schemas.filter((r) => r.s !== database && r.s.replace(/\\([\\_%])/g, '$1') !== database);
   if (global.length > 0 || others.length > 0) {
-    throw new LrError('LR_DB_ACCESS', `The account ${user} may not create the temporary account a restore runs under, and it has rights beyond the target database. Restore with an account that has CREATE USER (for example root), or with one that has rights on ${database} only.`, { detail: { globalPrivileges: global.length, otherDatabases: others.length } });
+    throw new LrError('LR_DB_ACCESS', `The account ${user} may not create the temporary account a restore runs under (that needs CREATE USER and the GRANT OPTION on ${database}), and it has rights beyond the target database. Restore with an account that has both (for example root), or with one that has rights on ${database} only.`, { detail: { globalPrivileges: global.length, otherDatabases: others.length } });
   }
   return { dsn, definer, close: async () => {} };
 }

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter, type WriterOptions } from '../../src/format/writer.js';
-import { HEADER_PREFIX_BYTES } from '../../src/format/limits.js';
+import { HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES } from '../../src/format/limits.js';
 import { layoutOf } from '../damage/inject.js';
 
 /** A well-formed backup of `payload`, encrypted for `password` (cheap test KDF unless `kdf` is given). */
@@ -34,7 +34,7 @@ export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { 
   return Buffer.concat(out);
 }
 
-/** Rewrites the header JSON of both copies (checksums recomputed; the MAC is left, so it no longer matches). */
+/** Rewrites the header JSON of both copies (checksums recomputed; the signature is left, so it no longer matches). */
 export function rewriteHeader(good: Buffer, edit: (h: Record<string, unknown>) => void): Buffer {
   const layout = layoutOf(good);
   const frame = good.subarray(layout.header.offset, layout.header.offset + layout.header.length);
@@ -45,7 +45,7 @@ export function rewriteHeader(good: Buffer, edit: (h: Record<string, unknown>) =
   const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
   frame.copy(prefix, 0, 0, 4);
   prefix.writeUInt32BE(json.length, 4);
-  const body = Buffer.concat([prefix, json, frame.subarray(HEADER_PREFIX_BYTES + jsonLength, HEADER_PREFIX_BYTES + jsonLength + 32)]);
+  const body = Buffer.concat([prefix, json, frame.subarray(HEADER_PREFIX_BYTES + jsonLength, HEADER_PREFIX_BYTES + jsonLength + HEADER_SIGNATURE_BYTES)]);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(body), 0);
   const newFrame = Buffer.concat([body, crc]);

@@ -73,7 +73,7 @@ export async function startTlsServer(dir: string, tls: TlsFiles, account = { use
   await writeFile(initFile, [
     "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1';",
     `CREATE USER '${account.user}'@'127.0.0.1' IDENTIFIED BY '${account.password}' REQUIRE SSL;`,
-    `GRANT ALL ON *.* TO '${account.user}'@'127.0.0.1';`,
+    `GRANT ALL ON *.* TO '${account.user}'@'127.0.0.1' WITH GRANT OPTION;`,
   ].join('\n') + '\n', { mode: 0o600 });
   const port = await freePort();
   const child = spawn(binary, [

@@ -24,6 +24,7 @@ import { injectDamage, layoutOf, type DamageKind, type FileLayout } from '../dam
 import { authenticBeyondFinal, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from '../damage/forge.js';
 import { locateHeader, unlockBackup } from '../../src/format/reader.js';
 import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
+import { rewriteHeader } from '../helpers/craft.js';
 
 /** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
 const SIGNING_KEY = newSigningKey();
@@ -39,26 +40,6 @@ async function goodFile(): Promise<Buffer> {
     for await (const b of src) out.push(b);
   });
   return Buffer.concat(out);
-}
-
-/** Rewrites the header JSON of both copies (recomputing their checksums): a crafted, not a damaged, file. */
-function withHeader(good: Buffer, layout: FileLayout, edit: (h: Record<string, unknown>) => void): Buffer {
-  const frame = good.subarray(layout.header.offset, layout.header.offset + layout.header.length);
-  const jsonLength = frame.readUInt32BE(4);
-  const header = JSON.parse(frame.toString('utf8', HEADER_PREFIX_BYTES, HEADER_PREFIX_BYTES + jsonLength)) as Record<string, unknown>;
-  edit(header);
-  const json = Buffer.from(JSON.stringify(header));
-  const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
-  frame.copy(prefix, 0, 0, 4);
-  prefix.writeUInt32BE(json.length, 4);
-  const body = Buffer.concat([prefix, json, frame.subarray(HEADER_PREFIX_BYTES + jsonLength, HEADER_PREFIX_BYTES + jsonLength + HEADER_SIGNATURE_BYTES)]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body), 0);
-  const newFrame = Buffer.concat([body, crc]);
-  const trailer = Buffer.from(good.subarray(good.length - 16));
-  trailer.writeUInt32BE(newFrame.length, 8);
-  trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
-  return Buffer.concat([good.subarray(0, layout.header.offset), newFrame, good.subarray(layout.frames[0]!.offset, layout.headerCopy.offset), newFrame, trailer]);
 }
 
 /** Rewrites one frame head (and its head checksum). */
@@ -126,9 +107,9 @@ async function main(): Promise<void> {
   specs.push({ file: 'duplicate-frame.lrb', note: 'chunk frame 5 written twice in a row; the copy is dropped as misplaced', lostChunks: [], truncated: false });
 
   // Hostile: checksums recomputed, so only validation stands in the way.
-  vectors.set('hostile-kdf.lrb', withHeader(good, layout, (h) => (((h.recipients as Record<string, Record<string, unknown>>[])[0]!.kdf as Record<string, unknown>).memoryKiB = 64 * 1024 * 1024)));
+  vectors.set('hostile-kdf.lrb', rewriteHeader(good, (h) => (((h.recipients as Record<string, Record<string, unknown>>[])[0]!.kdf as Record<string, unknown>).memoryKiB = 64 * 1024 * 1024)));
   specs.push({ file: 'hostile-kdf.lrb', note: 'both header copies ask for argon2id with 64 GiB of memory, checksums recomputed', lostChunks: [], truncated: false, error: 'LR_HOSTILE_HEADER' });
-  vectors.set('hostile-chunk-size.lrb', withHeader(good, layout, (h) => (h.chunkSize = 2 ** 31)));
+  vectors.set('hostile-chunk-size.lrb', rewriteHeader(good, (h) => (h.chunkSize = 2 ** 31)));
   specs.push({ file: 'hostile-chunk-size.lrb', note: 'both header copies claim 2 GiB chunks, checksums recomputed', lostChunks: [], truncated: false, error: 'LR_HOSTILE_HEADER' });
   vectors.set('future-version.lrb', Buffer.concat([Buffer.from(MAGIC_LINE.replace(/v\d+\n/, 'v9\n')), good.subarray(MAGIC_LINE.length)]));
   specs.push({ file: 'future-version.lrb', note: 'the magic line says format v9', lostChunks: [], truncated: false, error: 'LR_UNSUPPORTED_VERSION' });
