@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   LR_ADMIN_NOT_ENROLLED: EXIT.failure,
   LR_BACKUPS_DISABLED: EXIT.failure,
   LR_INTERRUPTED: EXIT.failure,
+  LR_BUSY: EXIT.failure,
   LR_DAMAGED: EXIT.damaged,
   LR_PARTIAL: EXIT.damaged,
   LR_HEADER_DAMAGED: EXIT.damaged,

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../service/atomic-file.js';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainPassword } from '../cli/password.js';
@@ -31,8 +31,8 @@ export function restoreCommands(file: string, targetArg: string): RestoreReport[
 }
 
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
-  await writeFile(path, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-  await writeFile(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation), { mode: 0o600 });
+  await writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation));
 }
 
 export function exitCodeForReport(r: RestoreReport): number {

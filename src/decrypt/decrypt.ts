@@ -1,11 +1,13 @@
 import { createWriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import type { DamageReport, Segment } from '../format/reader.js';
 import { openBackup, payloadOf } from './open.js';
+import { LrError } from '../errors.js';
+import { diskFullLine } from '../backup/space.js';
 
 export interface DecryptResult {
   out: string;
@@ -52,6 +54,11 @@ export async function decryptToFile(path: string, password: string, out: string)
     await rename(tmp, out);
   } catch (err) {
     await unlink(tmp).catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      const needed = await stat(path).then((s) => s.size, () => null); // the tar is about the size of the backup
+      throw new LrError('LR_IO', await diskFullLine(dirname(out), needed, 'decrypted file'), { cause: err });
+    }
     throw err;
   }
   return { out, bytes: counter.bytes, damage };

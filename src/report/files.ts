@@ -3,9 +3,10 @@
  * and Markdown, named after the restored database and the time, readable only
  * by their owner (they name tables and servers of a medical practice).
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LrError } from '../errors.js';
+import { writeFileAtomic } from '../service/atomic-file.js';
 import { renderMarkdown } from '../restore/report-md.js';
 import type { RestoreReport } from '../restore/report.js';
 import { renderHtml } from './html.js';
@@ -35,10 +36,8 @@ export function renderReportMarkdown(r: RecoverReport): string {
   return `${md}\n${extra.join('\n')}`;
 }
 
-async function writePrivate(path: string, text: string): Promise<void> {
-  await writeFile(path, text, { mode: 0o600 });
-  await chmod(path, 0o600); // an existing file keeps its old mode otherwise
-}
+/** Under a temporary name, then renamed: a full disk leaves no half report; a new file, so always 0600. */
+const writePrivate = writeFileAtomic;
 
 export async function saveReports(dir: string, report: RecoverReport, at = new Date()): Promise<SavedReports> {
   const folder = resolve(dir);
