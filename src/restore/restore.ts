@@ -33,6 +33,7 @@ import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { columnsFromServer } from './columns.js';
 import { salvageCatalogTables } from './salvage.js';
+import { takeRestoreLock } from './lock.js';
 
 export interface RestoreProgress {
   table: string | null;
@@ -123,6 +124,10 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   const where = describeDsn({ ...opts.dsn, database: '' });
 
   const admin = await connect(opts.dsn, { noDatabase: true });
+  await takeRestoreLock(admin, database, where).catch(async (err: unknown) => {
+    await admin.end().catch(() => admin.destroy());
+    throw err;
+  });
   const lanes: Lane[] = [];
   const newLane = (): Lane => {
     const lane: Lane = { conn: null, current: null };
