@@ -84,6 +84,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
     say(`  ${t.name}: ${t.status}, ${t.rowsRestored} of ${t.rowsExpected ?? '?'} rows${ranges ? ` (lost: ${ranges})` : ''}${t.error ? ` — ${t.error}` : ''}`);
   }
   for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
+  if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed: ${report.commands.resume}`);
   if (target.sandbox) {
     say(`The restored database ${target.dsn.database} is in the sandbox server, which keeps running.`);
     say(`  Look at it: ${target.sandbox.connectCommand} ${target.dsn.database}`);

@@ -20,6 +20,9 @@ export function resultLines(r: RecoverReport, saved: SavedReports | null): strin
     const body = rows.slice(0, MAX_ROWS_SHOWN).map((t) => [safeText(t.name, 40), t.state, formatCount(t.expected), formatCount(t.restored), formatCount(t.lost), t.which || t.problem]);
     for (const line of textTable(['Table', 'State', 'In backup', 'Restored', 'Missing', 'Which rows'], body, { numeric: [2, 3, 4] })) out.push(`  ${line}`);
     if (rows.length > MAX_ROWS_SHOWN) out.push(`  … and ${rows.length - MAX_ROWS_SHOWN} more: see the report.`);
+    if (r.resumable) {
+      out.push('', `The database ${safeText(r.place.database, 64)} keeps its progress record (the table ${PROGRESS_TABLE}), so the restore can be finished. Once the problem is fixed, run:`, `  ${r.commands.resume}`);
+    }
   }
   if (r.sandbox && !r.interrupted) {
     out.push('', `The restored database ${safeText(r.database, 64)} is in the sandbox server, which keeps running.`);

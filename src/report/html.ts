@@ -117,7 +117,7 @@ function objectsSection(r: RecoverReport): string {
 function commandsSection(r: RecoverReport): string {
   const block = (label: string, cmd: string) => `<div>${e(label)}</div><pre>${e(cmd)}</pre>`;
   const parts = [
-    r.interrupted ? block('Continue this restore where it stopped:', r.commands.resume) : block('Continue the restore if it is ever interrupted:', r.commands.resume),
+    r.interrupted || r.resumable ? block('Continue this restore where it stopped:', r.commands.resume) : block('Continue the restore if it is ever interrupted:', r.commands.resume),
     block('Check the restored database against the backup again:', r.commands.validate),
     block('Do the whole recovery again (into a new database):', r.commands.repeat),
   ];

@@ -34,6 +34,8 @@ import { buildReport, type RestoreReport } from './outcome.js';
 import { columnsFromServer } from './columns.js';
 import { salvageCatalogTables } from './salvage.js';
 import { takeRestoreLock } from './lock.js';
+import { recountFromServer } from './recount.js';
+import { failureCode, scrubValues } from './server-faults.js';
 
 export interface RestoreProgress {
   table: string | null;
@@ -216,7 +218,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           s.created = true;
         } catch (err) {
           if (isConnectionLost(err)) throw err;
-          s.error = `could not be created (${(err as { code?: string }).code ?? 'error'})`;
+          s.error = `could not be created (${failureCode(err, s.name)})`;
           return;
         }
       }
@@ -248,7 +250,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
           await record(conn, keys.finished(s.index));
         } catch (err) {
           if (isConnectionLost(err)) throw err;
-          s.error = `its indexes could not be rebuilt (${(err as { code?: string }).code ?? 'error'})`;
+          s.error = `its indexes could not be rebuilt (${failureCode(err, s.name)})`;
         }
       };
       if (mapped) return build(await laneConn(lane));
@@ -291,8 +293,8 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         if (transactional) await load.query('ROLLBACK').catch(() => {});
         s.damaged = true;
         s.tracker.damage();
-        s.error = `rows could not be loaded (${(err as { code?: string }).code ?? 'error'})`;
-        logger.warn({ table: s.index, piece, code: (err as { code?: string }).code }, 'piece failed to load');
+        s.error = `rows could not be loaded (${failureCode(err, s.name)})`;
+        logger.warn({ table: s.index, piece, code: (err as { code?: string }).code, serverMessage: scrubValues((err as { sqlMessage?: string }).sqlMessage) }, 'piece failed to load');
       }
       opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
     };
@@ -405,13 +407,14 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         await record(index!, keys.fks(s.index));
       } catch (err) {
         if (isConnectionLost(err)) throw err;
-        s.error = s.error ?? `its foreign keys could not be added (${(err as { code?: string }).code ?? 'error'})`;
+        s.error = s.error ?? `its foreign keys could not be added (${failureCode(err, s.name)})`;
       }
     }
     const objectOutcomes: ObjectOutcome[] = opts.tables || opts.exclude ? [] : await createObjects(index!, objects);
-    await dropProgressTable(main.conn!);
-
-    return buildReport({ opened: opts.opened, database, where, catalog, manifest, summaries, tables, objects, objectOutcomes, damage, started, subset: !!(opts.tables || opts.exclude) });
+    await recountFromServer(index!, tables);
+    const report = buildReport({ opened: opts.opened, database, where, catalog, manifest, summaries, tables, objects, objectOutcomes, damage, started, subset: !!(opts.tables || opts.exclude) });
+    if (!report.resumable) await dropProgressTable(main.conn!); // kept: --resume finishes the work once the cause is fixed
+    return report;
   } finally {
     await mapped?.reader.close().catch(() => {});
     await Promise.all([admin, index, ...lanes.map((l) => l.conn)].map((c) => (c as Connection | null)?.end().catch(() => (c as Connection | null)?.destroy())));

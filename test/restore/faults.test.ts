@@ -1,25 +1,90 @@
 /**
- * Faults on the restore side against the real server: two restores started
+ * Faults on the restore side against real servers: two restores started
  * together into one new database (the server's named lock lets exactly one
- * run; the other changes nothing).
+ * run; the other changes nothing), and a target server whose disk fills (a
+ * private MariaDB with its data folder on a small tmpfs: the restore ends
+ * partial and keeps its progress record; after the tmpfs grows, --resume
+ * completes it).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
-import { compareDatabases, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor } from '../helpers/db.js';
+import { compareDatabases, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, serverDsn } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
+import { startSecondServer, type SecondServer } from '../helpers/second-server.js';
+import { parseDsn } from '../../src/db/dsn.js';
+import { PROGRESS_TABLE } from '../../src/restore/progress-table.js';
+import type { RestoreReport } from '../../src/restore/report.js';
 
 let source: string;
 let file: string;
 let pwFile: string;
+let dir: string;
+const servers: SecondServer[] = [];
 
 before(async () => {
-  const dir = await tempDir();
+  dir = await tempDir();
   pwFile = await passwordFile(dir);
   source = await makeSource({ patients: 3000, prefix: 'lr_faults_src' });
   file = (await backupOf(source, dir, { pieceBytes: 256 * 1024 })).file;
 });
-after(dropTempDatabases);
+after(async () => {
+  for (const s of servers) await s.stop();
+  for (const d of [dir, ...servers.map((s) => s.dir)]) await rm(d, { recursive: true, force: true });
+  await dropTempDatabases();
+});
+
+/**
+ * A database of the second server copied onto the test server by the
+ * server's own dump tool, so that compare.ts (one server) can hold it
+ * against the source.
+ */
+async function copyToTestServer(server: SecondServer, database: string): Promise<string> {
+  const copy = await createTempDatabase('lr_faults_copy');
+  const shared = parseDsn(serverDsn(), { requireDatabase: false });
+  execSync(`mariadb-dump --no-defaults -h127.0.0.1 -P${server.port} -uroot --routines --events --triggers --hex-blob ${database} | mariadb --no-defaults -h${shared.host} -P${shared.port} -u${shared.user} ${copy}`, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return copy;
+}
+
+async function tablesOf(server: SecondServer, database: string): Promise<string[]> {
+  const c = await server.connect();
+  try {
+    const [rows] = (await c.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database])) as unknown as [{ t: string }[]];
+    return rows.map((r) => r.t);
+  } finally {
+    await c.end();
+  }
+}
+
+test("target server's disk fills: partial, the progress record is kept; after the disk grows --resume completes, identical to the source", async (t) => {
+  const server = await startSecondServer({ tmpfsSize: '40m' });
+  if (!server) return t.skip('cannot mount a tmpfs here');
+  servers.push(server);
+  const target = server.dsnFor('filled');
+  const report = join(dir, 'filled.json');
+  const first = await runCli(['restore', file, '--target', target, '--password-file', pwFile, '--report', report]);
+  assert.ok(first.code === 3 || first.code === 1, `partial or failed: ${first.code}\n${first.stderr}`);
+  assert.match(first.stdout, /The target server's disk is full: free space there, then resume with the command below/);
+  assert.match(first.stdout, /filled keeps its progress record, so this restore can be finished once the problem is fixed: lastresort restore .* --resume/);
+  assert.doesNotMatch(first.stdout + first.stderr, /ER_RECORD_FILE_FULL|EE_WRITE|errno/);
+  const saved = JSON.parse(await readFile(report, 'utf8')) as RestoreReport;
+  assert.equal(saved.resumable, true);
+  assert.ok(saved.tables.some((x) => x.error === "the target server's disk is full: free space, then resume"));
+  assert.ok((await tablesOf(server, 'filled')).includes(PROGRESS_TABLE), 'the progress record is kept');
+  assert.match(await readFile(report.replace(/\.json$/, '.md'), 'utf8'), /Finish this restore \(once the problem above is fixed\)/);
+
+  server.resize('512m');
+  const resumed = await runCli(['restore', file, '--target', target, '--password-file', pwFile, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.match(resumed.stdout, /All \d+ tables restored\./);
+  assert.ok(!(await tablesOf(server, 'filled')).includes(PROGRESS_TABLE), 'the record goes once every table is complete');
+  const copy = await copyToTestServer(server, 'filled');
+  const diffs = await compareDatabases(source, copy);
+  assert.deepEqual(diffs, [], describeDifferences(diffs));
+});
 
 for (let round = 1; round <= 5; round++) {
   test(`two restores into one new database started together (round ${round}): one runs, one is refused, the survivor is identical`, async () => {

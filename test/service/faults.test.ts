@@ -8,11 +8,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
+import { backupOf, makeSource, passwordFile, tempDir as makeTempDir } from '../helpers/backup.js';
 import { dropTempDatabases, dsnFor } from '../helpers/db.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { setRootLogger } from '../../src/log.js';
@@ -27,6 +27,14 @@ let source: string;
 let backupBytes: number;
 let backupFile: string;
 const mounts: string[] = [];
+const dirs: string[] = [];
+
+/** A new folder, removed when the file ends (the backups here are 35 MB each). */
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await makeTempDir(prefix);
+  dirs.push(dir);
+  return dir;
+}
 
 before(async () => {
   // Big enough that its backup (about 35 MB) overflows every folder below.
@@ -38,6 +46,7 @@ before(async () => {
 });
 after(async () => {
   for (const m of mounts) unmount(m);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
   await dropTempDatabases();
 });
 
@@ -81,6 +90,7 @@ test('daemon --once into a 4 MB folder: BACKUP_FAILED in the state file, the log
   const out = await smallFolder(t, '4m');
   if (!out) return;
   const sd = await serviceDir(source, { outDir: out });
+  dirs.push(sd.dir);
   const r = await runCli(['daemon', '--once', '--config', sd.configPath]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /is full .*no backup was written\. The backup needs about/);
@@ -101,6 +111,7 @@ test('the long-running daemon survives a night whose folder is full and makes th
   const logLines: Record<string, unknown>[] = [];
   setRootLogger(pino({ level: 'info' }, new Writable({ write(c, _e, cb) { for (const l of String(c).trim().split('\n')) logLines.push(JSON.parse(l)); cb(); } })));
   const sd = await serviceDir(source, { outDir: out, window: '01:00-02:00' });
+  dirs.push(sd.dir);
   const clock = new FakeClock(new Date(2025, 5, 2, 12).getTime(), new Date(2025, 5, 5, 0).getTime());
   const stop = new AbortController();
   const nights: [string, CycleResult][] = [];
@@ -159,6 +170,7 @@ test("the next backup removes a killed run's temporary at once, never a running 
 
 test('two daemon --once at once: one runs, the other is refused with one line, exit 1, and touches nothing', async () => {
   const sd = await serviceDir(source, { maxRate: 10_000_000 });
+  dirs.push(sd.dir);
   await mkdir(sd.outDir, { recursive: true });
   const [a, b] = await Promise.all([runCli(['daemon', '--once', '--config', sd.configPath]), runCli(['daemon', '--once', '--config', sd.configPath])]);
   const codes = [a.code, b.code].sort();

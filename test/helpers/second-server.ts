@@ -1,0 +1,89 @@
+/**
+ * A private MariaDB server for the tests that freeze, kill or fill one: its
+ * own folder, port and socket, its data folder optionally on a tmpfs of a
+ * given size, small InnoDB logs so that it fits there. Never the shared
+ * test server. Always stopped by pid (stop()), and unmounted.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { connect, type Connection } from '../../src/db/connect.js';
+import { formatDsn, parseDsn } from '../../src/db/dsn.js';
+import { findInstallDb, findServer, run, userArgs } from '../../src/sandbox/programs.js';
+import { tempDir } from './backup.js';
+
+export interface SecondServer {
+  dir: string;
+  dataDir: string;
+  port: number;
+  pid: number;
+  /** Its DSN naming `database`. */
+  dsnFor(database: string): string;
+  connect(database?: string): Promise<Connection>;
+  freeze(): void;
+  thaw(): void;
+  /** Gives its tmpfs data folder a new size, contents kept. */
+  resize(size: string): void;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+// Small files that grow a megabyte at a time (the default grows ibdata1 by 64 MB), so a small tmpfs holds it.
+const INNODB = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M', '--innodb-data-file-path=ibdata1:4M:autoextend', '--innodb-autoextend-increment=1'];
+
+/** Starts a server; `tmpfsSize` puts its data folder on a tmpfs of that size (null when root may not mount: the caller skips). */
+export async function startSecondServer(opts: { tmpfsSize?: string } = {}): Promise<SecondServer | null> {
+  const dir = await tempDir('lr-second-');
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir);
+  if (opts.tmpfsSize && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.tmpfsSize}`, 'tmpfs', dataDir]).status !== 0) return null;
+  const binary = await findServer();
+  await run(await findInstallDb(binary), ['--no-defaults', ...userArgs(), `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...INNODB], { timeout: 120_000 });
+  const port = await freePort();
+  const child: ChildProcess = spawn(binary, [
+    '--no-defaults', ...userArgs(), `--datadir=${dataDir}`, `--socket=${join(dir, 'sock')}`, `--pid-file=${join(dir, 'pid')}`, `--log-error=${join(dir, 'error.log')}`,
+    `--port=${port}`, '--bind-address=127.0.0.1', '--skip-name-resolve', '--local-infile=1', '--skip-log-bin', `--tmpdir=${dir}`, ...INNODB,
+  ], { stdio: 'ignore' });
+  const pid = child.pid!;
+  const dsnFor = (database: string) => formatDsn({ ...parseDsn(`mysql://root@127.0.0.1:${port}/`, { requireDatabase: false }), database }, { withPassword: true });
+  const connectTo = (database?: string) => connect({ ...parseDsn(dsnFor(database ?? ''), { requireDatabase: false }) }, { noDatabase: database === undefined });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const c = await connectTo();
+      await c.end();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the second server did not start (see ${dir}/error.log)`, { cause: err });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    dir, dataDir, port, pid, dsnFor, connect: connectTo,
+    freeze: () => process.kill(pid, 'SIGSTOP'),
+    thaw: () => process.kill(pid, 'SIGCONT'),
+    resize: (size) => {
+      const r = spawnSync('mount', ['-o', `remount,size=${size}`, dataDir], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`remount failed: ${r.stderr}`);
+    },
+    stop: async () => {
+      if (child.exitCode === null) {
+        process.kill(pid, 'SIGCONT');
+        process.kill(pid, 'SIGTERM');
+        const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (opts.tmpfsSize) spawnSync('umount', [dataDir]);
+    },
+  };
+}
