@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { LrError } from '../errors.js';
-import { connect, type Connection } from '../db/connect.js';
+import { connect, isConnectionLost, type Connection } from '../db/connect.js';
+import { describeDsn } from '../db/dsn.js';
+import { dbTimeoutSeconds, SERVER_STOPPED } from '../db/watchdog.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { VERSION } from '../version.js';
@@ -121,12 +123,21 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     }
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LrError('LR_IO', `Cannot write to ${opts.outDir} (permission denied). Choose a folder this account may write to.`, { cause: err });
     if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The backup was stopped before it finished; no file was written.', { cause: err });
+    if (isConnectionLost(err)) throw lostDuringBackup(err, opts.source);
     throw new LrError('LR_DB', `The backup failed while reading the database (${code ?? (err as Error).message?.slice(0, 80)}). See the log for detail.`, { cause: err });
   } finally {
     if (tmpPath) await unlink(tmpPath).catch(() => {});
     for (const c of lanes) c.destroy(); // after a failure: a paused result set must not be read to its end
     await conn.end().catch(() => conn.destroy());
   }
+}
+
+/** The source went away mid-backup: say so in plain words, never the driver's text. */
+function lostDuringBackup(err: unknown, source: Dsn): LrError {
+  const where = describeDsn(source);
+  const stopped = (err as { code?: string }).code === SERVER_STOPPED;
+  const what = stopped ? `stopped answering during the backup (nothing for ${dbTimeoutSeconds()} s or more)` : 'closed the connection during the backup';
+  return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} ${what}; no backup was written. Check that it is running, then try again.`, { cause: err });
 }
 
 const DEFAULT_CONNECTIONS = 2;

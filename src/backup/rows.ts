@@ -53,6 +53,8 @@ interface RawConnection {
   query(options: { sql: string; rowsAsArray?: boolean }): QueryCommand;
   pause(): void;
   resume(): void;
+  on(event: 'error', fn: (err: Error) => void): void;
+  off(event: 'error', fn: (err: Error) => void): void;
 }
 
 export interface RowPieceOptions {
@@ -118,6 +120,13 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     ended = true;
     notify();
   });
+  // A connection lost mid-result (or ended by the hung-server watch) is told to
+  // the connection only, not to a query without a callback: listen there too.
+  const lost = (err: Error) => {
+    failure ??= err;
+    notify();
+  };
+  raw.on('error', lost);
 
   try {
     for (;;) {
@@ -136,6 +145,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
+    raw.off('error', lost);
     if (!ended) {
       // Abandoned (error or consumer stopped): let the rest of the result pass unencoded.
       discard = true;

@@ -4,7 +4,7 @@ import { openBackup } from '../decrypt/open.js';
 import { obtainPassword } from '../cli/password.js';
 import { note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { Progress } from '../cli/progress.js';
-import { EXIT } from '../errors.js';
+import { EXIT, isLrError, LrError } from '../errors.js';
 import { restoreBackup } from '../restore/restore.js';
 import { resolveTarget } from '../restore/resolve-target.js';
 import { headline, renderMarkdown } from '../restore/report-md.js';
@@ -65,6 +65,8 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
       progress.done();
       note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument).resume}`);
     }
+    // The server went away and did not come back in time: the way on is the resume command.
+    if (isLrError(err, 'LR_DB_UNREACHABLE')) throw new LrError(err.code, `${err.message.replace(/ Check that it is running, then try again\.$/, '')} The restore is not finished; once the server answers again, continue it with: ${restoreCommands(file, target.argument).resume}`, { cause: err.cause, detail: err.detail });
     throw err;
   } finally {
     release();

@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { LrError } from '../errors.js';
 import { describeDsn, type Dsn } from './dsn.js';
+import { dbTimeoutSeconds, SERVER_STOPPED, watchConnection } from './watchdog.js';
 
 export type { Connection } from 'mysql2/promise';
 
@@ -35,10 +36,22 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
     ...opts.extra,
   };
   try {
-    return await mysql.createConnection(options);
+    const conn = await mysql.createConnection(options);
+    watchConnection(conn, dsn);
+    return conn;
   } catch (err) {
     throw translateDbError(err, dsn);
   }
+}
+
+const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CLIENT_INTERACTION_TIMEOUT', SERVER_STOPPED]);
+
+/** The connection is gone (closed, reset, killed, or ended by the hung-server watch), not a statement refused. */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; fatal?: boolean; message?: string } | null;
+  if (!e) return false;
+  // mysql2's "Can't add new command when connection is in closed state" carries no code.
+  return LOST_CODES.has(e.code ?? '') || (e.fatal === true && e.code === undefined) || /connection is in closed state/.test(e.message ?? '');
 }
 
 export function translateDbError(err: unknown, dsn: Dsn): LrError {
@@ -54,6 +67,15 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
       return new LrError('LR_DB_UNREACHABLE', `The server name in ${where} cannot be found. Check the address.`, { cause: err, detail });
     case 'ETIMEDOUT':
       return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} did not answer in time. Check the address and the network.`, { cause: err, detail });
+    case SERVER_STOPPED:
+      return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} stopped answering (nothing for ${dbTimeoutSeconds()} s or more). Check that it is running and not stuck, then try again.`, { cause: err, detail });
+    case 'PROTOCOL_CONNECTION_LOST':
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ER_SERVER_SHUTDOWN':
+    case 'ER_CONNECTION_KILLED':
+    case 'ER_CLIENT_INTERACTION_TIMEOUT':
+      return new LrError('LR_DB_UNREACHABLE', `The connection to the database server at ${where} was lost. Check that it is running, then try again.`, { cause: err, detail });
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_DBACCESS_DENIED_ERROR':
       return new LrError('LR_DB_ACCESS', `The server at ${where} refused the user name or password. Check them and try again.`, { cause: err, detail });

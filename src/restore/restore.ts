@@ -33,9 +33,10 @@ import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { columnsFromServer } from './columns.js';
 import { salvageCatalogTables } from './salvage.js';
-import { takeRestoreLock } from './lock.js';
+import { RETRY_LOCK_WAIT_S, takeRestoreLock } from './lock.js';
 import { recountFromServer } from './recount.js';
 import { failureCode, scrubValues } from './server-faults.js';
+import { SERVER_STOPPED } from '../db/watchdog.js';
 
 export interface RestoreProgress {
   table: string | null;
@@ -86,7 +87,7 @@ export interface TableState {
   error?: string;
 }
 
-const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT']);
+const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT', SERVER_STOPPED]);
 const isConnectionLost = (err: unknown) => CONNECTION_LOST.has((err as { code?: string })?.code ?? '') || CONNECTION_LOST.has(((err as { cause?: { code?: string } })?.cause?.code) ?? '');
 
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport> {
@@ -126,7 +127,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   const where = describeDsn({ ...opts.dsn, database: '' });
 
   const admin = await connect(opts.dsn, { noDatabase: true });
-  await takeRestoreLock(admin, database, where).catch(async (err: unknown) => {
+  await takeRestoreLock(admin, database, where, retrying ? RETRY_LOCK_WAIT_S : 0).catch(async (err: unknown) => {
     await admin.end().catch(() => admin.destroy());
     throw err;
   });

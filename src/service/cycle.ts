@@ -18,6 +18,7 @@ import { recordLastComplete } from './preference.js';
 import { applyRetention } from './retention.js';
 import { updateState, type BackupRecord, type CopyRecord } from './state.js';
 import { takeServiceLock } from './lock.js';
+import { setDbTimeout } from '../db/watchdog.js';
 import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
 
 export type CycleOutcome = 'ok' | 'copy-failed' | 'failed' | 'interrupted' | 'disabled';
@@ -72,6 +73,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
 
 async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
   const { config, clock, signal } = opts;
+  setDbTimeout(config.dbTimeout);
   const logger = log('service');
   const started = clock.now();
   const stamp = () => clock.now().toISOString();

@@ -39,12 +39,18 @@ async function freePort(): Promise<number> {
 // Small files that grow a megabyte at a time (the default grows ibdata1 by 64 MB), so a small tmpfs holds it.
 const INNODB = ['--innodb-log-file-size=4M', '--innodb-buffer-pool-size=32M', '--innodb-data-file-path=ibdata1:4M:autoextend', '--innodb-autoextend-increment=1'];
 
-/** Starts a server; `tmpfsSize` puts its data folder on a tmpfs of that size (null when root may not mount: the caller skips). */
+/**
+ * Starts a server with its data folder on a tmpfs of `tmpfsSize` (default
+ * 512 MB: in memory, so the shared disk's free space never decides a test),
+ * or on disk when root may not mount one and no size was asked for; null
+ * when a size was asked for and cannot be had (the caller skips).
+ */
 export async function startSecondServer(opts: { tmpfsSize?: string } = {}): Promise<SecondServer | null> {
   const dir = await tempDir('lr-second-');
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
-  if (opts.tmpfsSize && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.tmpfsSize}`, 'tmpfs', dataDir]).status !== 0) return null;
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.tmpfsSize ?? '512m'}`, 'tmpfs', dataDir]).status === 0;
+  if (!mounted && opts.tmpfsSize) return null;
   const binary = await findServer();
   await run(await findInstallDb(binary), ['--no-defaults', ...userArgs(), `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...INNODB], { timeout: 120_000 });
   const port = await freePort();
@@ -83,7 +89,7 @@ export async function startSecondServer(opts: { tmpfsSize?: string } = {}): Prom
         await exited;
         clearTimeout(timer);
       }
-      if (opts.tmpfsSize) spawnSync('umount', [dataDir]);
+      if (mounted) spawnSync('umount', [dataDir]);
     },
   };
 }

@@ -4,16 +4,18 @@
  * run; the other changes nothing), and a target server whose disk fills (a
  * private MariaDB with its data folder on a small tmpfs: the restore ends
  * partial and keeps its progress record; after the tmpfs grows, --resume
- * completes it).
+ * completes it), and a target server frozen (SIGSTOP) mid-restore for
+ * longer than --db-timeout (the tool notices and says so, then retries or
+ * stops with the resume command; the data ends identical).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
 import { compareDatabases, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, serverDsn } from '../helpers/db.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
 import { startSecondServer, type SecondServer } from '../helpers/second-server.js';
 import { parseDsn } from '../../src/db/dsn.js';
 import { PROGRESS_TABLE } from '../../src/restore/progress-table.js';
@@ -99,3 +101,50 @@ for (let round = 1; round <= 5; round++) {
     assert.deepEqual(diffs, [], describeDifferences(diffs));
   });
 }
+
+async function progressRows(server: SecondServer, database: string): Promise<number> {
+  const c = await server.connect();
+  try {
+    const [[row]] = (await c.query(`SELECT COUNT(*) AS n FROM \`${database}\`.${PROGRESS_TABLE}`)) as unknown as [{ n: number }[]];
+    return Number(row.n);
+  } catch {
+    return 0;
+  } finally {
+    await c.end();
+  }
+}
+
+test('target server frozen mid-restore for longer than --db-timeout: noticed and said; after it thaws the data ends identical', async (t) => {
+  const server = (await startSecondServer())!;
+  servers.push(server);
+  const target = server.dsnFor('frozen');
+  const args = ['--db-timeout', '3', 'restore', file, '--target', target, '--password-file', pwFile];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && (await progressRows(server, 'frozen')) < 4) await new Promise((r) => setTimeout(r, 50));
+  server.freeze();
+  const frozenAt = Date.now();
+  // Frozen well past the timeout (3 s) and the probe that confirms it (3 s more).
+  while (Date.now() - frozenAt < 15_000 && !/stopped answering/.test(out)) await new Promise((r) => setTimeout(r, 100));
+  const noticedMs = Date.now() - frozenAt;
+  await new Promise((r) => setTimeout(r, 2000));
+  server.thaw();
+  const code = await closed;
+  assert.match(out, /The database server at .* stopped answering \(nothing for \d+ s\)/, out);
+  assert.ok(noticedMs < 12_000, `noticed after ${noticedMs} ms`);
+  t.diagnostic(`noticed ${noticedMs} ms after the freeze; the first run ended with exit ${code}`);
+  if (code !== 0) {
+    // It gave up before the server came back: the line says how to go on, and that works.
+    assert.equal(code, 1, out);
+    assert.match(out, /continue it with: lastresort restore .* --resume/);
+    const resumed = await runCli(['restore', file, '--target', target, '--password-file', pwFile, '--resume']);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  }
+  const copy = await copyToTestServer(server, 'frozen');
+  const diffs = await compareDatabases(source, copy);
+  assert.deepEqual(diffs, [], describeDifferences(diffs));
+});
