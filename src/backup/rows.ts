@@ -88,6 +88,14 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     w?.();
   };
 
+  // A connection lost mid-result (or ended by the hung-server watch) is told to
+  // the connection only, not to a query without a callback, and a query on a
+  // connection already closed fails inside query(): listen there first.
+  const lost = (err: Error) => {
+    failure ??= err;
+    notify();
+  };
+  raw.on('error', lost);
   const query = raw.query({ sql: opts.sql ?? selectRowsSql(table), rowsAsArray: true });
   const mysqlRow = Object.getPrototypeOf(query).row as State;
   const row: State = function (this: QueryCommand, packet, connection) {
@@ -120,13 +128,6 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     ended = true;
     notify();
   });
-  // A connection lost mid-result (or ended by the hung-server watch) is told to
-  // the connection only, not to a query without a callback: listen there too.
-  const lost = (err: Error) => {
-    failure ??= err;
-    notify();
-  };
-  raw.on('error', lost);
 
   try {
     for (;;) {

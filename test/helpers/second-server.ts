@@ -23,6 +23,8 @@ export interface SecondServer {
   connect(database?: string): Promise<Connection>;
   freeze(): void;
   thaw(): void;
+  /** Kills it outright (SIGKILL), as a crash would. */
+  kill(): void;
   /** Gives its tmpfs data folder a new size, contents kept. */
   resize(size: string): void;
   stop(): Promise<void>;
@@ -77,15 +79,23 @@ export async function startSecondServer(opts: { tmpfsSize?: string } = {}): Prom
     dir, dataDir, port, pid, dsnFor, connect: connectTo,
     freeze: () => process.kill(pid, 'SIGSTOP'),
     thaw: () => process.kill(pid, 'SIGCONT'),
+    kill: () => process.kill(pid, 'SIGKILL'),
     resize: (size) => {
       const r = spawnSync('mount', ['-o', `remount,size=${size}`, dataDir], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`remount failed: ${r.stderr}`);
     },
     stop: async () => {
-      if (child.exitCode === null) {
-        process.kill(pid, 'SIGCONT');
-        process.kill(pid, 'SIGTERM');
-        const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 20_000);
+      if (child.exitCode === null && child.signalCode === null) {
+        const signal = (sig: NodeJS.Signals) => {
+          try {
+            process.kill(pid, sig);
+          } catch {
+            // already gone
+          }
+        };
+        signal('SIGCONT');
+        signal('SIGTERM');
+        const timer = setTimeout(() => signal('SIGKILL'), 20_000);
         await exited;
         clearTimeout(timer);
       }

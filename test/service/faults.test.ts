@@ -22,11 +22,18 @@ import { computeAlerts } from '../../src/service/alerts.js';
 import { listBackups } from '../../src/service/retention.js';
 import type { CycleResult } from '../../src/service/cycle.js';
 import { configOf, FakeClock, filesIn, mountTmpfs, serviceDir, unmount } from './helpers.js';
+import { startSecondServer, type SecondServer } from '../helpers/second-server.js';
+import { generateOpenDental } from '../../fixtures/opendental.js';
+import { enrollAdmin } from '../../src/keys/enroll.js';
+import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
+import { parseDsn } from '../../src/db/dsn.js';
+import { ADMIN, PASSWORD } from '../helpers/backup.js';
 
 let source: string;
 let backupBytes: number;
 let backupFile: string;
 const mounts: string[] = [];
+const servers: SecondServer[] = [];
 const dirs: string[] = [];
 
 /** A new folder, removed when the file ends (the backups here are 35 MB each). */
@@ -46,7 +53,8 @@ before(async () => {
 });
 after(async () => {
   for (const m of mounts) unmount(m);
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  for (const server of servers) await server.stop();
+  for (const d of [...dirs, ...servers.map((x) => x.dir)]) await rm(d, { recursive: true, force: true });
   await dropTempDatabases();
 });
 
@@ -199,4 +207,70 @@ test('two backups in the same second into one folder: two files, each whole', as
   const cli = await Promise.all([0, 1].map(() => runCli(['backup', '--source', dsnFor(source), '--out', out])));
   assert.deepEqual(cli.map((r) => r.code), [0, 0], cli.map((r) => r.stderr).join('\n'));
   assert.equal((await filesIn(out)).backups.length, 4);
+});
+
+/** An Open Dental-shaped source on a private server (to freeze or kill), its admin enrolled. */
+async function sourceOnSecondServer(): Promise<SecondServer> {
+  const server = (await startSecondServer())!;
+  servers.push(server);
+  const c = await server.connect();
+  try {
+    await generateOpenDental(c, { database: 'od', patients: 3000, seed: 7 });
+  } finally {
+    await c.end();
+  }
+  await enrollAdmin({ source: parseDsn(server.dsnFor('od')), userName: ADMIN, password: PASSWORD, kdf: FAST_TEST_KDF });
+  return server;
+}
+
+/** Starts `daemon --once` on `sd`; resolves once its temporary file exists (the backup is writing). */
+async function onceWriting(sd: { configPath: string; outDir: string }) {
+  await mkdir(sd.outDir, { recursive: true });
+  const child = spawn(process.execPath, [CLI, 'daemon', '--once', '--config', sd.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await filesIn(sd.outDir)).temporaries.length === 0) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await filesIn(sd.outDir)).temporaries.length, 1, 'the backup started writing');
+  await new Promise((r) => setTimeout(r, 300));
+  return { closed, stderr: () => stderr };
+}
+
+test('source frozen mid-backup (SIGSTOP, dbTimeout 3 s): the night ends with BACKUP_FAILED, the server named, no file', async () => {
+  const server = await sourceOnSecondServer();
+  const sd = await serviceDir(null, { source: server.dsnFor('od'), maxRate: 1_000_000, dbTimeout: 3 });
+  dirs.push(sd.dir);
+  const run = await onceWriting(sd);
+  server.freeze();
+  const frozenAt = Date.now();
+  const code = await run.closed;
+  const tookMs = Date.now() - frozenAt;
+  server.thaw();
+  assert.equal(code, 1, run.stderr());
+  assert.ok(tookMs < 30_000, `ended ${tookMs} ms after the freeze`);
+  assert.match(run.stderr(), /^lastresort: The database server at root@127\.0\.0\.1:\d+\/od stopped answering during the backup \(nothing for 3 s or more\); no backup was written\./m);
+  assert.deepEqual((await filesIn(sd.outDir)).all, []);
+  const s = await runCli(['status', '--json', '--config', sd.configPath]);
+  const status = JSON.parse(s.stdout);
+  assert.deepEqual(status.alerts.map((a: { code: string }) => a.code), ['BACKUP_FAILED']);
+  assert.match(status.alerts[0].message, /stopped answering/);
+  const state = JSON.parse(await readFile(sd.stateFile, 'utf8'));
+  assert.equal(state.lastAttempt.code, 'LR_DB_UNREACHABLE');
+  const log = await readFile(join(sd.logDir, 'lastresort.log'), 'utf8');
+  assert.match(log, /"msg":"the database server stopped answering"/);
+});
+
+test('source killed mid-backup: LR_DB_UNREACHABLE in plain words, not driver text under LR_DB; no file', async () => {
+  const server = await sourceOnSecondServer();
+  const sd = await serviceDir(null, { source: server.dsnFor('od'), maxRate: 1_000_000 });
+  dirs.push(sd.dir);
+  const run = await onceWriting(sd);
+  server.kill();
+  assert.equal(await run.closed, 1, run.stderr());
+  assert.match(run.stderr(), /^lastresort: The database server at .* closed the connection during the backup; no backup was written\. Check that it is running, then try again\.$/m);
+  assert.doesNotMatch(run.stderr(), /Can't add new command|PROTOCOL_CONNECTION_LOST|ECONNRESET/);
+  assert.deepEqual((await filesIn(sd.outDir)).all, []);
+  const state = JSON.parse(await readFile(sd.stateFile, 'utf8'));
+  assert.equal(state.lastAttempt.code, 'LR_DB_UNREACHABLE');
 });
