@@ -35,7 +35,7 @@ import { columnsFromServer } from './columns.js';
 import { salvageCatalogTables } from './salvage.js';
 import { RETRY_LOCK_WAIT_S, takeRestoreLock } from './lock.js';
 import { recountFromServer } from './recount.js';
-import { failureCode, scrubValues } from './server-faults.js';
+import { failureCode } from './server-faults.js';
 import { SERVER_STOPPED } from '../db/watchdog.js';
 
 export interface RestoreProgress {
@@ -277,6 +277,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
       const load = lane.conn!;
       const counts = { droppedBytes: 0 };
       const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
+      const mark = s.tracker.mark();
       try {
         if (transactional) await load.query('START TRANSACTION');
         const r = await loadRows(load, s.table!, cleanRows(body, s.tracker, counts));
@@ -293,9 +294,9 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
         if (isConnectionLost(err)) throw err;
         if (transactional) await load.query('ROLLBACK').catch(() => {});
         s.damaged = true;
-        s.tracker.damage();
+        s.tracker.failed(mark); // the piece's rows are not there
         s.error = `rows could not be loaded (${failureCode(err, s.name)})`;
-        logger.warn({ table: s.index, piece, code: (err as { code?: string }).code, serverMessage: scrubValues((err as { sqlMessage?: string }).sqlMessage) }, 'piece failed to load');
+        logger.warn({ table: s.index, piece, code: (err as { code?: string }).code }, 'piece failed to load');
       }
       opts.onProgress?.({ table: s.name, tablesDone: [...tables.values()].filter((t) => t.finished).length, tables: catalog?.tables.length ?? tables.size, rows: totalRows, bytes: bytesRead, totalBytes: located.fileBytes });
     };
