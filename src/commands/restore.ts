@@ -66,7 +66,11 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
       note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument).resume}`);
     }
     // The server went away and did not come back in time: the way on is the resume command.
-    if (isLrError(err, 'LR_DB_UNREACHABLE')) throw new LrError(err.code, `${err.message.replace(/ Check that it is running, then try again\.$/, '')} The restore is not finished; once the server answers again, continue it with: ${restoreCommands(file, target.argument).resume}`, { cause: err.cause, detail: err.detail });
+    if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull)) {
+      const resume = `continue the restore with: ${restoreCommands(file, target.argument).resume}`;
+      const line = / then try again\.$/.test(err.message) ? err.message.replace(/ then try again\.$/, ` then ${resume}`) : `${err.message} Then ${resume}`;
+      throw new LrError(err.code, line, { cause: err.cause, detail: err.detail });
+    }
     throw err;
   } finally {
     release();

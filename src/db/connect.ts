@@ -44,6 +44,13 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
   }
 }
 
+/** The forms a full disk on the server takes: the table is full, a write failed with errno 28, errno 135. */
+export const DISK_FULL_CODES = ['ER_RECORD_FILE_FULL', 'ER_DISK_FULL', 'EE_WRITE', 'ER_ERROR_ON_WRITE', 'ER_TEMP_FILE_WRITE_FAILURE', 'ENOSPC'];
+
+export function isDiskFullCode(code: string | undefined, sqlMessage?: string): boolean {
+  return DISK_FULL_CODES.includes(code ?? '') || /errno: 28|Errcode: 28|errno: 135|No space left/i.test(sqlMessage ?? '');
+}
+
 const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CLIENT_INTERACTION_TIMEOUT', SERVER_STOPPED]);
 
 /** The connection is gone (closed, reset, killed, or ended by the hung-server watch), not a statement refused. */
@@ -82,6 +89,7 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
     case 'ER_BAD_DB_ERROR':
       return new LrError('LR_DB', `The database ${dsn.database} does not exist on ${where}. Check the name.`, { cause: err, detail });
     default:
+      if (isDiskFullCode(e.code, e.sqlMessage)) return new LrError('LR_DB', `The database server at ${where} has no room left: its disk is full. Free space there, then try again.`, { cause: err, detail: { ...detail, diskFull: true } });
       return new LrError('LR_DB', `The database server at ${where} reported an error (${e.code ?? 'unknown'}). See the log for detail.`, { cause: err, detail });
   }
 }

@@ -37,6 +37,11 @@ export function setStallNotice(say: ((line: string) => void) | null): void {
   notice = say;
 }
 
+/** A line for the person while the tool waits on a server (nothing when no one listens). */
+export function tellPerson(line: string): void {
+  notice?.(line);
+}
+
 /** The parts of mysql2's connection the watch reads (internal; checked at start). */
 interface CoreConnection {
   stream: Socket;

@@ -36,7 +36,7 @@ import { salvageCatalogTables } from './salvage.js';
 import { RETRY_LOCK_WAIT_S, takeRestoreLock } from './lock.js';
 import { recountFromServer } from './recount.js';
 import { failureCode } from './server-faults.js';
-import { SERVER_STOPPED } from '../db/watchdog.js';
+import { SERVER_STOPPED, tellPerson } from '../db/watchdog.js';
 
 export interface RestoreProgress {
   table: string | null;
@@ -100,6 +100,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     } catch (err) {
       if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError ? err : translateDbError(err, opts.dsn);
       log('restore').warn({ attempt, code: (err as { code?: string }).code }, 'connection lost; resuming');
+      tellPerson(`The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped…`);
       await waitForServer(opts.dsn, 60_000);
       resume = true;
     }

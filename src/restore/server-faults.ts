@@ -1,19 +1,16 @@
-import { log } from '../log.js';
-
 /**
  * Plain words for what the target server refused. A full disk shows up under
  * several server codes (the table is full, a write failed with errno 28);
  * the person reads one sentence with the next step, the server's own
  * message goes to the log only.
  */
-const DISK_FULL_CODES = ['ER_RECORD_FILE_FULL', 'ER_DISK_FULL', 'EE_WRITE', 'ER_ERROR_ON_WRITE', 'ER_TEMP_FILE_WRITE_FAILURE', 'ENOSPC'];
+import { log } from '../log.js';
+import { DISK_FULL_CODES, isDiskFullCode } from '../db/connect.js';
+
 const DISK_FULL_IN_TEXT = new RegExp(`\\((?:${DISK_FULL_CODES.join('|')})\\)`);
 
 export const TARGET_DISK_FULL = "the target server's disk is full: free space, then resume";
 
-export function isDiskFullCode(code: string | undefined, sqlMessage?: string): boolean {
-  return DISK_FULL_CODES.includes(code ?? '') || /errno: 28|Errcode: 28|errno: 135|No space left/i.test(sqlMessage ?? '');
-}
 
 /** A table's problem as the report says it: a full disk in plain words, anything else as it was. */
 export function plainTableError(error: string): string {

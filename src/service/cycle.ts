@@ -18,6 +18,7 @@ import { recordLastComplete } from './preference.js';
 import { applyRetention } from './retention.js';
 import { updateState, type BackupRecord, type CopyRecord } from './state.js';
 import { takeServiceLock } from './lock.js';
+import { removeLeftoverTemporaries } from '../backup/names.js';
 import { setDbTimeout } from '../db/watchdog.js';
 import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
 
@@ -125,6 +126,7 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
   let copy: CopyRecord | undefined;
   if (config.copyTo) {
     try {
+      await removeLeftoverTemporaries(config.copyTo); // a killed copy's, after a day (its name carries no pid)
       const copied = await copyAndVerify(result.file, config.copyTo, { signal });
       copy = { at: stamp(), ok: true, file: copied.file };
       removed.push(...(await applyRetention(config.copyTo, result.database, config.keep, copied.file)).removed);

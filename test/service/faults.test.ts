@@ -192,6 +192,23 @@ test('two daemon --once at once: one runs, the other is refused with one line, e
   assert.equal((await filesIn(sd.dir)).all.filter((n) => n.includes('.lock')).length, 0, 'the lock is gone');
 });
 
+test("a lock left by a killed daemon (its process gone) is taken over; a live one's is not", async () => {
+  const sd = await serviceDir(source);
+  dirs.push(sd.dir);
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  await writeFile(`${sd.stateFile}.lock`, `${dead} 2025-01-01T00:00:00.000Z\n`);
+  const r = await runCli(['daemon', '--once', '--config', sd.configPath]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await filesIn(sd.outDir)).backups.length, 1);
+  assert.equal(await stat(`${sd.stateFile}.lock`).then(() => true, () => false), false, 'released at the end');
+  // This test process is alive: its lock stands, and the run is refused.
+  await writeFile(`${sd.stateFile}.lock`, `${process.pid} 2025-01-01T00:00:00.000Z\n`);
+  const refused = await runCli(['daemon', '--once', '--config', sd.configPath]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`Another backup with these settings is running \\(process ${process.pid}\\)`));
+  assert.equal((await filesIn(sd.outDir)).backups.length, 1);
+});
+
 test('two backups in the same second into one folder: two files, each whole', async () => {
   const out = await tempDir('lrsvc-same-');
   const now = new Date();
