@@ -25,6 +25,8 @@ export interface SecondServer {
   thaw(): void;
   /** Kills it outright (SIGKILL), as a crash would. */
   kill(): void;
+  /** Starts it again on the same data folder if it has stopped (crashed on a full disk, killed). */
+  ensureRunning(): Promise<void>;
   /** Gives its tmpfs data folder a new size, contents kept. */
   resize(size: string): void;
   stop(): Promise<void>;
@@ -56,47 +58,58 @@ export async function startSecondServer(opts: { tmpfsSize?: string } = {}): Prom
   const binary = await findServer();
   await run(await findInstallDb(binary), ['--no-defaults', ...userArgs(), `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...INNODB], { timeout: 120_000 });
   const port = await freePort();
-  const child: ChildProcess = spawn(binary, [
+  const args = [
     '--no-defaults', ...userArgs(), `--datadir=${dataDir}`, `--socket=${join(dir, 'sock')}`, `--pid-file=${join(dir, 'pid')}`, `--log-error=${join(dir, 'error.log')}`,
     `--port=${port}`, '--bind-address=127.0.0.1', '--skip-name-resolve', '--local-infile=1', '--skip-log-bin', `--tmpdir=${dir}`, ...INNODB,
-  ], { stdio: 'ignore' });
-  const pid = child.pid!;
+  ];
   const dsnFor = (database: string) => formatDsn({ ...parseDsn(`mysql://root@127.0.0.1:${port}/`, { requireDatabase: false }), database }, { withPassword: true });
   const connectTo = (database?: string) => connect({ ...parseDsn(dsnFor(database ?? ''), { requireDatabase: false }) }, { noDatabase: database === undefined });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const c = await connectTo();
-      await c.end();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the second server did not start (see ${dir}/error.log)`, { cause: err });
-      await new Promise((r) => setTimeout(r, 200));
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child = spawn(binary, args, { stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const c = await connectTo();
+        await c.end();
+        return { child, exited };
+      } catch (err) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the second server did not start (see ${dir}/error.log)`, { cause: err });
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
-  }
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  };
+  let current = await launch();
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(current.child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const running = () => current.child.exitCode === null && current.child.signalCode === null;
   return {
-    dir, dataDir, port, pid, dsnFor, connect: connectTo,
-    freeze: () => process.kill(pid, 'SIGSTOP'),
-    thaw: () => process.kill(pid, 'SIGCONT'),
-    kill: () => process.kill(pid, 'SIGKILL'),
+    dir, dataDir, port,
+    get pid() {
+      return current.child.pid!;
+    },
+    dsnFor, connect: connectTo,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
+    kill: () => signal('SIGKILL'),
+    ensureRunning: async () => {
+      if (!running()) current = await launch();
+    },
     resize: (size) => {
       const r = spawnSync('mount', ['-o', `remount,size=${size}`, dataDir], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`remount failed: ${r.stderr}`);
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const signal = (sig: NodeJS.Signals) => {
-          try {
-            process.kill(pid, sig);
-          } catch {
-            // already gone
-          }
-        };
+      if (running()) {
         signal('SIGCONT');
         signal('SIGTERM');
         const timer = setTimeout(() => signal('SIGKILL'), 20_000);
-        await exited;
+        await current.exited;
         clearTimeout(timer);
       }
       if (mounted) spawnSync('umount', [dataDir]);

@@ -96,10 +96,11 @@ test("target server's disk fills: partial, the progress record is kept; after th
   const why = async () => `exit ${first.code}\n${first.stderr}\nlog:\n${(await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-12).join('\n')}`;
   assert.doesNotMatch(first.stdout + first.stderr, /ER_RECORD_FILE_FULL|EE_WRITE|errno/);
   if (first.stdout === '') {
-    // The disk filled under a statement outside any table (the progress record's own): one line, and the way on.
+    // The disk filled under a statement outside any table (the progress record's own), or MariaDB itself
+    // died of it (it can abort on a failed write): one line naming the cause, and the way on.
     assert.equal(first.code, 1, await why());
-    assert.match(first.stderr, /^lastresort: The database server at .* has no room left: its disk is full\. Free space there, then continue the restore with: lastresort restore .* --resume$/m, await why());
-    t.diagnostic('the disk filled outside any table: one line with the resume command');
+    assert.match(first.stderr, /^lastresort: (The database server at .* has no room left: its disk is full\.|No database server answers at .*\.) .*[Tt]hen continue the restore with: lastresort restore .* --resume$/m, await why());
+    t.diagnostic(`no report: ${first.stderr.trim().split('\n').pop()}`);
   } else {
     assert.ok(first.code === 3 || first.code === 1, await why());
     assert.match(first.stdout, /The target server's disk is full: free space there, then resume with the command below/, await why());
@@ -113,6 +114,7 @@ test("target server's disk fills: partial, the progress record is kept; after th
   }
 
   server.resize('512m');
+  await server.ensureRunning();
   const resumed = await runCli(['restore', file, '--target', target, '--password-file', pwFile, '--resume']);
   assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   assert.match(resumed.stdout, /All \d+ tables restored\./);
@@ -179,6 +181,31 @@ test('target server frozen mid-restore for longer than --db-timeout: noticed and
     assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   }
   const copy = await copyToTestServer(server, 'frozen');
+  const diffs = await compareDatabases(source, copy);
+  assert.deepEqual(diffs, [], describeDifferences(diffs));
+});
+
+test('target server killed mid-restore and started again: the person is told it is waiting; the restore continues, identical', async (t) => {
+  const server = (await startSecondServer())!;
+  servers.push(server);
+  const child = spawn(process.execPath, [CLI, 'restore', file, '--target', server.dsnFor('crashed'), '--password-file', pwFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && (await progressRows(server, 'crashed')) < 4) await new Promise((r) => setTimeout(r, 50));
+  server.kill();
+  const killedAt = Date.now();
+  while (Date.now() - killedAt < 10_000 && !/waiting for it to answer/.test(out)) await new Promise((r) => setTimeout(r, 50));
+  const toldMs = Date.now() - killedAt;
+  await server.ensureRunning();
+  const code = await closed;
+  t.diagnostic(`told ${toldMs} ms after the kill; exit ${code}`);
+  assert.match(out, /The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped/);
+  assert.ok(toldMs < 2000, `told after ${toldMs} ms`);
+  assert.equal(code, 0, out);
+  const copy = await copyToTestServer(server, 'crashed');
   const diffs = await compareDatabases(source, copy);
   assert.deepEqual(diffs, [], describeDifferences(diffs));
 });
