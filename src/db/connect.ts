@@ -14,6 +14,8 @@ export function quoteId(name: string): string {
 export interface ConnectOptions {
   /** Connect without selecting the DSN's database (it may not exist yet). */
   noDatabase?: boolean;
+  /** Watch it for a hung server (default true; the watch's own probe is not watched). */
+  watch?: boolean;
   extra?: Partial<ConnectionOptions>;
 }
 
@@ -37,7 +39,7 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
   };
   try {
     const conn = await mysql.createConnection(options);
-    watchConnection(conn, dsn);
+    if (opts.watch !== false) watchConnection(conn, dsn, (ms) => connect(dsn, { noDatabase: true, watch: false, extra: { connectTimeout: ms } }));
     return conn;
   } catch (err) {
     throw translateDbError(err, dsn);

@@ -10,7 +10,6 @@
  * like one, then a plain line). Waiting for our own reader (a paused result
  * set) is not the server's silence and never counts.
  */
-import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
 import type { Socket } from 'node:net';
 import { describeDsn, type Dsn } from './dsn.js';
@@ -49,22 +48,24 @@ interface CoreConnection {
   _paused?: boolean;
 }
 
-async function serverAnswers(dsn: Dsn, ms: number): Promise<boolean> {
+/** Opens a short connection to the same server, with the tool's own settings (TLS and all). */
+export type OpenProbe = (connectTimeoutMs: number) => Promise<Connection>;
+
+async function serverAnswers(open: OpenProbe, ms: number): Promise<boolean> {
   let probe: Connection | null = null;
-  const timer = new Promise<false>((r) => setTimeout(() => r(false), ms).unref());
   const ask = (async () => {
-    probe = await mysql.createConnection({ host: dsn.host, port: dsn.port, user: dsn.user, password: dsn.password, socketPath: dsn.socketPath, connectTimeout: ms });
+    probe = await open(ms);
     await probe.query({ sql: 'SELECT 1', timeout: ms });
     return true;
   })().catch(() => false);
-  const answered = await Promise.race([ask, timer]);
-  (probe as Connection | null)?.destroy();
-  void ask.then(() => (probe as Connection | null)?.destroy());
+  const late = new Promise<false>((r) => setTimeout(() => r(false), ms + 1000).unref());
+  const answered = await Promise.race([ask, late]);
+  void ask.finally(() => (probe as Connection | null)?.destroy());
   return answered;
 }
 
 /** Starts watching `conn` (made to `dsn`); the watch ends with the connection. */
-export function watchConnection(conn: Connection, dsn: Dsn): void {
+export function watchConnection(conn: Connection, dsn: Dsn, openProbe: OpenProbe): void {
   const core = (conn as unknown as { connection?: CoreConnection }).connection;
   const socket = core?.stream;
   if (!core || !socket || typeof socket.bytesRead !== 'number' || !('_command' in core)) {
@@ -86,7 +87,7 @@ export function watchConnection(conn: Connection, dsn: Dsn): void {
     }
     if (probing || Date.now() - quietSince < timeoutMs) return;
     probing = true;
-    const alive = await serverAnswers(dsn, Math.min(timeoutMs, 10_000));
+    const alive = await serverAnswers(openProbe, Math.min(timeoutMs, 10_000));
     probing = false;
     const quietS = Math.round((Date.now() - quietSince) / 1000);
     if (alive) {
