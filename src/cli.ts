@@ -12,12 +12,14 @@ import { getResultCode, neutralise } from './cli/output.js';
 import { describeCause, internalErrorLine } from './cli/internal-error.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
+import { applyDbTimeout } from './cli/db-timeout.js';
 
 const program = new Command('lastresort')
   .description('Encrypted supplemental backups of an Open Dental database, and the tools to bring them back.')
   .version(VERSION)
   .option('--verbose', 'write detailed log lines (JSON) to stderr')
   .option('--log-file <path>', 'append detailed log lines (JSON) to this file')
+  .option('--db-timeout <seconds>', 'a database server silent this long while a statement waits is taken as stopped (default 60)', Number)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -26,6 +28,7 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 program.hook('preAction', (cmd) => {
   const o = cmd.optsWithGlobals();
   configureLog({ verbose: o.verbose, file: o.logFile });
+  applyDbTimeout(o.dbTimeout);
 });
 
 program

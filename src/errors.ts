@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   LR_INTERRUPTED: EXIT.failure,
   /** A bug in lastresort itself (any error that is neither ours nor the server's). */
   LR_INTERNAL: EXIT.failure,
+  LR_BUSY: EXIT.failure,
   LR_DAMAGED: EXIT.damaged,
   LR_PARTIAL: EXIT.damaged,
   LR_HEADER_DAMAGED: EXIT.damaged,

@@ -29,6 +29,9 @@ export class TarWriter {
         return;
       }
       const sink = this.pack.entry(header, done);
+      // The entry's own stream errors when the pack is destroyed (a full disk
+      // downstream): without a listener that would end the process.
+      sink.on('error', done);
       let at = 0;
       const more = () => {
         while (at < body.length) {

@@ -5,13 +5,14 @@
  * producer's key, and write it atomically (temporary name, fsync, rename,
  * fsync of the folder) with mode 0600.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { LrError } from '../errors.js';
-import { connect, type Connection } from '../db/connect.js';
+import { connect, isConnectionLost, isServerError, type Connection } from '../db/connect.js';
+import { describeDsn } from '../db/dsn.js';
+import { dbTimeoutSeconds, SERVER_STOPPED } from '../db/watchdog.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { VERSION } from '../version.js';
@@ -22,6 +23,10 @@ import { openProducerStore } from '../keys/producer.js';
 import { dumpDatabase, type DumpProgress } from './dump.js';
 import { beginSnapshot } from './snapshot.js';
 import { pickRecipients } from './recipients.js';
+import { backupFileName, publishBackup, removeLeftoverTemporaries, temporaryName } from './names.js';
+import { diskFullLine, expectedBackupBytes } from './space.js';
+
+export { backupFileName } from './names.js';
 
 export interface BackupOptions {
   source: Dsn;
@@ -63,20 +68,16 @@ export interface BackupResult {
   connections: number;
 }
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-export function backupFileName(database: string, at: Date): string {
-  const safe = database.replace(/[^A-Za-z0-9_.-]/g, '_') || 'database';
-  const stamp = `${at.getFullYear()}${pad2(at.getMonth() + 1)}${pad2(at.getDate())}-${pad2(at.getHours())}${pad2(at.getMinutes())}${pad2(at.getSeconds())}`;
-  return `${safe}-${stamp}.lrb`;
-}
-
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   const started = Date.now();
   const now = opts.now ?? new Date();
   const logger = log('backup');
+  const leftovers = await removeLeftoverTemporaries(opts.outDir);
+  if (leftovers.length > 0) logger.info({ removed: leftovers }, 'removed temporaries a stopped backup left behind');
   const conn = await connect(opts.source);
   let tmpPath: string | null = null;
   let lanes: Connection[] = [];
+  let neededBytes: number | null = null;
   try {
     const store = await openProducerStore({ path: opts.producerKeyFile });
     const picked = pickRecipients(store, await chooseRecipients(conn, store, opts.source.database, now), opts.source.database);
@@ -87,8 +88,8 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     if (snapshot.fallback) logger.info({ reason: snapshot.fallback }, 'the server cannot share one snapshot between connections; reading over one');
     const [[ver]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
     await mkdir(opts.outDir, { recursive: true });
-    const file = join(opts.outDir, backupFileName(opts.source.database, now));
-    tmpPath = join(opts.outDir, `.${backupFileName(opts.source.database, now)}.${randomBytes(4).toString('hex')}.tmp`);
+    neededBytes = await expectedBackupBytes(conn, opts.outDir, opts.source.database);
+    tmpPath = join(opts.outDir, temporaryName(backupFileName(opts.source.database, now)));
 
     const dump = dumpDatabase(snapshot.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
     const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, ...picked.writer, signingKey: store.signingKey, createdAt: now, chunkSize: opts.chunkSize });
@@ -105,7 +106,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
       await fh.close();
     }
     const result = await dump.done;
-    await rename(tmpPath, file);
+    const file = await publishBackup(tmpPath, opts.outDir, opts.source.database, now);
     tmpPath = null;
     await syncDir(opts.outDir);
     await picked.remember();
@@ -117,15 +118,29 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   } catch (err) {
     if (err instanceof LrError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC') throw new LrError('LR_IO', `The disk holding ${opts.outDir} is full; no backup was written. Free some space.`, { cause: err });
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      if (tmpPath) await unlink(tmpPath).catch(() => {}); // first, so the free space said is what there will be
+      tmpPath = null;
+      throw new LrError('LR_IO', await diskFullLine(opts.outDir, neededBytes), { cause: err });
+    }
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LrError('LR_IO', `Cannot write to ${opts.outDir} (permission denied). Choose a folder this account may write to.`, { cause: err });
     if (opts.signal?.aborted) throw new LrError('LR_INTERRUPTED', 'The backup was stopped before it finished; no file was written.', { cause: err });
+    if (isConnectionLost(err)) throw lostDuringBackup(err, opts.source);
+    if (!isServerError(err)) throw err; // a bug, said as one (cli/internal-error.ts)
     throw new LrError('LR_DB', `The backup failed while reading the database (${code ?? (err as Error).message?.slice(0, 80)}). See the log for detail.`, { cause: err });
   } finally {
     if (tmpPath) await unlink(tmpPath).catch(() => {});
     for (const c of lanes) c.destroy(); // after a failure: a paused result set must not be read to its end
     await conn.end().catch(() => conn.destroy());
   }
+}
+
+/** The source went away mid-backup: say so in plain words, never the driver's text. */
+function lostDuringBackup(err: unknown, source: Dsn): LrError {
+  const where = describeDsn(source);
+  const stopped = (err as { code?: string }).code === SERVER_STOPPED;
+  const what = stopped ? `stopped answering during the backup (nothing for ${dbTimeoutSeconds()} s or more)` : 'closed the connection during the backup';
+  return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} ${what}; no backup was written. Check that it is running, then try again.`, { cause: err });
 }
 
 const DEFAULT_CONNECTIONS = 2;

@@ -53,6 +53,8 @@ interface RawConnection {
   query(options: { sql: string; rowsAsArray?: boolean }): QueryCommand;
   pause(): void;
   resume(): void;
+  on(event: 'error', fn: (err: Error) => void): void;
+  off(event: 'error', fn: (err: Error) => void): void;
 }
 
 export interface RowPieceOptions {
@@ -86,6 +88,14 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     w?.();
   };
 
+  // A connection lost mid-result (or ended by the hung-server watch) is told to
+  // the connection only, not to a query without a callback, and a query on a
+  // connection already closed fails inside query(): listen there first.
+  const lost = (err: Error) => {
+    failure ??= err;
+    notify();
+  };
+  raw.on('error', lost);
   const query = raw.query({ sql: opts.sql ?? selectRowsSql(table), rowsAsArray: true });
   const mysqlRow = Object.getPrototypeOf(query).row as State;
   const row: State = function (this: QueryCommand, packet, connection) {
@@ -136,6 +146,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
+    raw.off('error', lost);
     if (!ended) {
       // Abandoned (error or consumer stopped): let the rest of the result pass unencoded.
       discard = true;

@@ -1,10 +1,19 @@
 import { runBackup } from '../backup/index.js';
 import { dsnFromArgument } from '../cli/password.js';
 import { humanBytes, note, printJson, say } from '../cli/output.js';
+import { onInterrupt } from '../cli/interrupt.js';
 
 export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; producerKey?: string; json?: boolean }): Promise<void> {
   const source = await dsnFromArgument(o.source, '--source', o.dbPasswordFile);
-  const result = await runBackup({ source, outDir: o.out, exclude: o.exclude, maxRateBytesPerSec: o.maxRate, producerKeyFile: o.producerKey });
+  // Ctrl-C or SIGTERM: stop cleanly, leaving no file (as `daemon --once` does).
+  const stop = new AbortController();
+  const release = onInterrupt(() => stop.abort());
+  let result;
+  try {
+    result = await runBackup({ source, outDir: o.out, exclude: o.exclude, maxRateBytesPerSec: o.maxRate, producerKeyFile: o.producerKey, signal: stop.signal });
+  } finally {
+    release();
+  }
   for (const p of result.problems) note(`Note: ${p.message}`);
   if (o.json) {
     printJson({ file: result.file, database: result.database, admin: result.admin, tables: result.tables, rows: result.rows, bytes: result.bytes });

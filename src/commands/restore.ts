@@ -4,7 +4,7 @@ import { openBackup } from '../decrypt/open.js';
 import { obtainSecret } from '../cli/password.js';
 import { jsonSafe, note, printJson, safeText, say, setResultCode } from '../cli/output.js';
 import { Progress } from '../cli/progress.js';
-import { EXIT } from '../errors.js';
+import { EXIT, isLrError, LrError } from '../errors.js';
 import { restoreBackup } from '../restore/restore.js';
 import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js';
 import { headline, renderMarkdown } from '../restore/report-md.js';
@@ -74,6 +74,12 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
       progress.done();
       note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument, o.dbPasswordFile).resume}`);
     }
+    // The server went away and did not come back in time: the way on is the resume command.
+    if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull)) {
+      const resume = `continue the restore with: ${restoreCommands(file, target.argument).resume}`;
+      const line = / then try again\.$/.test(err.message) ? err.message.replace(/ then try again\.$/, ` then ${resume}`) : `${err.message} Then ${resume}`;
+      throw new LrError(err.code, line, { cause: err.cause, detail: err.detail });
+    }
     throw err;
   } finally {
     release();
@@ -95,6 +101,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
   for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
   if (report.definersReplaced.length) say(`  ${report.definersReplaced.length} view(s), routine(s), trigger(s) or event(s) are now defined by the restoring account instead of the backup's (--keep-definers keeps them).`);
   if (report.commands.enableEvents) say(`  Events were restored disabled. To let them run, run in the database: ${report.commands.enableEvents}`);
+  if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed: ${report.commands.resume}`);
   if (target.sandbox) {
     say(`The restored database ${target.dsn.database} is in the sandbox server, which keeps running.`);
     say(`  Look at it: ${target.sandbox.connectCommand} ${target.dsn.database}`);

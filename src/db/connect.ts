@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { LrError } from '../errors.js';
 import { describeDsn, type Dsn } from './dsn.js';
+import { dbTimeoutSeconds, SERVER_STOPPED, watchConnection } from './watchdog.js';
 
 export type { Connection } from 'mysql2/promise';
 
@@ -14,6 +15,8 @@ export function quoteId(name: string): string {
 export interface ConnectOptions {
   /** Connect without selecting the DSN's database (it may not exist yet). */
   noDatabase?: boolean;
+  /** Watch it for a hung server (default true; the watch's own probe is not watched). */
+  watch?: boolean;
   extra?: Partial<ConnectionOptions>;
 }
 
@@ -37,7 +40,9 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
     ...opts.extra,
   };
   try {
-    return await mysql.createConnection(options);
+    const conn = await mysql.createConnection(options);
+    if (opts.watch !== false) watchConnection(conn, dsn, (ms) => connect(dsn, { noDatabase: true, watch: false, extra: { connectTimeout: ms } }));
+    return conn;
   } catch (err) {
     throw translateDbError(err, dsn);
   }
@@ -77,6 +82,23 @@ function tlsOptions(dsn: Dsn): ConnectionOptions['ssl'] {
 /** mysql2 reports every TLS failure as HANDSHAKE_SSL_ERROR; Node's message says whether the certificate was the cause. */
 const CERTIFICATE_PROBLEM = /certificate|self[- ]signed|issuer|altnames/i;
 
+/** The forms a full disk on the server takes: the table is full, a write failed with errno 28, errno 135. */
+export const DISK_FULL_CODES = ['ER_RECORD_FILE_FULL', 'ER_DISK_FULL', 'EE_WRITE', 'ER_ERROR_ON_WRITE', 'ER_TEMP_FILE_WRITE_FAILURE', 'ENOSPC'];
+
+export function isDiskFullCode(code: string | undefined, sqlMessage?: string): boolean {
+  return DISK_FULL_CODES.includes(code ?? '') || /errno: 28|Errcode: 28|errno: 135|No space left/i.test(sqlMessage ?? '');
+}
+
+const LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CLIENT_INTERACTION_TIMEOUT', SERVER_STOPPED]);
+
+/** The connection is gone (closed, reset, killed, or ended by the hung-server watch), not a statement refused. */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; fatal?: boolean; message?: string } | null;
+  if (!e) return false;
+  // mysql2's "Can't add new command when connection is in closed state" carries no code.
+  return LOST_CODES.has(e.code ?? '') || (e.fatal === true && e.code === undefined) || /connection is in closed state/.test(e.message ?? '');
+}
+
 export function translateDbError(err: unknown, dsn: Dsn): LrError {
   const e = err as { code?: string; errno?: number; sqlMessage?: string };
   const where = describeDsn(dsn);
@@ -90,6 +112,15 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
       return new LrError('LR_DB_UNREACHABLE', `The server name in ${where} cannot be found. Check the address.`, { cause: err, detail });
     case 'ETIMEDOUT':
       return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} did not answer in time. Check the address and the network.`, { cause: err, detail });
+    case SERVER_STOPPED:
+      return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} stopped answering (nothing for ${dbTimeoutSeconds()} s or more). Check that it is running and not stuck, then try again.`, { cause: err, detail });
+    case 'PROTOCOL_CONNECTION_LOST':
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ER_SERVER_SHUTDOWN':
+    case 'ER_CONNECTION_KILLED':
+    case 'ER_CLIENT_INTERACTION_TIMEOUT':
+      return new LrError('LR_DB_UNREACHABLE', `The connection to the database server at ${where} was lost. Check that it is running, then try again.`, { cause: err, detail });
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_DBACCESS_DENIED_ERROR':
       return new LrError('LR_DB_ACCESS', `The server at ${where} refused the user name or password. Check them and try again.`, { cause: err, detail });
@@ -104,6 +135,7 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
         : new LrError('LR_DB_UNREACHABLE', `The TLS connection to ${where} could not be set up (${why}). Check the server's TLS settings.`, { cause: err, detail });
     }
     default:
+      if (isDiskFullCode(e.code, e.sqlMessage)) return new LrError('LR_DB', `The database server at ${where} has no room left: its disk is full. Free space there, then try again.`, { cause: err, detail: { ...detail, diskFull: true } });
       return new LrError('LR_DB', `The database server at ${where} reported an error (${e.code ?? 'unknown'}). See the log for detail.`, { cause: err, detail });
   }
 }

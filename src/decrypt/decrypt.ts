@@ -1,8 +1,12 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DamageReport, Segment } from '../format/reader.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeAtomic } from '../service/atomic-file.js';
 import { openBackup, payloadOf, type Secret } from './open.js';
+import { LrError } from '../errors.js';
+import { diskFullLine } from '../backup/space.js';
 
 export interface DecryptResult {
   out: string;
@@ -41,8 +45,17 @@ export async function decryptToFile(path: string, password: Secret, out: string,
     await pipeline(source, process.stdout as Writable, { end: false });
     return { out, bytes: counter.bytes, damage };
   }
-  await writeAtomic(out, async (fh) => {
-    for await (const piece of source) await fh.write(piece);
-  }, { replace: opts.replace ?? false });
+  try {
+    await writeAtomic(out, async (fh) => {
+      for await (const piece of source) await fh.write(piece);
+    }, { replace: opts.replace ?? false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      const needed = await stat(path).then((s) => s.size, () => null); // the tar is about the size of the backup
+      throw new LrError('LR_IO', await diskFullLine(dirname(out), needed, 'decrypted file'), { cause: err });
+    }
+    throw err;
+  }
   return { out, bytes: counter.bytes, damage };
 }

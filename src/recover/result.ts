@@ -110,6 +110,8 @@ export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: 
       : `  - Do not use ${db} for daily work yet: part of the practice's data is not in it. Looking things up in it is safe.`,
     affected.length > 0 ? `  - Open Dental's main tables affected: ${affected.join(', ')}.` : `  - None of Open Dental's main tables (${MAIN_NAMES}) is affected.`,
     ...whereLines(r).slice(0, 1),
+    // A restore stopped by the server (its disk full, it went away) can be finished once that is fixed.
+    ...(r.resumable ? [`  - ${db} keeps its progress record, so this restore can be finished once the problem is fixed. Then run:`, `    ${r.commands.resume}`] : []),
     ...reportLine(saved, true),
     earlierBackupLine(others),
   ];

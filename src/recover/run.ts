@@ -7,11 +7,12 @@
  * what is there is still written and the resume command still said.
  */
 import { connect, quoteId } from '../db/connect.js';
-import type { Dsn } from '../db/dsn.js';
+import { describeDsn, type Dsn } from '../db/dsn.js';
 import { LrError, isLrError } from '../errors.js';
 import { log } from '../log.js';
 import type { OpenedBackup } from '../decrypt/open.js';
 import { restoreBackup } from '../restore/restore.js';
+import { takeRestoreLock } from '../restore/lock.js';
 import type { RestoreReport } from '../restore/report.js';
 import { validateRestore, type ValidationReport } from '../validate/validate.js';
 import { humanBytes } from '../cli/output.js';
@@ -39,6 +40,8 @@ export type LastWords = () => Promise<void>;
 async function dropDatabase(dsn: Dsn, name: string): Promise<void> {
   const conn = await connect({ ...dsn, database: '' }, { noDatabase: true });
   try {
+    // Not while a restore writes into it: the same lock the restore holds (released when this connection ends).
+    await takeRestoreLock(conn, name, describeDsn({ ...dsn, database: '' }));
     await conn.query(`DROP DATABASE IF EXISTS ${quoteId(name)}`);
   } finally {
     await conn.end().catch(() => conn.destroy());

@@ -116,7 +116,7 @@ export function validationText(r: RecoverReport): { head: string; differences: s
 
 export function commandList(r: RecoverReport): Fact[] {
   const list: Fact[] = [
-    [r.interrupted ? 'Continue this restore where it stopped:' : 'Continue the restore if it is ever interrupted:', r.commands.resume],
+    [r.interrupted || r.resumable ? 'Continue this restore where it stopped:' : 'Continue the restore if it is ever interrupted:', r.commands.resume],
     ['Check the restored database against the backup again:', r.commands.validate],
     ['Do the whole recovery again (into a new database):', r.commands.repeat],
   ];

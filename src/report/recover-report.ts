@@ -8,6 +8,7 @@ import type { RestoreReport, TableOutcome } from '../restore/report.js';
 import type { ValidationReport } from '../validate/validate.js';
 import { EXIT } from '../errors.js';
 import { describeLoss } from '../restore/report.js';
+import { resumeAdvice } from '../restore/server-faults.js';
 
 export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   kind: 'lastresort-recover-report';
@@ -56,12 +57,14 @@ export function resultHeadline(r: Omit<RecoverReport, 'summary' | 'exitCode'>): 
     const finished = tables.length - bad.length;
     return `The restore was interrupted: ${count(finished)} of ${plural(r.backupTables ?? tables.length, 'table')} ${finished === 1 ? 'was' : 'were'} finished. Nothing restored so far is lost: continue with the resume command.`;
   }
-  if (r.outcome === 'failed') return 'The restore failed: no rows could be restored.';
+  const advice = resumeAdvice(r)?.replace('the command below', 'the resume command');
+  if (r.outcome === 'failed') return `The restore failed: no rows could be restored.${advice ? ` ${advice}` : ''}`;
   if (r.outcome === 'complete') {
     if (r.validation?.match) return `All ${plural(tables.length, 'table')} restored and verified: every row matches the backup.`;
     if (r.validation) return `All ${plural(tables.length, 'table')} restored, but the check found ${plural(r.validation.differences.length, 'difference')} with the backup.`;
     return `All ${plural(tables.length, 'table')} restored, but not verified (${r.validationNote ?? 'the check did not run'}).`;
   }
+  if (advice) return `Restored only in part: ${count(bad.length)} of ${plural(tables.length, 'table')} ${bad.length === 1 ? 'is' : 'are'} incomplete. ${advice}`;
   const { incomplete, absent } = lossGroups(r);
   const said: string[] = [];
   if (incomplete.length > 0) said.push(`${count(incomplete.length)} of ${plural(tables.length, 'table')} ${incomplete.length === 1 ? 'is' : 'are'} incomplete`);

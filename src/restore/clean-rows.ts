@@ -20,6 +20,12 @@ export interface LostRange {
   before: string[] | null;
 }
 
+export interface TrackerMark {
+  lastRow: Buffer | null;
+  open: boolean;
+  ranges: number;
+}
+
 export class LossTracker {
   readonly ranges: LostRange[] = [];
   private lastRow: Buffer | null = null;
@@ -38,6 +44,23 @@ export class LossTracker {
     if (this.open) return;
     this.open = true;
     this.ranges.push({ columns: this.keyColumns, after: this.key(this.lastRow), before: null });
+  }
+
+  /** Where the tracker stands before a piece is loaded (see failed()). */
+  mark(): TrackerMark {
+    return { lastRow: this.lastRow, open: this.open, ranges: this.ranges.length };
+  }
+
+  /**
+   * The server refused the piece loaded since `m`: the rows it passed are not
+   * in the table, so the lost range starts after the last row before it.
+   */
+  failed(m: TrackerMark): void {
+    this.ranges.length = m.ranges;
+    if (m.open) this.ranges[m.ranges - 1].before = null;
+    this.lastRow = m.lastRow;
+    this.open = m.open;
+    this.damage();
   }
 
   /** `rows` holds whole rows ending in LF; only its first and last row are looked at. */

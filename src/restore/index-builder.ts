@@ -8,11 +8,10 @@
  */
 import type { Connection } from '../db/connect.js';
 import { alterAdding } from './schema.js';
+import { failureCode } from './server-faults.js';
 import { keys, record } from './progress-table.js';
 import { isConnectionLost, type Lane, type RestoreRun } from './run.js';
 import type { TableState } from './table-state.js';
-
-const codeOf = (err: unknown) => (err as { code?: string }).code ?? 'error';
 
 export class IndexBuilder {
   private queue: Promise<void> = Promise.resolve();
@@ -43,7 +42,7 @@ export class IndexBuilder {
       await record(conn, keys.finished(s.index));
     } catch (err) {
       if (isConnectionLost(err)) throw err;
-      s.error = `its indexes could not be rebuilt (${codeOf(err)})`;
+      s.error = `its indexes could not be rebuilt (${failureCode(err, s.name)})`;
     }
   }
 
@@ -58,7 +57,7 @@ export class IndexBuilder {
         await record(conn, keys.fks(s.index));
       } catch (err) {
         if (isConnectionLost(err)) throw err;
-        s.error ??= `its foreign keys could not be added (${codeOf(err)})`;
+        s.error ??= `its foreign keys could not be added (${failureCode(err, s.name)})`;
       }
     }
   }

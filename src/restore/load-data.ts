@@ -44,10 +44,16 @@ async function* paced(rows: AsyncIterable<Buffer>, socket: RawConnection['stream
 export async function loadRows(conn: Connection, table: CatalogTable, rows: AsyncIterable<Buffer>): Promise<{ affectedRows: number; warnings: number }> {
   const raw = (conn as unknown as { connection: RawConnection }).connection;
   const source = Readable.from(paced(rows, raw.stream), { objectMode: false, highWaterMark: 1 << 20 });
+  const had = { pause: raw.stream.listeners('pause'), drain: raw.stream.listeners('drain') };
   try {
     const [result] = (await conn.query({ sql: loadDataSql(table), infileStreamFactory: () => source } as never)) as unknown as [{ affectedRows: number; warningStatus: number }];
     return { affectedRows: result.affectedRows, warnings: result.warningStatus };
   } finally {
     source.destroy();
+    // mysql2 unhooks its infile listeners from the socket only when the file ends: after a refused
+    // LOAD (a full disk) they stayed, one pair per piece, until Node warned of a leak on stderr.
+    for (const event of ['pause', 'drain'] as const) {
+      for (const l of raw.stream.listeners(event)) if (!had[event].includes(l)) raw.stream.removeListener(event, l as (...a: unknown[]) => void);
+    }
   }
 }

@@ -7,6 +7,7 @@ import type { ObjectOutcome } from './objects.js';
 import type { TableState } from './table-state.js';
 import type { RestoreReport, TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
+import { plainTableError } from './server-faults.js';
 
 export type { RestoreReport } from './report.js';
 
@@ -30,9 +31,10 @@ function tableOutcome(s: TableState | undefined, name: string, expected: number 
   if (s.skipped) return { name, status: 'skipped', rowsExpected: expected, rowsRestored: 0, rowsLost: null };
   const rowsLost = expected === null ? null : Math.max(0, expected - s.restored);
   const out: TableOutcome = { name, status: 'restored', rowsExpected: expected, rowsRestored: s.restored, rowsLost };
-  if (s.error) out.error = s.error;
+  if (s.error) out.error = plainTableError(s.error);
   const ranges = s.tracker?.ranges ?? [];
-  if (ranges.length > 0 && (rowsLost ?? 1) > 0) out.lostKeyRanges = ranges;
+  // A table with no rows back lost its whole key range: no "after N" that would suggest keys up to N are safe.
+  if (ranges.length > 0 && (rowsLost ?? 1) > 0 && s.restored > 0) out.lostKeyRanges = ranges;
   if (!s.created) out.status = s.restored === 0 && (expected ?? 1) > 0 ? 'failed' : 'partial';
   // A table whose every row was lost (to damage or to an error) did not come back at all.
   else if (expected === null || rowsLost! > 0 || s.error) out.status = s.restored === 0 && (expected ?? 1) > 0 && (s.error || (expected !== null && rowsLost === expected)) ? 'failed' : 'partial';
@@ -64,6 +66,16 @@ export function estimateCutBytes(tables: TableOutcome[], payloadBytesRead: numbe
 function withEstimate(t: TableOutcome, estimate: number | undefined): TableOutcome {
   return t.rowsExpected === null && estimate !== undefined ? { ...t, rowsEstimate: estimate } : t;
 }
+/**
+ * Whether a resume could finish what this pass did not: some table failed on
+ * the server's side (its definition or rows refused, its indexes not built),
+ * not for damage in the file, which no second pass can undo.
+ */
+export function serverLeftWork(tables: Map<number, TableState>): boolean {
+  return [...tables.values()].some((s) => !s.skipped && s.error !== undefined && !DAMAGED_DEFINITION.test(s.error));
+}
+/** Problems a second pass cannot fix: damage in the file, and statements the checks refused. */
+const DAMAGED_DEFINITION = /damaged part of the backup|was refused/;
 
 export function buildReport(i: OutcomeInput): RestoreReport {
   const h = i.opened.located.header;
@@ -103,6 +115,7 @@ export function buildReport(i: OutcomeInput): RestoreReport {
   const eventsDisabled = i.objectOutcomes.filter((o) => o.kind === 'event' && o.restored).map((o) => o.name);
   return {
     outcome,
+    ...(outcome !== 'complete' && serverLeftWork(i.tables) ? { resumable: true } : {}),
     database: i.database,
     target: i.where,
     backup: { file: i.opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) } },

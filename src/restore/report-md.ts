@@ -2,6 +2,7 @@
 import { humanDate, neutralise } from '../cli/output.js';
 import { partNumbers } from '../report/words.js';
 import { describeLoss, type RestoreReport } from './report.js';
+import { resumeAdvice } from './server-faults.js';
 
 /**
  * Text from the backup (table and object names, the admin, errors quoting
@@ -19,9 +20,10 @@ export function headline(r: RestoreReport): string {
   const bad = tables.filter((t) => t.status !== 'restored');
   if (r.interrupted) return `The restore was interrupted: ${tables.length - bad.length} of ${tables.length} tables were finished. Resume it with the command below.`;
   if (r.outcome === 'complete') return `All ${tables.length} tables restored.`;
-  if (r.outcome === 'failed') return 'The restore failed: no rows could be restored.';
+  const advice = resumeAdvice(r);
+  if (r.outcome === 'failed') return `The restore failed: no rows could be restored.${advice ? ` ${advice}` : ''}`;
   const lost = bad.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
-  return `Restored with losses: ${bad.length} of ${tables.length} tables are incomplete${lost > 0 ? `; ${n(lost)} rows are missing` : ''}.`;
+  return `Restored with losses: ${bad.length} of ${tables.length} tables are incomplete${lost > 0 ? `; ${n(lost)} rows are missing` : ''}.${advice ? ` ${advice}` : ''}`;
 }
 
 export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lines: string[] }): string {
@@ -63,6 +65,6 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   }
   out.push('## All tables', '', '| Table | Status | Rows expected | Rows restored |', '|---|---|---:|---:|');
   for (const t of r.tables) out.push(`| ${mdText(t.name)} | ${t.status} | ${n(t.rowsExpected)} | ${n(t.rowsRestored)} |`);
-  out.push('', '## Commands', '', 'Resume an interrupted restore:', '', '```', neutralise(r.commands.resume), '```', '', 'Validate the restored database against the backup:', '', '```', neutralise(r.commands.validate), '```', '');
+  out.push('', '## Commands', '', r.resumable ? 'Finish this restore (once the problem above is fixed):' : 'Resume an interrupted restore:', '', '```', neutralise(r.commands.resume), '```', '', 'Validate the restored database against the backup:', '', '```', neutralise(r.commands.validate), '```', '');
   return out.join('\n');
 }

@@ -21,6 +21,12 @@ export interface TableOutcome {
 export interface RestoreReport {
   outcome: 'complete' | 'partial' | 'failed';
   interrupted?: boolean;
+  /**
+   * The server refused part of the work (a full disk, a lost table): the
+   * progress record is kept in the database, and after the cause is fixed
+   * the resume command continues and completes the restore.
+   */
+  resumable?: boolean;
   database: string;
   target: string;
   backup: { file: string; createdAt: string; admin: { userNum: number; userName: string; lastLoginAt: string | null } };

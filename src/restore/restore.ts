@@ -32,6 +32,9 @@ import { dropProgressTable } from './progress-table.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { consume } from './entries.js';
+import { RETRY_LOCK_WAIT_S, takeRestoreLock } from './lock.js';
+import { recountFromServer } from './recount.js';
+import { tellPerson } from '../db/watchdog.js';
 import { IndexBuilder } from './index-builder.js';
 import { isConnectionLost, RestoreRun, type MappedFile } from './run.js';
 import type { RestoreOptions } from './options.js';
@@ -49,6 +52,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     } catch (err) {
       if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError || !isServerError(err) ? err : translateDbError(err, opts.dsn);
       log('restore').warn({ attempt, code: (err as { code?: string }).code }, 'connection lost; resuming');
+      tellPerson(`The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped…`);
+      tellPerson(`The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped…`);
       await waitForServer(opts.dsn, 60_000);
       resume = true;
     }
@@ -75,6 +80,8 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
   const { database, where } = run;
   const indexes = new IndexBuilder(run);
   try {
+    // One restore per target database: taken before anything is looked at, dropped or created.
+    await takeRestoreLock(run.admin, database, where, retrying ? RETRY_LOCK_WAIT_S : 0);
     const state = await inspectTarget(run.admin, database);
     const mode = retrying ? 'resume' : checkTargetSafety(state, { database, backupDatabase: located.header.database, fileId: located.header.fileId, force: opts.force, resume: opts.resume, where });
     run.logger.info({ mode, tables: state.tables }, 'target checked');
@@ -89,9 +96,10 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     const subset = !!(opts.tables || opts.exclude);
     const objectContext = { tables: new Set([...run.tables.values()].map((t) => t.name)), foreign: run.foreign, definer: opts.keepDefiners ? null : run.account!.definer };
     const objectOutcomes: ObjectOutcome[] = subset ? [] : await createObjects(run.index!, run.objects, objectContext);
-    await dropProgressTable(run.main.conn!);
-
-    return buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, damage, started, subset });
+    await recountFromServer(run.index!, run.tables);
+    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, damage, started, subset });
+    if (!report.resumable) await dropProgressTable(run.main.conn!); // kept: --resume finishes the work once the cause is fixed
+    return report;
   } finally {
     await run.close();
   }

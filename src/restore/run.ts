@@ -10,7 +10,8 @@
  * connection is the temporary account (isolation.ts), which runs all that
  * comes from the file.
  */
-import { connect, quoteId, type Connection } from '../db/connect.js';
+import { connect, isConnectionLost as connectionGone, quoteId, type Connection } from '../db/connect.js';
+import { SERVER_STOPPED } from '../db/watchdog.js';
 import { describeDsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import type { Catalog, CatalogTable, Manifest, ObjectDefinition, TableSummary } from '../archive/layout.js';
@@ -37,11 +38,11 @@ export interface MappedFile {
   end: number;
 }
 
-const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT']);
+const CONNECTION_LOST = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT', SERVER_STOPPED]);
 const codeOf = (err: unknown) => (err as { code?: string } | null)?.code ?? '';
 
 /** A lost connection ends the pass (to be retried by resuming); any other error is the table's. */
-export const isConnectionLost = (err: unknown) => CONNECTION_LOST.has(codeOf(err)) || CONNECTION_LOST.has(codeOf((err as { cause?: unknown } | null)?.cause));
+export const isConnectionLost = (err: unknown) => connectionGone(err) || CONNECTION_LOST.has(codeOf(err)) || CONNECTION_LOST.has(codeOf((err as { cause?: unknown } | null)?.cause));
 
 export class RestoreRun {
   readonly logger = log('restore');

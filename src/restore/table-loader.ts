@@ -11,6 +11,7 @@ import type { BodyPiece } from '../archive/tar-reader.js';
 import { checkCreateTable } from '../sql/create-table.js';
 import { cleanRows, LossTracker } from './clean-rows.js';
 import { columnsFromServer } from './columns.js';
+import { failureCode } from './server-faults.js';
 import { loadRows } from './load-data.js';
 import { forgetPieces, keys, record } from './progress-table.js';
 import type { Connection } from '../db/connect.js';
@@ -48,7 +49,7 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
       s.created = true;
     } catch (err) {
       if (isConnectionLost(err)) throw err;
-      s.error = `could not be created (${codeOf(err)})`;
+      s.error = `could not be created (${failureCode(err, s.name)})`;
       return;
     }
   }
@@ -90,6 +91,7 @@ export async function loadPiece(run: RestoreRun, s: TableState, piece: number, b
   const load = lane.conn!;
   const counts = { droppedBytes: 0 };
   const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
+  const mark = s.tracker.mark();
   try {
     if (transactional) await load.query('START TRANSACTION');
     else await record(load, keys.loading(s.index), piece);
@@ -107,8 +109,8 @@ export async function loadPiece(run: RestoreRun, s: TableState, piece: number, b
     if (isConnectionLost(err)) throw err;
     if (transactional) await load.query('ROLLBACK').catch(() => {});
     s.damaged = true;
-    s.tracker.damage();
-    s.error = `rows could not be loaded (${codeOf(err)})`;
+    s.tracker.failed(mark); // the piece's rows are not there
+    s.error = `rows could not be loaded (${failureCode(err, s.name)})`;
     run.logger.warn({ table: s.index, piece, code: codeOf(err) }, 'piece failed to load');
   }
   run.reportProgress(s.name);

@@ -12,6 +12,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { DB_PASSWORD_ENV } from '../cli/password.js';
 import { defaultPlaces } from './paths.js';
 import { parseWindow } from './window.js';
+import { DEFAULT_DB_TIMEOUT_S } from '../db/watchdog.js';
 
 export interface ServiceConfig {
   /** Make the nightly backup at all. */
@@ -32,12 +33,14 @@ export interface ServiceConfig {
   stateFile: string;
   /** Pace reading the database (bytes per second); null = as fast as it goes. */
   maxRate: number | null;
+  /** Seconds a database server may stay silent while a statement waits before it is taken as stopped. */
+  dbTimeout: number;
 }
 
 export type ConfigKey = keyof ServiceConfig;
 
 export function defaultConfig(): ServiceConfig {
-  return { enabled: true, source: null, sourcePasswordFile: null, ...defaultPlaces(), copyTo: null, window: '22:00-04:00', keep: 7, exclude: [], maxRate: null };
+  return { enabled: true, source: null, sourcePasswordFile: null, ...defaultPlaces(), copyTo: null, window: '22:00-04:00', keep: 7, exclude: [], maxRate: null, dbTimeout: DEFAULT_DB_TIMEOUT_S };
 }
 
 const bad = (key: string, why: string) => new LrError('LR_BAD_CONFIG', `The setting ${key} ${why}`);
@@ -84,6 +87,10 @@ const CHECKS: { [K in ConfigKey]: (v: unknown) => ServiceConfig[K] } = {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1024) throw bad('maxRate', 'must be a whole number of bytes per second, at least 1024 (or empty for no limit).');
     return v;
   },
+  dbTimeout: (v) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 86_400) throw bad('dbTimeout', 'must be a whole number of seconds from 1 to 86400.');
+    return v;
+  },
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as ConfigKey[];
@@ -103,7 +110,7 @@ export function valueFromText(key: string, text: string): { key: ConfigKey; valu
     const off = ['off', 'false', 'no', '0'].includes(t.toLowerCase());
     if (!on && !off) throw bad('enabled', 'must be on or off.');
     value = on;
-  } else if (key === 'keep' || key === 'maxRate') {
+  } else if (key === 'keep' || key === 'maxRate' || key === 'dbTimeout') {
     value = /^\d+$/.test(t) ? Number(t) : NaN;
   } else if (key === 'exclude') {
     value = t.split(',').map((s) => s.trim()).filter(Boolean);

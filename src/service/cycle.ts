@@ -5,8 +5,9 @@
  * Backup failures are returned, not thrown: the daemon decides whether to
  * retry. Only an unwritable state file throws (nothing could be recorded).
  */
-import { unlink } from 'node:fs/promises';
-import { LrError } from '../errors.js';
+import { mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { LrError, isLrError } from '../errors.js';
 import { log } from '../log.js';
 import { runBackup, type BackupResult } from '../backup/index.js';
 import type { Dsn } from '../db/dsn.js';
@@ -14,8 +15,11 @@ import { computeAlerts, type Alert } from './alerts.js';
 import type { Clock } from './clock.js';
 import { resolveSource, type ServiceConfig } from './config.js';
 import { recordLastComplete } from './preference.js';
-import { applyRetention, removeStaleTemporaries } from './retention.js';
+import { applyRetention } from './retention.js';
 import { updateState, type BackupRecord, type CopyRecord } from './state.js';
+import { takeServiceLock } from './lock.js';
+import { removeLeftoverTemporaries } from '../backup/names.js';
+import { setDbTimeout } from '../db/watchdog.js';
 import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
 
 export type CycleOutcome = 'ok' | 'copy-failed' | 'failed' | 'interrupted' | 'disabled';
@@ -48,8 +52,29 @@ function describeCause(err: LrError): Record<string, unknown> {
   return { code: err.code, detail: err.detail, cause: c ? { name: c.name, code: c.code, errno: c.errno, message: c.message?.slice(0, 200) } : undefined };
 }
 
+function stateFileError(config: ServiceConfig, err: unknown): LrError {
+  return new LrError('LR_IO', `Cannot write the state file ${config.stateFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Choose a place this account may write to: lastresort config set stateFile /path/state.json`, { cause: err });
+}
+
+/** One cycle under the settings' lock: a second run at the same time is refused (LR_BUSY) and touches nothing. */
 export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
+  let lock;
+  try {
+    await mkdir(dirname(opts.config.stateFile), { recursive: true, mode: 0o700 });
+    lock = await takeServiceLock(opts.config.stateFile);
+  } catch (err) {
+    throw isLrError(err) ? err : stateFileError(opts.config, err);
+  }
+  try {
+    return await runCycleLocked(opts);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
   const { config, clock, signal } = opts;
+  setDbTimeout(config.dbTimeout);
   const logger = log('service');
   const started = clock.now();
   const stamp = () => clock.now().toISOString();
@@ -60,7 +85,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
       s.firstRunAt ??= started.toISOString();
     });
   } catch (err) {
-    throw new LrError('LR_IO', `Cannot write the state file ${config.stateFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Choose a place this account may write to: lastresort config set stateFile /path/state.json`, { cause: err });
+    throw stateFileError(config, err);
   }
   if (!config.enabled) {
     logger.warn({ outcome: 'disabled' }, 'backups are disabled; nothing done');
@@ -71,7 +96,6 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   let result: BackupResult;
   try {
     source = await resolveSource(config);
-    await removeStaleTemporaries(config.outDir, started);
     result = await runBackup({ source, outDir: config.outDir, exclude: config.exclude, maxRateBytesPerSec: config.maxRate ?? undefined, signal, now: started });
     // Read back what was just written before it may replace anything older.
     const print = await fingerprintBackup(result.file);
@@ -102,6 +126,7 @@ export async function runCycle(opts: CycleOptions): Promise<CycleResult> {
   let copy: CopyRecord | undefined;
   if (config.copyTo) {
     try {
+      await removeLeftoverTemporaries(config.copyTo); // a killed copy's, after a day (its name carries no pid)
       const copied = await copyAndVerify(result.file, config.copyTo, { signal });
       copy = { at: stamp(), ok: true, file: copied.file };
       removed.push(...(await applyRetention(config.copyTo, result.database, config.keep, copied.file)).removed);

@@ -5,22 +5,16 @@
  * database's backup names are considered; anything else in the folder is
  * left alone.
  */
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { backupFileName } from '../backup/index.js';
+import { backupNameOrder, backupNamePattern } from '../backup/names.js';
 
-const STAMP = /\d{8}-\d{6}\.lrb$/;
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** This database's backups in `dir`, newest name first. */
+/** This database's backups in `dir`, newest first. */
 export async function listBackups(dir: string, database: string): Promise<string[]> {
-  const prefix = backupFileName(database, new Date(0)).replace(STAMP, '');
-  const pattern = new RegExp(`^${escapeRegExp(prefix)}\\d{8}-\\d{6}\\.lrb$`);
+  const pattern = backupNamePattern(database);
   const names = (await readdir(dir)).filter((n) => pattern.test(n));
-  return names.sort().reverse().map((n) => join(dir, n));
+  const newestFirst = (a: string, b: string) => (backupNameOrder(a) < backupNameOrder(b) ? 1 : -1);
+  return names.sort(newestFirst).map((n) => join(dir, n));
 }
 
 export interface RetentionResult {
@@ -42,23 +36,3 @@ export async function applyRetention(dir: string, database: string, keep: number
   return { kept, removed };
 }
 
-/** Temporary files a killed backup or copy left behind (older than a day, so never a running one's). */
-export async function removeStaleTemporaries(dir: string, now: Date): Promise<string[]> {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return removed;
-  }
-  for (const n of names) {
-    if (!/^\..+\.lrb\.[0-9a-f]{8}\.tmp$/.test(n)) continue;
-    const f = join(dir, n);
-    const s = await stat(f).catch(() => null);
-    if (s && now.getTime() - s.mtimeMs > 24 * 3600_000) {
-      await unlink(f).catch(() => {});
-      removed.push(f);
-    }
-  }
-  return removed;
-}

@@ -93,7 +93,7 @@ test('disk full where backups go (256 KB tmpfs): exit 1, no partial .lrb or temp
   const sd = await serviceDir(source, { outDir: out });
   const r = await runCli(['daemon', '--once', '--config', sd.configPath]);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /is full; no backup was written/);
+  assert.match(r.stderr, /is full \([^)]*\); no backup was written/);
   assert.deepEqual((await filesIn(out)).all, []);
   const { status } = await statusJson(sd.configPath);
   assert.deepEqual(status.alerts.map((a) => a.code), ['BACKUP_FAILED']);

@@ -1,0 +1,45 @@
+/**
+ * What a full disk costs a person to fix: the folder, what is free there now,
+ * and about how much a backup needs (the size of the last backup of this
+ * database in that folder, else the server's estimate of the data).
+ */
+import { readdir, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Connection } from '../db/connect.js';
+import { humanBytes } from '../cli/output.js';
+import { backupNameOrder, backupNamePattern } from './names.js';
+
+/** The size of the newest backup of `database` in `dir`, or the server's DATA_LENGTH sum; null if neither is known. */
+export async function expectedBackupBytes(conn: Connection, dir: string, database: string): Promise<number | null> {
+  const pattern = backupNamePattern(database);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n));
+  const newest = names.sort((a, b) => (backupNameOrder(a) < backupNameOrder(b) ? 1 : -1))[0];
+  if (newest) {
+    const s = await stat(join(dir, newest)).catch(() => null);
+    if (s) return s.size;
+  }
+  try {
+    const [rows] = (await conn.query('SELECT SUM(DATA_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database])) as unknown as [{ b: unknown }[]];
+    const bytes = Number(rows[0]?.b ?? 0);
+    return bytes > 0 ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function freeBytes(dir: string): Promise<number | null> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/** One line: the folder, what is free, what is needed, and that nothing was left there. */
+export async function diskFullLine(dir: string, needed: number | null, what = 'backup'): Promise<string> {
+  const free = await freeBytes(dir);
+  const freeText = free === null ? '' : ` (${humanBytes(free)} free)`;
+  const neededText = needed === null ? 'Free some space there' : `The ${what} needs about ${humanBytes(needed)}: free that much there`;
+  return `The disk holding ${dir} is full${freeText}; no ${what} was written. ${neededText}, or choose another folder.`;
+}
