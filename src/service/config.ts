@@ -11,6 +11,7 @@ import { parseDsn, type Dsn } from '../db/dsn.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { defaultPlaces } from './paths.js';
 import { parseWindow } from './window.js';
+import { OFFSITE_CHECKS } from '../offsite/settings.js';
 
 export interface ServiceConfig {
   /** Make the nightly backup at all. */
@@ -31,13 +32,24 @@ export interface ServiceConfig {
   stateFile: string;
   /** Pace reading the database (bytes per second); null = as fast as it goes. */
   maxRate: number | null;
+  /** Offsite copy (docs/offsite.md): s3://bucket/prefix, or null for none. */
+  offsite: string | null;
+  /** The store's URL; null for AWS itself. */
+  offsiteEndpoint: string | null;
+  offsiteRegion: string | null;
+  /** The practice's store key, AWS shared-credentials format, mode 0600. */
+  offsiteCredentialsFile: string | null;
+  /** This practice's id at the vendor: its folder in the store. */
+  practiceId: string | null;
 }
 
 export type ConfigKey = keyof ServiceConfig;
 
 export function defaultConfig(): ServiceConfig {
-  return { enabled: true, source: null, sourcePasswordFile: null, ...defaultPlaces(), copyTo: null, window: '22:00-04:00', keep: 7, exclude: [], maxRate: null };
+  return { enabled: true, source: null, sourcePasswordFile: null, ...defaultPlaces(), copyTo: null, window: '22:00-04:00', keep: 7, exclude: [], maxRate: null, ...OFFSITE_DEFAULTS };
 }
+
+const OFFSITE_DEFAULTS = { offsite: null, offsiteEndpoint: null, offsiteRegion: null, offsiteCredentialsFile: null, practiceId: null };
 
 const bad = (key: string, why: string) => new LrError('LR_BAD_CONFIG', `The setting ${key} ${why}`);
 
@@ -83,6 +95,7 @@ const CHECKS: { [K in ConfigKey]: (v: unknown) => ServiceConfig[K] } = {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1024) throw bad('maxRate', 'must be a whole number of bytes per second, at least 1024 (or empty for no limit).');
     return v;
   },
+  ...OFFSITE_CHECKS,
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as ConfigKey[];
