@@ -11,6 +11,7 @@ import { VERSION } from './version.js';
 import { getResultCode } from './cli/output.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
+import { registerVendorCommands } from './commands/vendor-cli.js';
 
 const program = new Command('lastresort')
   .description('Encrypted supplemental backups of an Open Dental database, and the tools to bring them back.')
@@ -50,14 +51,14 @@ keys
 
 program
   .command('identify')
-  .argument('<file>', 'a .lrb backup')
+  .argument('<file>', 'a .lrb backup (a path, s3://bucket/key, or a link from vendor share)')
   .description('say whose password opens a backup and what it holds (no password needed)')
   .option('--json', 'print as JSON')
   .action(async (file, o) => (await import('./commands/identify.js')).identifyCommand(file, o));
 
 program
   .command('check')
-  .argument('<file>', 'a .lrb backup')
+  .argument('<file>', 'a .lrb backup (a path, s3://bucket/key, or a link from vendor share)')
   .description('verify that a backup is whole, without the password')
   .option('--password-file <file>', 'with the password: authenticate every chunk and name the tables the damage falls in')
   .option('--json', 'print as JSON')
@@ -112,6 +113,7 @@ sandbox
 
 registerRecoverCommand(program);
 registerServiceCommands(program);
+registerVendorCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -13,7 +13,11 @@ export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdA
 /** Who can open the file and what it is: reads only the header, needs no password. */
 export async function identify(path: string): Promise<Identity> {
   const located = await locateHeader(path);
-  const h = located.header;
+  return identityOf(located.header, located.fileBytes, located.headerCopyUsed);
+}
+
+/** The same facts from a header read elsewhere (a ranged read from the store). */
+export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: boolean): Identity {
   return {
     format: 'lastresort-backup',
     formatVersion: FORMAT_VERSION,
@@ -25,7 +29,7 @@ export async function identify(path: string): Promise<Identity> {
     cipher: h.cipher,
     kdf: { algorithm: h.kdf.algorithm, memoryKiB: h.kdf.memoryKiB, iterations: h.kdf.iterations, parallelism: h.kdf.parallelism },
     chunkSize: h.chunkSize,
-    fileBytes: located.fileBytes,
-    headerCopyUsed: located.headerCopyUsed,
+    fileBytes,
+    headerCopyUsed,
   };
 }
