@@ -33,6 +33,8 @@ export function checkEndpoint(text: string, what = 'offsiteEndpoint'): string {
 }
 
 export function makeClient(o: ClientOptions = {}): S3Client {
+  // The pinned SDK supports Node 20; its notice about future releases would be a second line on every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const endpoint = o.endpoint || process.env.AWS_ENDPOINT_URL || undefined;
   return new S3Client({
     region: o.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
