@@ -3,7 +3,7 @@
 #
 #   scripts/s3-gateway.sh start|stop|status [DIR]
 #
-# One monitor, one OSD (bluestore on a sparse file) and one radosgw answering
+# One monitor, one OSD (bluestore on an 8 GiB file) and one radosgw answering
 # S3 on 127.0.0.1:7480, every file inside DIR (default /tmp/lrs3; keep it
 # short: admin socket paths are limited to 108 bytes). Installs nothing: it
 # needs `apt-get install --no-install-recommends ceph-mon ceph-osd radosgw
@@ -21,6 +21,9 @@ ENDPOINT="http://127.0.0.1:${PORT}"
 CONF="$DIR/ceph.conf"
 RGW=client.rgw.gw
 DAEMONS=(mon.a osd.0 "$RGW")
+# The OSD's disk: a file allocated up front, so a host disk filled by
+# something else cannot stop the OSD in the middle of a write (it aborts on ENOSPC).
+BLOCK_BYTES=$((8 * 1024 * 1024 * 1024))
 
 die() { printf 's3-gateway: %s\n' "$*" >&2; exit 1; }
 say() { printf 's3-gateway: %s\n' "$*" >&2; }
@@ -50,6 +53,9 @@ check_installed() {
     command -v "$p" >/dev/null || missing+=("$p")
   done
   [ "${#missing[@]}" -eq 0 ] || die "missing ${missing[*]}; install them with: apt-get install --no-install-recommends ceph-mon ceph-osd radosgw ceph-common"
+  local free_kb
+  free_kb="$(df -Pk "$(dirname "$DIR")" | awk 'NR==2 {print $4}')"
+  [ -s "$DIR/keyring" ] || [ "$free_kb" -gt $((BLOCK_BYTES / 1024 + 1048576)) ] || die "not enough free disk for the store under $(dirname "$DIR"): it needs $((BLOCK_BYTES / 1073741824 + 1)) GiB"
   [ "${#DIR}" -le 60 ] || die "the folder $DIR is too long (admin socket paths are limited to 108 bytes); use a shorter one"
 }
 
@@ -86,7 +92,8 @@ paxos propose interval = 0.05
 osd data = $DIR/osd.\$id
 osd objectstore = bluestore
 bluestore block create = true
-bluestore block size = 10737418240
+bluestore block size = $BLOCK_BYTES
+bluestore block preallocate file = true
 osd memory target = 1073741824
 [$RGW]
 rgw frontends = beast endpoint=127.0.0.1:$PORT
