@@ -78,12 +78,15 @@ async function sendParts(o: UploadOptions, ctx: RetryContext, uploadId: string, 
   const pacer = new Pacer(o.maxRate ?? null, o.clock);
   const parts: CompletedPart[] = new Array(partCount);
   const inFlight = new Set<Promise<void>>();
+  // Part buffers are reused: at most concurrency + 1 exist, whatever the file's size.
+  const pool: Buffer[] = [];
   let failure: unknown;
   const fh = await open(o.file, 'r');
   try {
     for (let i = 0; i < partCount && failure === undefined; i++) {
       const length = Math.min(partBytes, bytes - i * partBytes);
-      const body = Buffer.allocUnsafe(length);
+      const buffer = pool.pop() ?? Buffer.allocUnsafe(partBytes);
+      const body = buffer.subarray(0, length);
       const { bytesRead } = await fh.read(body, 0, length, i * partBytes);
       if (bytesRead !== length) throw new LrError('LR_IO', `The backup ${o.file} changed size while it was being uploaded. The next night's upload will send a fresh copy.`);
       hash.update(body);
@@ -96,7 +99,7 @@ async function sendParts(o: UploadOptions, ctx: RetryContext, uploadId: string, 
         (err) => {
           failure ??= err;
         },
-      );
+      ).finally(() => pool.push(buffer));
       inFlight.add(sending);
       void sending.finally(() => inFlight.delete(sending));
       if (inFlight.size >= (o.concurrency ?? DEFAULT_CONCURRENCY)) await Promise.race(inFlight);
