@@ -39,7 +39,22 @@ export function exitCodeForReport(r: RestoreReport): number {
   return r.outcome === 'complete' ? EXIT.ok : r.outcome === 'partial' ? EXIT.damaged : EXIT.failure;
 }
 
+/**
+ * FILE may be s3://bucket/key or a link from `vendor share`: the backup is
+ * downloaded to a private temporary folder first (resumed if the connection
+ * drops) and removed afterwards. Commands shown later name the link without
+ * its signature: a link is a key and stays out of reports.
+ */
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
+  if (!/^(s3|https?):\/\//i.test(file)) return restoreFrom(file, file, o);
+  const { remoteSource, describeSource } = await import('../offsite/remote.js');
+  const { withDownloaded } = await import('../offsite/download.js');
+  const src = remoteSource(file);
+  if (!o.json) note('Downloading the backup from the store…');
+  return withDownloaded(src, (path) => restoreFrom(path, describeSource(src), o));
+}
+
+async function restoreFrom(file: string, shownAs: string, o: RestoreCliOptions): Promise<void> {
   const located = await locateHeader(file);
   const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Password of Open Dental admin ${safeText(located.header.admin.userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
@@ -63,14 +78,14 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
   } catch (err) {
     if (controller.signal.aborted) {
       progress.done();
-      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument).resume}`);
+      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(shownAs, target.argument).resume}`);
     }
     throw err;
   } finally {
     release();
     progress.done();
   }
-  report.commands = restoreCommands(file, target.argument);
+  report.commands = restoreCommands(shownAs, target.argument);
   if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
   if (o.report) await writeReportFiles(o.report, report);
   setResultCode(exitCodeForReport(report));

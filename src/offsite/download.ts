@@ -1,37 +1,59 @@
 /**
  * A backup from the store to a local file, streamed (memory flat whatever
- * its size), then checked without the password (every frame, both header
+ * its size; resumed after a dropped connection), then checked without the password (every frame, both header
  * copies) by the same code as `check`; only a whole file takes its final
  * name, mode 0600, by rename, as src/service/atomic-file.ts writes.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { LrError } from '../errors.js';
+import { log } from '../log.js';
 import { checkFile, type CheckResult } from '../identify/check.js';
 import { describeSource, getRange, type RemoteSource } from './remote.js';
 
-/** Streams `src` into `path` (created 0600, never over an existing file), synced to disk. */
+/** Pauses before resuming a broken download; then it gives up. */
+export const RESUME_PAUSES_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+
+/**
+ * Streams `src` into `path` (created 0600, never over an existing file),
+ * synced to disk. A connection that breaks is resumed with a ranged GET from
+ * the byte reached, so a dropped connection costs a pause, not the download.
+ */
 export async function downloadTo(src: RemoteSource, path: string, signal?: AbortSignal): Promise<number> {
-  const r = await getRange(src, 0, undefined, signal);
+  const fh = await open(path, 'wx', 0o600);
+  let written = 0;
+  let total: number | undefined;
+  let failures = 0;
   try {
-    await pipeline(r.body, createWriteStream(path, { flags: 'wx', mode: 0o600 }), { signal });
-  } catch (err) {
-    if (err instanceof LrError) throw err;
-    throw new LrError('LR_IO', `The download of ${describeSource(src)} broke off (${(err as NodeJS.ErrnoException).code ?? 'error'}). Try again.`, { cause: err });
-  }
-  const fh = await open(path, 'r');
-  try {
+    while (total === undefined || written < total) {
+      try {
+        const r = await getRange(src, written, undefined, signal);
+        total ??= r.total;
+        if (r.total !== total) throw new LrError('LR_IO', `${describeSource(src)} changed while it was being downloaded. Try again.`);
+        for await (const piece of r.body) {
+          const b = piece as Buffer;
+          await fh.write(b, 0, b.length, written);
+          written += b.length;
+        }
+        if (written < total) throw new Error('the answer ended early');
+      } catch (err) {
+        // Only a broken transfer is resumed; a refusal or a missing file is said at once.
+        if (signal?.aborted || (err instanceof LrError && err.code !== 'LR_IO') || failures >= RESUME_PAUSES_MS.length) {
+          if (err instanceof LrError) throw err;
+          throw new LrError('LR_IO', `The download of ${describeSource(src)} broke off at ${written} bytes (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Try again.`, { cause: err });
+        }
+        log('offsite').warn({ source: describeSource(src), at: written, retryInMs: RESUME_PAUSES_MS[failures], error: (err as Error).message?.slice(0, 120) }, 'download broke off; resuming');
+        await delay(RESUME_PAUSES_MS[failures++], undefined, { signal }).catch(() => {});
+      }
+    }
     await fh.sync();
   } finally {
     await fh.close();
   }
-  const bytes = (await stat(path)).size;
-  if (bytes !== r.total) throw new LrError('LR_IO', `The download of ${describeSource(src)} stopped at ${bytes} of ${r.total} bytes. Try again.`);
-  return bytes;
+  return written;
 }
 
 export interface Fetched {

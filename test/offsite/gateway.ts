@@ -6,7 +6,8 @@
  * the file. If the gateway cannot start, the tests fail with the reason.
  */
 import { after, before } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -117,3 +118,30 @@ export async function lockedBucket(client: S3Client, label: string, days = 1): P
   await client.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: days } } } }));
   return bucket;
 }
+
+/** Kills radosgw (only it: the cluster behind stays) and waits until it is gone. */
+export async function killGateway(): Promise<void> {
+  const pid = daemonPid('client.rgw.gw');
+  assert.ok(pid, 'radosgw is running');
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('radosgw did not die');
+}
+
+/** The project's script starts the missing daemon (asynchronously: the upload keeps running meanwhile). */
+export function restartGateway(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [GATEWAY_SCRIPT, 'start', GATEWAY_DIR], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`gateway restart failed: ${err}`))));
+  });
+}
+

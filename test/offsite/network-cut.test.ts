@@ -8,7 +8,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -22,7 +21,7 @@ import { runCycle } from '../../src/service/cycle.js';
 import { fingerprintBackup } from '../../src/service/verify-copy.js';
 import { loadState } from '../../src/service/state.js';
 import { configOf, FakeClock, filesIn, serviceDir } from '../service/helpers.js';
-import { createPracticeUser, daemonPid, GATEWAY_DIR, GATEWAY_SCRIPT, lockedBucket, practiceClient, useGateway, vendorClient, type Gateway, type PracticeKey } from './gateway.js';
+import { createPracticeUser, daemonPid, killGateway, lockedBucket, restartGateway, practiceClient, useGateway, vendorClient, type Gateway, type PracticeKey } from './gateway.js';
 
 const gateway = useGateway();
 let gw: Gateway;
@@ -31,32 +30,6 @@ let bucket: string;
 let key: PracticeKey;
 const PRACTICE = 'p-cut';
 const MiB = 1024 * 1024;
-
-/** Kills radosgw (only it: the cluster behind stays) and waits until it is gone. */
-async function killGateway(): Promise<void> {
-  const pid = daemonPid('client.rgw.gw');
-  assert.ok(pid, 'radosgw is running');
-  process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('radosgw did not die');
-}
-
-/** The project's script starts the missing daemon (asynchronously: the upload keeps running meanwhile). */
-function restartGateway(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [GATEWAY_SCRIPT, 'start', GATEWAY_DIR], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`gateway restart failed: ${err}`))));
-  });
-}
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const r = await vendor.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
