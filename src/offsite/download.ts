@@ -5,6 +5,7 @@
  * name, mode 0600, by rename, as src/service/atomic-file.ts writes.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -95,4 +96,16 @@ export async function withDownloaded<T>(src: RemoteSource, use: (path: string) =
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * For the recovery wizard, which keeps the file until it ends: a private
+ * temporary copy, removed when the process exits.
+ */
+export async function downloadForSession(src: RemoteSource): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lastresort-remote-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, basename(src.kind === 's3' ? src.key : src.url.pathname) || 'backup.lrb');
+  await downloadTo(src, path);
+  return path;
 }
