@@ -3,7 +3,7 @@
 #
 #   scripts/s3-gateway.sh start|stop|status [DIR]
 #
-# One monitor, one OSD (bluestore on an 8 GiB file) and one radosgw answering
+# One monitor, one OSD (bluestore on a 12 GiB file) and one radosgw answering
 # S3 on 127.0.0.1:7480, every file inside DIR (default /tmp/lrs3; keep it
 # short: admin socket paths are limited to 108 bytes). Installs nothing: it
 # needs `apt-get install --no-install-recommends ceph-mon ceph-osd radosgw
@@ -23,7 +23,7 @@ RGW=client.rgw.gw
 DAEMONS=(mon.a osd.0 "$RGW")
 # The OSD's disk: a file allocated up front, so a host disk filled by
 # something else cannot stop the OSD in the middle of a write (it aborts on ENOSPC).
-BLOCK_BYTES=$((8 * 1024 * 1024 * 1024))
+BLOCK_BYTES=$((12 * 1024 * 1024 * 1024))
 
 die() { printf 's3-gateway: %s\n' "$*" >&2; exit 1; }
 say() { printf 's3-gateway: %s\n' "$*" >&2; }
@@ -94,10 +94,15 @@ osd objectstore = bluestore
 bluestore block create = true
 bluestore block size = $BLOCK_BYTES
 bluestore block preallocate file = true
+# Small objects (pointers) take 4 KiB, not 64 KiB.
+bluestore min alloc size = 4096
 osd memory target = 1073741824
 [$RGW]
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $DIR/rgw
+# Deleted objects give their space back within minutes (the default waits 2 hours).
+rgw gc obj min wait = 60
+rgw gc processor period = 60
 EOF
 }
 
@@ -135,7 +140,13 @@ ensure_vendor_user() {
   local access secret
   access="$(random_text 'A-Z0-9' 20)"
   secret="$(random_text 'A-Za-z0-9' 40)"
-  radosgw-admin -c "$CONF" -n client.admin user create --uid vendor --display-name "Vendor support" --access-key "$access" --secret "$secret" >/dev/null
+  # Just after the first start the gateway may still be setting up its zone: try again for a while.
+  local tries=0 err
+  until err="$(radosgw-admin -c "$CONF" -n client.admin user create --uid vendor --display-name "Vendor support" --access-key "$access" --secret "$secret" 2>&1 >/dev/null)"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 20 ] || die "could not create the vendor user: $err"
+    sleep 1
+  done
   umask 077
   printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$access" "$secret" >"$DIR/vendor.credentials"
   printf '{"endpoint": "%s", "region": "us-east-1", "dir": "%s", "conf": "%s", "vendor": {"user": "vendor", "accessKeyId": "%s", "secretAccessKey": "%s", "credentialsFile": "%s"}}\n' \

@@ -92,7 +92,7 @@ export async function vendorFetch(o: ChooseOptions & { out: string }): Promise<v
   for (const v of (await versionsToTry(client, loc, o)).slice(0, MAX_TRIES)) {
     const skip = (why: string) => {
       skipped.push({ key: v.key, versionId: v.versionId, storedAt: v.lastModified.toISOString(), why });
-      note(`Passed over ${basename(v.key)} stored ${humanDate(v.lastModified.toISOString())}: ${why}`);
+      note(`Passed over ${safeText(basename(v.key), 120)} stored ${humanDate(v.lastModified.toISOString())}: ${why}`);
     };
     try {
       const f = await fetchChecked({ kind: 's3', client, bucket: loc.bucket, key: v.key, versionId: v.versionId }, o.out, basename(v.key));
@@ -104,7 +104,7 @@ export async function vendorFetch(o: ChooseOptions & { out: string }): Promise<v
         printJson({ file: f.path, bytes: f.bytes, key: v.key, versionId: v.versionId ?? null, storedAt: v.lastModified.toISOString(), chunks: f.check.chunks, skipped });
         return;
       }
-      say(`Fetched ${f.path} (${humanBytes(f.bytes)}), stored ${humanDate(v.lastModified.toISOString())}; whole: all ${f.check.chunks} chunks and both header copies check out.`);
+      say(`Fetched ${safeText(f.path, 300)} (${humanBytes(f.bytes)}), stored ${humanDate(v.lastModified.toISOString())}; whole: all ${f.check.chunks} chunks and both header copies check out.`);
       await identifyCommand(f.path, {});
       return;
     } catch (err) {
@@ -134,12 +134,12 @@ export async function vendorShare(o: ChooseOptions & { expires?: string }): Prom
       if (o.json) printJson({ url, expiresAt: until, key: v.key, versionId: v.versionId ?? null, storedAt: v.lastModified.toISOString(), admin: id.admin.userName, bytes: id.fileBytes });
       else {
         say(url);
-        note(`This link gives ${basename(v.key)} (${humanBytes(id.fileBytes)}, stored ${humanDate(v.lastModified.toISOString())}; opens with ${safeText(id.admin.userName, 60)}'s password) until ${humanDate(until)}.`);
+        note(`This link gives ${safeText(basename(v.key), 120)} (${humanBytes(id.fileBytes)}, stored ${humanDate(v.lastModified.toISOString())}; opens with ${safeText(id.admin.userName, 60)}'s password) until ${humanDate(until)}.`);
       }
       return;
     } catch (err) {
       if (!passable(err)) throw err;
-      note(`Passed over ${basename(v.key)} stored ${humanDate(v.lastModified.toISOString())}: ${(err as Error).message}`);
+      note(`Passed over ${safeText(basename(v.key), 120)} stored ${humanDate(v.lastModified.toISOString())}: ${(err as Error).message}`);
     }
   }
   throw new LrError('LR_DAMAGED', `None of the newest stored versions of practice ${o.practice} has a readable header. Try an earlier date with --at.`);

@@ -36,6 +36,8 @@ export async function downloadTo(src: RemoteSource, path: string, signal?: Abort
         if (r.total !== total) throw new LrError('LR_IO', `${describeSource(src)} changed while it was being downloaded. Try again.`);
         for await (const piece of r.body) {
           const b = piece as Buffer;
+          // A store (or a hostile link) sending more than it announced is not followed.
+          if (written + b.length > total) throw new LrError('LR_NOT_BACKUP', `${describeSource(src)} sent more bytes than it announced; it is not a file to trust.`);
           await fh.write(b, 0, b.length, written);
           written += b.length;
         }
@@ -69,7 +71,8 @@ export interface Fetched {
  */
 export async function fetchChecked(src: RemoteSource, outDir: string, name: string, signal?: AbortSignal): Promise<Fetched> {
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  const final = join(outDir, basename(name));
+  // Object names were chosen by whoever uploaded them: only plain characters reach the disk.
+  const final = join(outDir, basename(name).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
   const tmp = join(dirname(final), `.${basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const bytes = await downloadTo(src, tmp, signal);

@@ -25,6 +25,8 @@ export interface PracticeRow {
 }
 
 const PARALLEL = 32;
+/** A practice's key can fill its own folder: its fallback listing stops after this many pages. */
+const MAX_PAGES_PER_PRACTICE = 20;
 
 async function listPracticeIds(client: S3Client, loc: StoreLocation): Promise<string[]> {
   const prefix = practicesPrefix(loc);
@@ -43,12 +45,14 @@ async function fromNewestFile(client: S3Client, loc: StoreLocation, practiceId: 
   const prefix = `${practicesPrefix(loc)}${practiceId}/`;
   let newest: { key: string; at: Date; size: number } | undefined;
   let token: string | undefined;
+  let pages = 0;
   do {
     const r = await client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix, ContinuationToken: token }));
+    pages++;
     for (const o of r.Contents ?? []) {
       if (o.Key?.endsWith('.lrb') && o.LastModified && (!newest || o.LastModified > newest.at)) newest = { key: o.Key, at: o.LastModified, size: o.Size ?? 0 };
     }
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    token = r.IsTruncated && pages < MAX_PAGES_PER_PRACTICE ? r.NextContinuationToken : undefined;
   } while (token);
   const none = { practiceId, lastUpload: null, file: null, bytes: null, admin: null, formatVersion: null, source: 'none' as const };
   if (!newest) return { ...none, problem: 'no backup found' };
