@@ -13,6 +13,7 @@ import { describeCause, internalErrorLine } from './cli/internal-error.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
 import { applyDbTimeout } from './cli/db-timeout.js';
+import { registerVendorCommands } from './commands/vendor-cli.js';
 
 const program = new Command('lastresort')
   .description('Encrypted supplemental backups of an Open Dental database, and the tools to bring them back.')
@@ -93,14 +94,14 @@ recovery
 
 program
   .command('identify')
-  .argument('<file>', 'a .lrb backup')
+  .argument('<file>', 'a .lrb backup (a path, s3://bucket/key, or a link from vendor share)')
   .description('say whose password opens a backup and what it holds (no password needed)')
   .option('--json', 'print as JSON')
   .action(async (file, o) => (await import('./commands/identify.js')).identifyCommand(file, o));
 
 program
   .command('check')
-  .argument('<file>', 'a .lrb backup')
+  .argument('<file>', 'a .lrb backup (a path, s3://bucket/key, or a link from vendor share)')
   .description('verify that a backup is whole, without the password')
   .option('--password-file <file>', 'with the password: authenticate every chunk and name the tables the damage falls in')
   .option('--json', 'print as JSON')
@@ -162,6 +163,7 @@ sandbox
 
 registerRecoverCommand(program);
 registerServiceCommands(program);
+registerVendorCommands(program);
 
 // Help for whoever runs it on the worst day: the one command to start with, then commands by who uses them.
 const HELP_GROUPS: [heading: string, commands: string[]][] = [

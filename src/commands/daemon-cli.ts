@@ -13,7 +13,7 @@ export function registerServiceCommands(program: Command): void {
     .action(async (o) => (await import('./service-config.js')).configShowCommand(o));
   config
     .command('set')
-    .argument('<key>', 'enabled, source, sourcePasswordFile, outDir, copyTo, window, keep, exclude, logDir, stateFile, maxRate, dbTimeout')
+    .argument('<key>', 'enabled, source, sourcePasswordFile, outDir, copyTo, window, keep, exclude, logDir, stateFile, maxRate, offsite, offsiteEndpoint, offsiteRegion, offsiteCredentialsFile, practiceId, dbTimeout')
     .argument('<value>', 'the new value; an empty string puts the default back')
     .description('change one setting; a bad value is refused with the reason')
     .option('--config <path>', CONFIG_HELP)

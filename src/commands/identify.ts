@@ -7,8 +7,11 @@ import { humanBytes, humanDate, printJson, safeText, say, setResultCode } from '
 import { readPasswordFile } from '../cli/password.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 
+/** s3://bucket/key or a link from `vendor share`, as well as a path. */
+const isRemote = (file: string) => /^(s3|https?):\/\//i.test(file);
+
 export async function identifyCommand(file: string, o: { json?: boolean }): Promise<void> {
-  const id = await identify(file);
+  const id = isRemote(file) ? await (await import('../offsite/remote-identify.js')).identifyRemote((await import('../offsite/remote.js')).remoteSource(file)) : await identify(file);
   if (o.json) {
     printJson(id);
     return;
@@ -21,6 +24,10 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
 }
 
 export async function checkCommand(file: string, o: { json?: boolean; passwordFile?: string }): Promise<void> {
+  if (isRemote(file)) {
+    const { withDownloaded } = await import('../offsite/download.js');
+    return withDownloaded((await import('../offsite/remote.js')).remoteSource(file), (path) => checkCommand(path, o));
+  }
   const located = await locateHeader(file);
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
   const r = await checkFile(file, { located, password });

@@ -46,8 +46,23 @@ export function exitCodeForReport(r: RestoreReport): number {
   return r.outcome === 'complete' ? EXIT.ok : r.outcome === 'partial' ? EXIT.damaged : EXIT.failure;
 }
 
+/**
+ * FILE may be s3://bucket/key or a link from `vendor share`: the backup is
+ * downloaded to a private temporary folder first (resumed if the connection
+ * drops) and removed afterwards. Commands shown later name the link without
+ * its signature: a link is a key and stays out of reports.
+ */
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
   checkTargetArgument(o.target);
+  if (!/^(s3|https?):\/\//i.test(file)) return restoreFrom(file, file, o);
+  const { remoteSource, describeSource } = await import('../offsite/remote.js');
+  const { withDownloaded } = await import('../offsite/download.js');
+  const src = remoteSource(file);
+  if (!o.json) note('Downloading the backup from the store…');
+  return withDownloaded(src, (path) => restoreFrom(path, describeSource(src), o));
+}
+
+async function restoreFrom(file: string, shownAs: string, o: RestoreCliOptions): Promise<void> {
   const located = await locateHeader(file);
   const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
@@ -72,11 +87,11 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
   } catch (err) {
     if (controller.signal.aborted) {
       progress.done();
-      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(file, target.argument, o.dbPasswordFile).resume}`);
+      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`);
     }
     // The server went away and did not come back in time: the way on is the resume command.
     if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull)) {
-      const resume = `continue the restore with: ${restoreCommands(file, target.argument).resume}`;
+      const resume = `continue the restore with: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`;
       const line = / then try again\.$/.test(err.message) ? err.message.replace(/ then try again\.$/, ` then ${resume}`) : `${err.message} Then ${resume}`;
       throw new LrError(err.code, line, { cause: err.cause, detail: err.detail });
     }
@@ -85,7 +100,7 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
     release();
     progress.done();
   }
-  report.commands = { ...report.commands, ...restoreCommands(file, target.argument, o.dbPasswordFile) };
+  report.commands = { ...report.commands, ...restoreCommands(shownAs, target.argument, o.dbPasswordFile) };
   if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
   if (o.report) await writeReportFiles(o.report, report);
   setResultCode(exitCodeForReport(report));

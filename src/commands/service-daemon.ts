@@ -40,13 +40,14 @@ function openLog(logDir: string, verbose?: boolean): RotatingLogFile {
 }
 
 function summary(r: CycleResult): Record<string, unknown> {
-  return { outcome: r.outcome, backup: r.backup ?? null, copy: r.copy ?? null, removed: r.removed, alerts: r.alerts, error: r.error ? { code: r.error.code, message: r.error.message } : null };
+  return { outcome: r.outcome, backup: r.backup ?? null, copy: r.copy ?? null, offsite: r.offsite ?? null, removed: r.removed, alerts: r.alerts, error: r.error ? { code: r.error.code, message: r.error.message } : null };
 }
 
 function describeNight(r: CycleResult): string {
   if (!r.backup) return `No backup was made: ${r.error?.message ?? r.outcome}`;
   const copy = r.copy ? (r.copy.ok ? `; copied and verified to ${r.copy.file}` : '; the copy FAILED') : '';
-  return `Backed up to ${r.backup.file} (${humanBytes(r.backup.bytes)}, ${r.backup.rows} rows)${copy}; it opens with ${r.backup.admin}'s password.`;
+  const offsite = r.offsite ? (r.offsite.ok ? `; sent offsite to ${r.offsite.url}` : '; the offsite copy FAILED') : '';
+  return `Backed up to ${r.backup.file} (${humanBytes(r.backup.bytes)}, ${r.backup.rows} rows)${copy}${offsite}; it opens with ${r.backup.admin}'s password.`;
 }
 
 export async function daemonCommand(o: DaemonCliOptions): Promise<void> {

@@ -19,6 +19,8 @@ function printStatus(s: ServiceStatus): void {
   say(b ? `Last backup: ${humanDate(b.at)}, ${b.file} (${humanBytes(b.bytes)}, ${b.rows} rows); opens with ${safeText(b.admin, 80)}'s password.` : 'Last backup: never');
   const c = s.lastCopy;
   say(c ? (c.ok ? `Last copy: ${humanDate(c.at)}, ${c.file} (verified)` : `Last copy: ${humanDate(c.at)} FAILED`) : 'Last copy: none');
+  const o = s.lastOffsite;
+  if (o) say(o.ok ? `Last offsite copy: ${humanDate(o.at)}, ${safeText(o.url ?? '', 200)} (${humanBytes(o.bytes ?? 0)})` : `Last offsite copy: ${humanDate(o.at)} FAILED`);
   const planned = s.nextWindow.plannedAt ? `; tonight's backup starts at ${humanDate(s.nextWindow.plannedAt)}` : '';
   say(`Window: ${humanDate(s.nextWindow.start)} to ${humanDate(s.nextWindow.end)}${planned}`);
   const a = s.admin;

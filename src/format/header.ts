@@ -189,6 +189,6 @@ export function validateHeader(v: unknown): BackupHeader {
 }
 
 /** Who the reports name as opening the file: the admin, or the recovery code for a file made for it alone. */
-export function whoOpens(h: BackupHeader): AdminIdentity {
+export function whoOpens(h: Pick<BackupHeader, 'admin'>): AdminIdentity {
   return h.admin ?? { userNum: 0, userName: 'the practice recovery code', lastLoginAt: null };
 }

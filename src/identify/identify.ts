@@ -20,12 +20,16 @@ export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdA
   headerCopyUsed: boolean;
 };
 
-const identityOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userName: a.userName, lastLoginAt: a.lastLoginAt } : null);
+const personOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userName: a.userName, lastLoginAt: a.lastLoginAt } : null);
 
 /** Who can open the file and what it is: reads only the header, needs no password. */
 export async function identify(path: string): Promise<Identity> {
   const located = await locateHeader(path);
-  const h = located.header;
+  return identityOf(located.header, located.fileBytes, located.headerCopyUsed);
+}
+
+/** The same facts from a header read elsewhere (a ranged read from the store). */
+export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: boolean): Identity {
   const first = adminRecipients(h)[0];
   return {
     format: 'lastresort-backup',
@@ -34,8 +38,8 @@ export async function identify(path: string): Promise<Identity> {
     database: h.database,
     serverVersion: h.serverVersion,
     producerVersion: h.producerVersion,
-    admin: identityOf(h.admin),
-    lastToLogOn: identityOf(h.lastToLogOn),
+    admin: personOf(h.admin),
+    lastToLogOn: personOf(h.lastToLogOn),
     recipients: h.recipients.map((r) =>
       r.kind === 'admin'
         ? { kind: 'admin', userNum: r.userNum, userName: r.userName, enrolledAt: r.enrolledAt, passwordChangedSince: r.passwordChangedSince }
@@ -45,7 +49,7 @@ export async function identify(path: string): Promise<Identity> {
     cipher: h.cipher,
     kdf: first ? { algorithm: first.kdf.algorithm, memoryKiB: first.kdf.memoryKiB, iterations: first.kdf.iterations, parallelism: first.kdf.parallelism } : null,
     chunkSize: h.chunkSize,
-    fileBytes: located.fileBytes,
-    headerCopyUsed: located.headerCopyUsed,
+    fileBytes,
+    headerCopyUsed,
   };
 }

@@ -53,6 +53,9 @@ export function cleanTypedPath(text: string, cwd: string): string {
 
 const TYPE_PATH = ':type-a-path';
 
+/** A link from support (`vendor share`) or s3://bucket/key, pasted or given instead of a path. */
+const isRemote = (text: string) => /^(s3|https?):\/\//i.test(text.trim());
+
 /**
  * The backup to restore: the one named on the command line, or a choice among
  * the .lrb files in `cwd`, or a typed path. A file that is not a readable
@@ -61,7 +64,7 @@ const TYPE_PATH = ':type-a-path';
 export async function findBackup(ask: Ask, opts: { file?: string; cwd: string }): Promise<LocatedHeader> {
   let problem: string | null = null;
   if (opts.file !== undefined) {
-    const tried = await tryLocate(resolve(opts.cwd, opts.file), ask.interactive);
+    const tried = await tryLocate(isRemote(opts.file) ? opts.file.trim() : resolve(opts.cwd, opts.file), ask.interactive, ask);
     if ('located' in tried) return tried.located;
     problem = tried.problem;
     ask.say(problem);
@@ -70,7 +73,7 @@ export async function findBackup(ask: Ask, opts: { file?: string; cwd: string })
   }
   for (;;) {
     const path = await pickPath(ask, opts.cwd, problem === null);
-    const tried = await tryLocate(path, true);
+    const tried = await tryLocate(path, true, ask);
     if ('located' in tried) return tried.located;
     problem = tried.problem;
     ask.say(problem);
@@ -128,13 +131,19 @@ async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<stri
   } else if (firstTime) {
     ask.say(`There is no backup file (.lrb) in this folder (${safeText(cwd, 120)}).`);
   }
-  const typed = await ask.text({ message: 'Where is the backup file? Type or drag it here' });
+  const typed = await ask.text({ message: 'Where is the backup file? Type its path (or drag the file here, or paste the link from support), then Enter' });
   if (typed.trim() === '') throw cancelled();
-  return cleanTypedPath(typed, cwd);
+  return isRemote(typed) ? typed.trim() : cleanTypedPath(typed, cwd);
 }
 
-async function tryLocate(path: string, explain: boolean): Promise<{ located: LocatedHeader } | { problem: string }> {
+async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ located: LocatedHeader } | { problem: string }> {
   try {
+    if (isRemote(path)) {
+      const { remoteSource } = await import('../offsite/remote.js');
+      const { downloadForSession } = await import('../offsite/download.js');
+      ask.say('Downloading the backup from the link (it is kept only until this program ends)…');
+      path = await downloadForSession(remoteSource(path));
+    }
     return { located: await locateHeader(path) };
   } catch (err) {
     if (!explain || !isLrError(err)) throw err;

@@ -6,8 +6,9 @@
 import type { ServiceConfig } from './config.js';
 import type { AdminProbe } from './probe.js';
 import type { ServiceState } from './state.js';
+import { offsiteAlerts } from '../offsite/leg.js';
 
-export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED';
+export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED' | 'OFFSITE_FAILED';
 
 export interface Alert {
   code: AlertCode;
@@ -63,6 +64,9 @@ export function computeAlerts(config: ServiceConfig, state: ServiceState, now: D
   }
   if (config.copyTo && state.lastCopy && !state.lastCopy.ok) {
     alerts.push({ code: 'COPY_FAILED', message: `The last copy to ${config.copyTo ?? 'the copy folder'}, at ${state.lastCopy.at}, failed: ${state.lastCopy.message ?? state.lastCopy.code ?? 'unknown reason'}` });
+  }
+  for (const a of offsiteAlerts(config, state, now, NO_BACKUP_ALERT_DAYS)) {
+    if (!alerts.some((b) => b.code === a.code)) alerts.push(a);
   }
   return alerts;
 }

@@ -13,6 +13,7 @@ import { DB_PASSWORD_ENV } from '../cli/password.js';
 import { defaultPlaces } from './paths.js';
 import { parseWindow } from './window.js';
 import { DEFAULT_DB_TIMEOUT_S } from '../db/watchdog.js';
+import { OFFSITE_CHECKS } from '../offsite/settings.js';
 
 export interface ServiceConfig {
   /** Make the nightly backup at all. */
@@ -35,13 +36,24 @@ export interface ServiceConfig {
   maxRate: number | null;
   /** Seconds a database server may stay silent while a statement waits before it is taken as stopped. */
   dbTimeout: number;
+  /** Offsite copy (docs/offsite.md): s3://bucket/prefix, or null for none. */
+  offsite: string | null;
+  /** The store's URL; null for AWS itself. */
+  offsiteEndpoint: string | null;
+  offsiteRegion: string | null;
+  /** The practice's store key, AWS shared-credentials format, mode 0600. */
+  offsiteCredentialsFile: string | null;
+  /** This practice's id at the vendor: its folder in the store. */
+  practiceId: string | null;
 }
 
 export type ConfigKey = keyof ServiceConfig;
 
 export function defaultConfig(): ServiceConfig {
-  return { enabled: true, source: null, sourcePasswordFile: null, ...defaultPlaces(), copyTo: null, window: '22:00-04:00', keep: 7, exclude: [], maxRate: null, dbTimeout: DEFAULT_DB_TIMEOUT_S };
+  return { enabled: true, source: null, sourcePasswordFile: null, ...defaultPlaces(), copyTo: null, window: '22:00-04:00', keep: 7, exclude: [], maxRate: null, dbTimeout: DEFAULT_DB_TIMEOUT_S, ...OFFSITE_DEFAULTS };
 }
+
+const OFFSITE_DEFAULTS = { offsite: null, offsiteEndpoint: null, offsiteRegion: null, offsiteCredentialsFile: null, practiceId: null };
 
 const bad = (key: string, why: string) => new LrError('LR_BAD_CONFIG', `The setting ${key} ${why}`);
 
@@ -91,6 +103,7 @@ const CHECKS: { [K in ConfigKey]: (v: unknown) => ServiceConfig[K] } = {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 86_400) throw bad('dbTimeout', 'must be a whole number of seconds from 1 to 86400.');
     return v;
   },
+  ...OFFSITE_CHECKS,
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as ConfigKey[];

@@ -21,13 +21,15 @@ import { takeServiceLock } from './lock.js';
 import { removeLeftoverTemporaries } from '../backup/names.js';
 import { setDbTimeout } from '../db/watchdog.js';
 import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
+import { runOffsiteLeg, type OffsiteRecord } from '../offsite/leg.js';
 
-export type CycleOutcome = 'ok' | 'copy-failed' | 'failed' | 'interrupted' | 'disabled';
+export type CycleOutcome = 'ok' | 'copy-failed' | 'offsite-failed' | 'failed' | 'interrupted' | 'disabled';
 
 export interface CycleResult {
   outcome: CycleOutcome;
   backup?: BackupRecord;
   copy?: CopyRecord;
+  offsite?: OffsiteRecord;
   error?: LrError;
   removed: string[];
   alerts: Alert[];
@@ -137,15 +139,23 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
     }
   }
 
-  const outcome: CycleOutcome = copy && !copy.ok ? 'copy-failed' : 'ok';
+  // The verified local file goes offsite last: a failure there leaves everything local as it is.
+  const offsite = config.offsite ? await runOffsiteLeg(config, { ...backup, database: result.database }, clock, signal) : undefined;
+
+  const outcome: CycleOutcome = copy && !copy.ok ? 'copy-failed' : offsite && !offsite.ok ? 'offsite-failed' : 'ok';
   state = await updateState(config.stateFile, (s) => {
     s.lastAttempt = { at: stamp(), outcome: 'ok' };
     if (copy) s.lastCopy = copy;
+    if (offsite) {
+      s.offsiteSince ??= offsite.at;
+      s.lastOffsite = offsite;
+      if (offsite.ok) s.lastOffsiteSuccess = offsite;
+    }
   });
   // The backup's own key problems (an admin to enroll, a stale or tampered key) are tonight's alerts too.
   const alerts = computeAlerts(config, state, clock.now(), { reachable: true, admin: null, problems: result.problems });
   // The one line per backup the issue asks for: outcome, duration, bytes, rows.
-  logger.info({ outcome, file: backup.file, bytes: backup.bytes, rows: backup.rows, tables: backup.tables, durationMs: clock.now().getTime() - started.getTime(), admin: backup.admin, keyStale: backup.keyStale, copied: copy?.ok ?? null, removed: removed.length, alerts: alerts.map((a) => a.code) }, 'backup cycle finished');
+  logger.info({ outcome, file: backup.file, bytes: backup.bytes, rows: backup.rows, tables: backup.tables, durationMs: clock.now().getTime() - started.getTime(), admin: backup.admin, keyStale: backup.keyStale, copied: copy?.ok ?? null, offsite: offsite?.ok ?? null, removed: removed.length, alerts: alerts.map((a) => a.code) }, 'backup cycle finished');
   for (const a of alerts) logger.warn({ alert: a.code }, a.message);
-  return { outcome, backup, copy, removed, alerts };
+  return { outcome, backup, copy, offsite, removed, alerts };
 }

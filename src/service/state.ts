@@ -6,6 +6,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { log } from '../log.js';
 import { writeFileAtomic } from './atomic-file.js';
+import type { OffsiteRecord } from '../offsite/leg.js';
 
 export interface BackupRecord {
   at: string;
@@ -42,6 +43,10 @@ export interface ServiceState {
   lastAttempt?: AttemptRecord;
   lastSuccess?: BackupRecord;
   lastCopy?: CopyRecord;
+  /** The last offsite upload tried, the last that succeeded, and when the first was tried. */
+  lastOffsite?: OffsiteRecord;
+  lastOffsiteSuccess?: OffsiteRecord;
+  offsiteSince?: string;
   /** Tonight's random start, kept so a restart does not roll again. */
   plan?: { night: string; at: string };
   /** The last night whose backup is finished (made, or given up on). */

@@ -10,6 +10,7 @@ import { probeAdmin, type AdminProbe } from './probe.js';
 import { loadState, type BackupRecord, type CopyRecord, type AttemptRecord } from './state.js';
 import { currentOrNextWindow, parseWindow } from './window.js';
 import { LrError } from '../errors.js';
+import type { OffsiteRecord } from '../offsite/leg.js';
 
 export interface DiskSpace {
   path: string;
@@ -25,6 +26,7 @@ export interface ServiceStatus {
   source: string | null;
   lastSuccess: BackupRecord | null;
   lastCopy: CopyRecord | null;
+  lastOffsite: OffsiteRecord | null;
   lastAttempt: AttemptRecord | null;
   nextWindow: { start: string; end: string; night: string; plannedAt: string | null };
   admin: { reachable: boolean; userName?: string; hasPassword?: boolean; enrolled?: boolean; keyStale?: boolean; problem?: string };
@@ -68,6 +70,7 @@ export async function gatherStatus(loaded: LoadedConfig, now: Date = new Date())
     source: redactSource(config.source),
     lastSuccess: state.lastSuccess ?? null,
     lastCopy: state.lastCopy ?? null,
+    lastOffsite: loaded.config.offsite ? (state.lastOffsite ?? null) : null,
     lastAttempt: state.lastAttempt ?? null,
     nextWindow: { start: span.start.toISOString(), end: span.end.toISOString(), night: span.night, plannedAt: state.plan?.night === span.night ? state.plan.at : null },
     admin,

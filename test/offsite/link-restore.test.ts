@@ -1,0 +1,88 @@
+/**
+ * Support delivers a link, not a file: `restore LINK` with a link from
+ * `vendor share` restores a database identical to the source through SQL,
+ * with the gateway's radosgw killed and restarted once in the middle of the
+ * transfer (the download resumes from the byte reached, it does not start
+ * over). The link is signed for a TCP relay in front of the gateway, which
+ * counts the bytes and tells when the transfer is under way.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server } from 'node:net';
+import { basename } from 'node:path';
+import { type S3Client } from '@aws-sdk/client-s3';
+import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
+import { compareDatabases, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor } from '../helpers/db.js';
+import { runCli } from '../helpers/cli.js';
+import { uploadFile } from '../../src/offsite/upload.js';
+import { systemClock } from '../../src/service/clock.js';
+import { daemonPid, killGateway, lockedBucket, restartGateway, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
+
+const gateway = useGateway();
+let gw: Gateway;
+let vendor: S3Client;
+let bucket: string;
+let source: string;
+let fileBytes: number;
+let relay: Server;
+let relayPort: number;
+let fromStore = 0;
+let connections = 0;
+let cut: Promise<void> | undefined;
+const PRACTICE = 'p-link';
+
+before(async () => {
+  gw = gateway();
+  vendor = vendorClient(gw);
+  bucket = await lockedBucket(vendor, 'link', 1);
+  source = await makeSource({ patients: 600, prefix: 'lroff_link' });
+  const b = await backupOf(source, await tempDir('lroff-link-'));
+  fileBytes = b.bytes;
+  await uploadFile({ client: vendor, bucket, key: `practices/${PRACTICE}/${basename(b.file)}`, file: b.file, clock: systemClock, deadline: new Date(Date.now() + 60_000) });
+  const store = new URL(gw.endpoint);
+  relay = createServer((client) => {
+    connections++;
+    const upstream = connect(Number(store.port), store.hostname);
+    upstream.on('data', (d: Buffer) => {
+      fromStore += d.length;
+      // Once a quarter of the file has gone through, the store process dies and comes back.
+      if (!cut && fromStore > fileBytes / 4) cut = killGateway().then(() => new Promise((r) => setTimeout(r, 1000))).then(restartGateway);
+    });
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  relayPort = (relay.address() as { port: number }).port;
+});
+after(async () => {
+  relay?.close();
+  if (!daemonPid('client.rgw.gw')) await restartGateway().catch(() => {});
+  vendor?.destroy();
+  await dropTempDatabases();
+});
+
+test('restore LINK restores identical to the source, the gateway restarted once mid-transfer', { timeout: 300_000 }, async () => {
+  const share = await runCli(['vendor', 'share', '--store', `s3://${bucket}`, '--practice', PRACTICE, '--expires', '2h'], { env: { ...vendorEnv(gw), AWS_ENDPOINT_URL: `http://127.0.0.1:${relayPort}` } });
+  assert.equal(share.code, 0, share.stderr);
+  const link = share.stdout.trim();
+  fromStore = 0;
+  connections = 0;
+  const target = await createTempDatabase('lroff_link_restored', { create: false });
+  const pw = await passwordFile(await tempDir());
+  const noKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: undefined };
+  const r = await runCli(['restore', link, '--target', dsnFor(target), '--password-file', pw, '--json'], { env: noKeys, timeoutMs: 240_000 });
+  await cut;
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(cut, 'the gateway was killed during the transfer');
+  assert.ok(connections >= 2, `the download resumed on a new connection (${connections})`);
+  // Resumed, not restarted: well under twice the file crossed the relay.
+  assert.ok(fromStore < fileBytes * 1.5, `${fromStore} bytes moved for a ${fileBytes}-byte file`);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.outcome, 'complete');
+  // The link (a key) stays out of the report: its commands name the object without the signature.
+  assert.ok(!JSON.stringify(report).includes('X-Amz-Signature'));
+  const diffs = await compareDatabases(source, target);
+  assert.deepEqual(diffs, [], describeDifferences(diffs));
+});

@@ -1,0 +1,66 @@
+/**
+ * The office on the worst day: no backup file on its disk, only the link
+ * support sent. `recover` in a real terminal (tmux) takes the pasted link,
+ * downloads it, and restores a database identical to the source through
+ * SQL. The office has no store key at all.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basename } from 'node:path';
+import { type S3Client } from '@aws-sdk/client-s3';
+import { defaultDatabaseName } from '../../src/recover/database.js';
+import { locateHeader } from '../../src/format/reader.js';
+import { uploadFile } from '../../src/offsite/upload.js';
+import { systemClock } from '../../src/service/clock.js';
+import { compareDatabases, describeDifferences } from '../helpers/db.js';
+import { runCli } from '../helpers/cli.js';
+import { PASSWORD, scratchDir, sourceWithBackup, willCreate, type SourceBackup } from '../recover/helpers/setup.js';
+import { requireTool, Terminal } from '../recover/helpers/terminal.js';
+import { lockedBucket, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
+
+const gateway = useGateway();
+let gw: Gateway;
+let vendor: S3Client;
+let backup: SourceBackup;
+let bucket: string;
+let terminal: Terminal | undefined;
+
+before(async () => {
+  requireTool('tmux');
+  gw = gateway();
+  vendor = vendorClient(gw);
+  bucket = await lockedBucket(vendor, 'wizard', 1);
+  backup = await sourceWithBackup({ patients: 200, prefix: 'lroff_wiz' });
+  await uploadFile({ client: vendor, bucket, key: `practices/p-wiz/${basename(backup.file)}`, file: backup.file, clock: systemClock, deadline: new Date(Date.now() + 60_000) });
+});
+after(async () => {
+  await terminal?.close();
+  vendor?.destroy();
+});
+
+test('recover takes a pasted link from vendor share and restores identical to the source', { timeout: 180_000 }, async () => {
+  const share = await runCli(['vendor', 'share', '--store', `s3://${bucket}`, '--practice', 'p-wiz', '--latest'], { env: vendorEnv(gw) });
+  assert.equal(share.code, 0, share.stderr);
+  const link = share.stdout.trim();
+  const expectedName = willCreate(defaultDatabaseName((await locateHeader(backup.file)).header));
+  const cwd = await scratchDir('lroff-wiz-');
+  terminal = await Terminal.start({ cwd, args: ['recover'], env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL: '' } });
+  const t = terminal;
+  await t.waitFor('There is no backup file (.lrb) in this folder');
+  await t.answer('Where is the backup file?', link);
+  await t.waitFor('Downloading the backup from the link');
+  await t.waitFor('The file is whole');
+  await t.answer('Password of jsmith', PASSWORD);
+  await t.answer('Where should the backup be restored?');
+  await t.answer('Server address');
+  await t.answer('Port');
+  await t.answer('User name on that server');
+  await t.answer('Password of root on that server');
+  await t.answer('Name of the database to restore into');
+  await t.answer('Start the restore?');
+  const { code, text } = await t.exit(120_000);
+  assert.equal(code, 0, text);
+  assert.match(text, /restored and verified: every row matches the backup\./);
+  const diffs = await compareDatabases(backup.database, expectedName);
+  assert.deepEqual(diffs, [], describeDifferences(diffs));
+});
