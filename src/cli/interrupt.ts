@@ -3,7 +3,11 @@
  * cleanly (it marks what is unfinished); a second one quits at once, after
  * `quit` (if given) has had a few seconds to say and save what it must.
  */
+import { ERROR_CODES } from '../errors.js';
+
 const QUIT_GRACE_MS = 8000;
+/** Quitting at once is still an interruption: the contract's exit code, not the shell's 130. */
+const QUIT_EXIT = ERROR_CODES.LR_INTERRUPTED;
 
 export function onInterrupt(stop: () => void, quit?: () => Promise<void>): () => void {
   let count = 0;
@@ -17,9 +21,9 @@ export function onInterrupt(stop: () => void, quit?: () => Promise<void>): () =>
     } else if (count === 2 && quit) {
       process.stderr.write(`${clear}Quitting now.\n`);
       const timeout = new Promise<void>((ok) => setTimeout(ok, QUIT_GRACE_MS).unref());
-      void Promise.race([quit().catch(() => {}), timeout]).then(() => process.exit(130));
+      void Promise.race([quit().catch(() => {}), timeout]).then(() => process.exit(QUIT_EXIT));
     } else {
-      process.exit(130);
+      process.exit(QUIT_EXIT);
     }
   };
   process.on('SIGINT', handler);
