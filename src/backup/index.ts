@@ -25,6 +25,7 @@ import { beginSnapshot } from './snapshot.js';
 import { pickRecipients } from './recipients.js';
 import { backupFileName, publishBackup, removeLeftoverTemporaries, temporaryName } from './names.js';
 import { diskFullLine, expectedBackupBytes } from './space.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export { backupFileName } from './names.js';
 
@@ -86,7 +87,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     const snapshot = await beginSnapshot(opts.source, conn, { connections: opts.connections ?? DEFAULT_CONNECTIONS, betweenSnapshots: opts.betweenSnapshots });
     lanes = snapshot.conns.slice(1);
     if (snapshot.fallback) logger.info({ reason: snapshot.fallback }, 'the server cannot share one snapshot between connections; reading over one');
-    const [[ver]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
+    const ver = (await selectOne<{ v: string }>(conn, 'SELECT VERSION() AS v'))!;
     await mkdir(opts.outDir, { recursive: true });
     neededBytes = await expectedBackupBytes(conn, opts.outDir, opts.source.database);
     tmpPath = join(opts.outDir, temporaryName(backupFileName(opts.source.database, now)));

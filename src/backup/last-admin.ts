@@ -9,6 +9,7 @@
  * future must not choose the admin every night.
  */
 import type { Connection } from '../db/connect.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export const PERM_SECURITY_ADMIN = 24;
 export const PERM_USER_LOG_ON_OFF = 83;
@@ -55,7 +56,7 @@ function realDate(v: unknown): string | null {
 
 export async function listAdmins(conn: Connection, now: Date = new Date()): Promise<AdminCandidate[]> {
   const latest = localDateTime(new Date(now.getTime() + LOGIN_CLOCK_SLACK_MS));
-  const [rows] = (await conn.query(
+  const rows = await selectRows<Record<string, unknown>>(conn, 
     // The log-on events are searched only for an admin without a usable DateTLastLogin:
     // securitylog is one of the biggest tables, and the search costs a scan.
     `SELECT u.UserNum, u.UserName, u.Password, CAST(u.DateTLastLogin AS CHAR) AS DateTLastLogin, u.DateTLastLogin > ? AS FutureLogin,
@@ -67,7 +68,7 @@ export async function listAdmins(conn: Connection, now: Date = new Date()): Prom
        SELECT 1 FROM usergroupattach a JOIN grouppermission g ON g.UserGroupNum = a.UserGroupNum
        WHERE a.UserNum = u.UserNum AND g.PermType = ?)`,
     [latest, latest, PERM_USER_LOG_ON_OFF, latest, PERM_SECURITY_ADMIN],
-  )) as unknown as [Record<string, unknown>[]];
+  );
   return rows.map((r) => {
     const future = Number(r.FutureLogin) === 1;
     const when = localToIso((future ? null : realDate(r.DateTLastLogin)) ?? realDate(r.LastLogOnEvent) ?? '');
@@ -88,7 +89,7 @@ export async function findLastAdmin(conn: Connection, now: Date = new Date()): P
 }
 
 export async function findUser(conn: Connection, userName: string): Promise<{ userNum: number; userName: string; storedPassword: string; isAdmin: boolean } | null> {
-  const [rows] = (await conn.query('SELECT UserNum, UserName, Password FROM userod WHERE UserName = ? AND IsHidden = 0', [userName])) as unknown as [Record<string, unknown>[]];
+  const rows = await selectRows<Record<string, unknown>>(conn, 'SELECT UserNum, UserName, Password FROM userod WHERE UserName = ? AND IsHidden = 0', [userName]);
   const r = rows[0];
   if (!r) return null;
   const admins = await listAdmins(conn);

@@ -13,6 +13,7 @@
 import type { Connection } from '../db/connect.js';
 import { quoteId } from '../db/connect.js';
 import type { CatalogTable } from '../archive/layout.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 /** `from <= key < to`; null is unbounded. */
 export interface KeyRange {
@@ -30,7 +31,7 @@ const DEFAULT_ROW_BYTES = 200;
 
 /** The server's estimate of each table's bytes (information_schema DATA_LENGTH; cheap, approximate). */
 export async function tableBytes(conn: Connection, database: string): Promise<Map<string, number>> {
-  const [rows] = (await conn.query("SELECT TABLE_NAME AS t, DATA_LENGTH AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database])) as unknown as [Record<string, unknown>[]];
+  const rows = await selectRows<Record<string, unknown>>(conn, "SELECT TABLE_NAME AS t, DATA_LENGTH AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database]);
   return new Map(rows.map((r) => [String(r.t), Number(r.b ?? 0)]));
 }
 
@@ -52,7 +53,7 @@ export async function planRanges(conn: Connection, table: CatalogTable, dataByte
   const wanted = Math.min(MAX_RANGES, Math.ceil(bytes / targetBytes));
   if (wanted < 2) return [WHOLE_TABLE];
 
-  const [result] = (await conn.query({ sql: `SELECT MIN(${quoteId(key)}), MAX(${quoteId(key)}) FROM ${quoteId(table.name)}`, rowsAsArray: true })) as unknown as [unknown[][]];
+  const result = await selectRows<unknown[]>(conn, { sql: `SELECT MIN(${quoteId(key)}), MAX(${quoteId(key)}) FROM ${quoteId(table.name)}`, rowsAsArray: true });
   const [min, max] = result[0] ?? [];
   if (min === null || min === undefined || max === null || max === undefined) return [WHOLE_TABLE];
   return cutRanges(BigInt(String(min)), BigInt(String(max)), wanted);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Connection } from '../db/connect.js';
 import { humanBytes } from '../cli/output.js';
 import { backupNameOrder, backupNamePattern } from './names.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 /** The size of the newest backup of `database` in `dir`, or the server's DATA_LENGTH sum; null if neither is known. */
 export async function expectedBackupBytes(conn: Connection, dir: string, database: string): Promise<number | null> {
@@ -19,7 +20,7 @@ export async function expectedBackupBytes(conn: Connection, dir: string, databas
     if (s) return s.size;
   }
   try {
-    const [rows] = (await conn.query('SELECT SUM(DATA_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database])) as unknown as [{ b: unknown }[]];
+    const rows = await selectRows<{ b: unknown }>(conn, 'SELECT SUM(DATA_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]);
     const bytes = Number(rows[0]?.b ?? 0);
     return bytes > 0 ? bytes : null;
   } catch {

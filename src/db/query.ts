@@ -6,8 +6,8 @@
 import type { Connection } from 'mysql2/promise';
 
 /** The rows of a SELECT, each with the columns (aliases) the caller names. */
-export async function selectRows<Row>(conn: Connection, sql: string, values?: unknown[]): Promise<Row[]> {
-  const [rows] = await conn.query(sql, values);
+export async function selectRows<Row>(conn: Connection, sql: string | { sql: string; rowsAsArray?: boolean }, values?: unknown[]): Promise<Row[]> {
+  const [rows] = typeof sql === 'string' ? await conn.query(sql, values) : await conn.query(sql, values);
   return rows as unknown as Row[];
 }
 

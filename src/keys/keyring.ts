@@ -10,6 +10,7 @@
 import type { Connection } from '../db/connect.js';
 import type { KdfParams, SealedKey } from './crypto.js';
 import type { PinnedKey } from './producer.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export const KEYRING_TABLE = 'lastresort_keyring';
 
@@ -35,7 +36,7 @@ export async function ensureKeyringTable(conn: Connection): Promise<void> {
     ProducerKey VARCHAR(64) NOT NULL DEFAULT ''
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='lastresort: admin public keys and password-sealed private keys'`);
   // A table made by an earlier version has no ProducerKey column yet.
-  const [cols] = (await conn.query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'ProducerKey'", [KEYRING_TABLE])) as unknown as [unknown[]];
+  const cols = await selectRows<unknown>(conn, "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'ProducerKey'", [KEYRING_TABLE]);
   if (cols.length === 0) await conn.query(`ALTER TABLE ${KEYRING_TABLE} ADD COLUMN ProducerKey VARCHAR(64) NOT NULL DEFAULT ''`);
 }
 
@@ -51,7 +52,7 @@ export async function saveKey(conn: Connection, entry: KeyringEntry): Promise<vo
 }
 
 async function tableExists(conn: Connection): Promise<boolean> {
-  const [exists] = (await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [KEYRING_TABLE])) as unknown as [unknown[]];
+  const exists = await selectRows<unknown>(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [KEYRING_TABLE]);
   return exists.length > 0;
 }
 
@@ -76,13 +77,13 @@ function toEntry(r: Record<string, unknown>): KeyringEntry {
 
 export async function listKeyring(conn: Connection): Promise<KeyringEntry[]> {
   if (!(await tableExists(conn))) return [];
-  const [rows] = (await conn.query(`SELECT * FROM ${KEYRING_TABLE} ORDER BY UserNum`)) as unknown as [Record<string, unknown>[]];
+  const rows = await selectRows<Record<string, unknown>>(conn, `SELECT * FROM ${KEYRING_TABLE} ORDER BY UserNum`);
   return rows.map(toEntry);
 }
 
 export async function loadKey(conn: Connection, userNum: number): Promise<KeyringEntry | null> {
   if (!(await tableExists(conn))) return null;
-  const [rows] = (await conn.query(`SELECT * FROM ${KEYRING_TABLE} WHERE UserNum = ?`, [userNum])) as unknown as [Record<string, unknown>[]];
+  const rows = await selectRows<Record<string, unknown>>(conn, `SELECT * FROM ${KEYRING_TABLE} WHERE UserNum = ?`, [userNum]);
   return rows[0] ? toEntry(rows[0]) : null;
 }
 

@@ -16,6 +16,7 @@ import { whoOpens } from '../format/header.js';
 import type { CheckResult } from '../identify/check.js';
 import { keys, PROGRESS_TABLE } from '../restore/progress-table.js';
 import type { RestoreReport, TableOutcome } from '../restore/report.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export async function readCatalog(opened: OpenedBackup): Promise<Catalog | null> {
   const { segments } = payloadOf(opened);
@@ -39,11 +40,11 @@ export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: C
   const present = new Map<string, number>();
   const recorded = new Set<string>();
   try {
-    const [items] = (await conn.query(`SELECT item FROM ${db}.${PROGRESS_TABLE}`).catch(() => [[]])) as unknown as [{ item: string }[]];
+    const items = await selectRows<{ item: string }>(conn, `SELECT item FROM ${db}.${PROGRESS_TABLE}`).catch(() => [] as { item: string }[]); // no progress table: nothing recorded
     for (const { item } of items) recorded.add(item);
-    const [rows] = (await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> ?', [dsn.database, PROGRESS_TABLE])) as unknown as [{ t: string }[]];
+    const rows = await selectRows<{ t: string }>(conn, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> ?', [dsn.database, PROGRESS_TABLE]);
     for (const { t } of rows) {
-      const [[c]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${db}.${quoteId(t)}`)) as unknown as [{ n: string | number }[]];
+      const c = (await selectOne<{ n: string | number }>(conn, `SELECT COUNT(*) AS n FROM ${db}.${quoteId(t)}`))!;
       present.set(t, Number(c.n));
     }
   } finally {

@@ -13,6 +13,7 @@ import { parseTarget, startSandbox, DEFAULT_SANDBOX_DIR, type SandboxInfo } from
 import { safeText } from '../cli/output.js';
 import { shortenMiddle } from '../cli/progress.js';
 import type { Ask } from './ask.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export const SERVER_DEFAULTS = { host: '127.0.0.1', port: 3306, user: 'root' } as const;
 
@@ -39,12 +40,12 @@ export interface ServerAnswers {
 /** Whether the connected user may create `database` (or, without a name, any database at all). Read-only. */
 export async function canCreateDatabase(conn: Connection, database?: string): Promise<boolean> {
   const grantee = "CONCAT('''', LEFT(CURRENT_USER(), LENGTH(CURRENT_USER()) - LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
-  const [[global]] = (await conn.query(`SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE' AND GRANTEE = ${grantee}`)) as unknown as [{ n: number }[]];
+  const global = (await selectOne<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE' AND GRANTEE = ${grantee}`))!;
   if (Number(global.n) > 0) return true;
-  const [[schema]] = (await conn.query(
+  const schema = (await selectOne<{ n: number }>(conn, 
     `SELECT COUNT(*) AS n FROM information_schema.SCHEMA_PRIVILEGES WHERE PRIVILEGE_TYPE = 'CREATE' AND GRANTEE = ${grantee}${database === undefined ? '' : ' AND ? LIKE TABLE_SCHEMA'}`,
     database === undefined ? [] : [database],
-  )) as unknown as [{ n: number }[]];
+  ))!;
   return Number(schema.n) > 0;
 }
 
@@ -52,7 +53,7 @@ export async function canCreateDatabase(conn: Connection, database?: string): Pr
 export async function probeServer(dsn: Dsn): Promise<{ version: string }> {
   const conn = await connect({ ...dsn, database: '' }, { noDatabase: true });
   try {
-    const [[row]] = (await conn.query('SELECT VERSION() AS v')) as unknown as [{ v: string }[]];
+    const row = (await selectOne<{ v: string }>(conn, 'SELECT VERSION() AS v'))!;
     if (!(await canCreateDatabase(conn))) {
       throw new LrError('LR_DB_ACCESS', `The user ${dsn.user} may not create databases on ${describeDsn({ ...dsn, database: '' })}. Use an account that can (often root), or ask IT to allow it.`);
     }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { LrError } from '../errors.js';
 import type { Connection } from '../db/connect.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 /**
  * A pass retried after a lost connection waits this long for the lock: the
@@ -23,7 +24,7 @@ export function restoreLockName(database: string): string {
 /** Takes the lock for `database` on `admin`'s server (waiting up to `waitS`), or throws LR_BUSY (nothing touched yet). */
 export async function takeRestoreLock(admin: Connection, database: string, where: string, waitS = 0): Promise<void> {
   const name = restoreLockName(database);
-  const [[row]] = (await admin.query('SELECT GET_LOCK(?, ?) AS got, IS_USED_LOCK(?) AS holder', [name, waitS, name])) as unknown as [{ got: number | string | null; holder: number | string | null }[]];
+  const row = (await selectOne<{ got: number | string | null; holder: number | string | null }>(admin, 'SELECT GET_LOCK(?, ?) AS got, IS_USED_LOCK(?) AS holder', [name, waitS, name]))!;
   if (Number(row?.got) === 1) return;
   throw new LrError('LR_BUSY', `Another restore into ${database} on ${where} is running, so this one did not start and changed nothing. Let that one finish (if it stops, continue it with --resume).`, { detail: { lock: name, holderConnection: row?.holder ?? null } });
 }

@@ -6,12 +6,13 @@
  */
 import { quoteId, type Connection } from '../db/connect.js';
 import type { TableState } from './restore.js';
+import { selectOne, selectRows } from '../db/query.js';
 
 export async function recountFromServer(conn: Connection, tables: Map<number, TableState>): Promise<void> {
   for (const s of tables.values()) {
     if (!s.created || s.skipped || (!s.error && !s.damaged)) continue;
     try {
-      const [[row]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${quoteId(s.name)}`)) as unknown as [{ n: number | string }[]];
+      const row = (await selectOne<{ n: number | string }>(conn, `SELECT COUNT(*) AS n FROM ${quoteId(s.name)}`))!;
       s.restored = Number(row.n);
     } catch {
       // The table is not readable (a failed create): the count added up stands.

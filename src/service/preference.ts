@@ -6,6 +6,7 @@
  */
 import { connect } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
+import { runWrite } from '../db/query.js';
 
 export const LAST_COMPLETE_PREF = 'SupplementalBackupDateLastComplete';
 
@@ -18,7 +19,7 @@ export function openDentalDateTime(d: Date): string {
 export async function recordLastComplete(source: Dsn, at: Date): Promise<boolean> {
   const conn = await connect(source);
   try {
-    const [result] = (await conn.query('UPDATE preference SET ValueString = ? WHERE PrefName = ?', [openDentalDateTime(at), LAST_COMPLETE_PREF])) as unknown as [{ affectedRows: number }];
+    const result = await runWrite(conn, 'UPDATE preference SET ValueString = ? WHERE PrefName = ?', [openDentalDateTime(at), LAST_COMPLETE_PREF]);
     return result.affectedRows > 0;
   } finally {
     await conn.end().catch(() => conn.destroy());

@@ -51,12 +51,12 @@ test('recover takes a pasted link from vendor share and restores identical to th
   await t.waitFor('Downloading the backup from the link');
   await t.waitFor('The file is whole');
   await t.answer('Password of jsmith', PASSWORD);
-  await t.answer('Where should the backup be restored?');
+  await t.choose('Restore where?', 1); // the sandbox is the default; the test server is one arrow away
   await t.answer('Server address');
   await t.answer('Port');
   await t.answer('User name on that server');
   await t.answer('Password of root on that server');
-  await t.answer('Name of the database to restore into');
+  await t.answer('Name for the restored database');
   await t.answer('Start the restore?');
   const { code, text } = await t.exit(120_000);
   assert.equal(code, 0, text);
