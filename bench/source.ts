@@ -51,7 +51,7 @@ export interface SourceInfo {
   reused: boolean;
 }
 
-function run(argv: string[], what: string): void {
+export function run(argv: string[], what: string): void {
   const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${argv.join(' ')}`);
 }

@@ -13,8 +13,17 @@
  * The 16 spare bytes after each region let the module read and write a whole
  * 16-byte vector at a value's end. Regions grow for a bigger row and never
  * shrink: one encoder serves one connection for one dump.
+ *
+ * Big rows (Open Dental's images kept in the database, tens of MB each): a
+ * packet over BIG_PACKET is encoded by the JavaScript reference (tsv.ts, the
+ * same bytes) straight into the output region, so it is not also copied into
+ * the input region; and the piece holding it is handed off as a view of the
+ * module's memory, not a copy, while the encoder goes on in a fresh instance:
+ * the old memory (which cannot shrink) is freed with the piece, so a dump that
+ * met one big row early does not keep its size to the end.
  */
 import { TSV_ENCODE_WASM } from './wasm/tsv-encode.wasm.js';
+import { encodePacket, packetRoom } from './tsv.js';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -23,6 +32,8 @@ interface Exports {
 }
 
 const SLACK = 16;
+/** A row packet bigger than this skips the input region (see above). */
+const BIG_PACKET = 1 << 20;
 const PAGE = 65536;
 let compiled: WebAssembly.Module | null = null;
 
@@ -36,27 +47,42 @@ export interface PacketEncoder {
 
 export class WasmRowEncoder implements PacketEncoder {
   length = 0;
-  private readonly exports: Exports;
-  private bytes: Uint8Array;
-  private readonly outBase: number;
-  private outCapacity: number;
-  private inBase: number;
-  private inCapacity: number;
+  private exports!: Exports;
+  private bytes!: Uint8Array;
+  private outBase!: number;
+  private outCapacity!: number;
+  private inBase!: number;
+  private inCapacity!: number;
   /** The buffer whose bytes are in the input region. */
   private loaded: Buffer | null = null;
 
-  constructor(outCapacity = 1 << 20, inCapacity = 256 << 10) {
+  constructor(
+    private readonly initialOut = 1 << 20,
+    private readonly initialIn = 256 << 10,
+  ) {
+    this.instantiate();
+  }
+
+  private instantiate(): void {
     compiled ??= new WebAssembly.Module(Buffer.from(TSV_ENCODE_WASM, 'base64'));
     this.exports = new WebAssembly.Instance(compiled).exports as unknown as Exports;
     this.outBase = align(Number(this.exports.__heap_base.value));
-    this.outCapacity = outCapacity;
-    this.inBase = this.outBase + outCapacity + SLACK;
-    this.inCapacity = inCapacity;
+    this.outCapacity = this.initialOut;
+    this.inBase = this.outBase + this.initialOut + SLACK;
+    this.inCapacity = this.initialIn;
+    this.loaded = null;
     this.bytes = this.fit();
   }
 
   addPacket(src: Buffer, start: number, end: number): void {
     const size = end - start;
+    if (size > BIG_PACKET) {
+      const room = this.length + packetRoom(src, start, end);
+      if (room > this.outCapacity) this.growOutput(room);
+      const out = Buffer.from(this.bytes.buffer, this.outBase, this.outCapacity);
+      this.length = encodePacket(src, start, end, out, this.length);
+      return;
+    }
     // Worst case: every byte escaped (2 bytes), a NULL (1 byte) as TAB \N (3).
     const room = this.length + 3 * size + 1;
     if (room > this.outCapacity) this.growOutput(room);
@@ -67,6 +93,13 @@ export class WasmRowEncoder implements PacketEncoder {
   }
 
   handOff(): Buffer {
+    if (this.outCapacity > 4 * this.initialOut || this.inCapacity > 4 * this.initialIn) {
+      // Grown for a big row: the old memory is left to the piece (no copy of it) and freed with it.
+      const out = Buffer.from(this.bytes.buffer, this.outBase, this.length);
+      this.length = 0;
+      this.instantiate();
+      return out;
+    }
     const out = Buffer.allocUnsafe(this.length);
     out.set(this.bytes.subarray(this.outBase, this.outBase + this.length));
     this.length = 0;

@@ -72,63 +72,8 @@ export class RowEncoder {
    * this (tsv-wasm.ts); this one is its reference in the tests.
    */
   addPacket(src: Buffer, start: number, end: number): void {
-    // Worst case: a value of L bytes after a prefix of at least 1 becomes at most
-    // 1 + 2L bytes (TAB, every byte escaped), a NULL (1 byte) becomes 3 (TAB, \N).
-    const size = end - start;
-    this.ensure(size < 4096 ? 3 * size + 1 : 2 * size + countValues(src, start, end) + 1);
-    const out = this.buf;
-    let o = this.length;
-    let p = start;
-    while (p < end) {
-      if (p > start) out[o++] = 0x09;
-      let len = src[p++];
-      if (len < 0xfb && len <= 64) {
-        // Short values (numbers, dates, names): byte by byte; only bytes <= 0x1A and '\' may need escaping.
-        const stop = p + len;
-        if (stop > end) throw new Error('row packet shorter than its values say');
-        for (; p < stop; p++) {
-          const b = src[p];
-          if (b > 0x1a && b !== BS) out[o++] = b;
-          else if (NEEDS_ESCAPE[b] === 1) {
-            out[o++] = BS;
-            out[o++] = ESCAPE_AS[b];
-          } else out[o++] = b;
-        }
-        continue;
-      }
-      if (len === 0xfb) {
-        out[o++] = BS;
-        out[o++] = 0x4e; // N
-        continue;
-      }
-      if (len === 0xfc) {
-        len = src[p] | (src[p + 1] << 8);
-        p += 2;
-      } else if (len === 0xfd) {
-        len = src[p] | (src[p + 1] << 8) | (src[p + 2] << 16);
-        p += 3;
-      } else if (len >= 0xfe) {
-        len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 2 ** 32;
-        p += 8;
-      }
-      // Long values: find the bytes to escape, copy the stretches between them natively.
-      const stop = p + len;
-      if (stop > end) throw new Error('row packet shorter than its values say');
-      let from = p;
-      for (let j = p; j < stop; j++) {
-        const b = src[j];
-        if ((b <= 0x1a || b === BS) && NEEDS_ESCAPE[b] === 1) {
-          if (j > from) o += src.copy(out, o, from, j);
-          out[o++] = BS;
-          out[o++] = ESCAPE_AS[b];
-          from = j + 1;
-        }
-      }
-      if (from < stop) o += src.copy(out, o, from, stop);
-      p = stop;
-    }
-    out[o++] = 0x0a;
-    this.length = o;
+    this.ensure(packetRoom(src, start, end));
+    this.length = encodePacket(src, start, end, this.buf, this.length);
   }
 
   /** Hands out the encoded bytes (a copy) and starts again. */
@@ -137,6 +82,74 @@ export class RowEncoder {
     this.length = 0;
     return out;
   }
+}
+
+/**
+ * Worst case of a row packet's encoded size: a value of L bytes after a prefix
+ * of at least 1 becomes at most 1 + 2L bytes (TAB, every byte escaped), a NULL
+ * (1 byte) becomes 3 (TAB, \N); the LF at the end.
+ */
+export function packetRoom(src: Buffer, start: number, end: number): number {
+  const size = end - start;
+  return size < 4096 ? 3 * size + 1 : 2 * size + countValues(src, start, end) + 1;
+}
+
+/**
+ * Encodes one text-protocol row packet (`src` from `start` to `end`) into
+ * `out` at `o`, which must have packetRoom() bytes free; returns the new end.
+ */
+export function encodePacket(src: Buffer, start: number, end: number, out: Buffer, o: number): number {
+  let p = start;
+  while (p < end) {
+    if (p > start) out[o++] = 0x09;
+    let len = src[p++];
+    if (len < 0xfb && len <= 64) {
+      // Short values (numbers, dates, names): byte by byte; only bytes <= 0x1A and '\' may need escaping.
+      const stop = p + len;
+      if (stop > end) throw new Error('row packet shorter than its values say');
+      for (; p < stop; p++) {
+        const b = src[p];
+        if (b > 0x1a && b !== BS) out[o++] = b;
+        else if (NEEDS_ESCAPE[b] === 1) {
+          out[o++] = BS;
+          out[o++] = ESCAPE_AS[b];
+        } else out[o++] = b;
+      }
+      continue;
+    }
+    if (len === 0xfb) {
+      out[o++] = BS;
+      out[o++] = 0x4e; // N
+      continue;
+    }
+    if (len === 0xfc) {
+      len = src[p] | (src[p + 1] << 8);
+      p += 2;
+    } else if (len === 0xfd) {
+      len = src[p] | (src[p + 1] << 8) | (src[p + 2] << 16);
+      p += 3;
+    } else if (len >= 0xfe) {
+      len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 2 ** 32;
+      p += 8;
+    }
+    // Long values: find the bytes to escape, copy the stretches between them natively.
+    const stop = p + len;
+    if (stop > end) throw new Error('row packet shorter than its values say');
+    let from = p;
+    for (let j = p; j < stop; j++) {
+      const b = src[j];
+      if ((b <= 0x1a || b === BS) && NEEDS_ESCAPE[b] === 1) {
+        if (j > from) o += src.copy(out, o, from, j);
+        out[o++] = BS;
+        out[o++] = ESCAPE_AS[b];
+        from = j + 1;
+      }
+    }
+    if (from < stop) o += src.copy(out, o, from, stop);
+    p = stop;
+  }
+  out[o++] = 0x0a;
+  return o;
 }
 
 /** Number of length-coded values in a row packet (a bound for huge rows only). */

@@ -76,6 +76,8 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
   const encoder = opts.encoder ?? new WasmRowEncoder(capacity);
   if (encoder.length > 0) encoder.handOff(); // rows left by an abandoned read
   const ready: RowPiece[] = [];
+  // Counted in bytes, so a piece holding a big row (an image of tens of MB) counts for what it weighs.
+  const full = () => ready.reduce((n, p) => n + p.bytes.length, 0) >= ahead * opts.pieceBytes;
   let rows = 0;
   let ended = false;
   let paused = false;
@@ -107,7 +109,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     if (encoder.length >= opts.pieceBytes) {
       ready.push({ bytes: encoder.handOff(), rows });
       rows = 0;
-      if (ready.length >= ahead && !paused) {
+      if (full() && !paused) {
         paused = true;
         connection.pause();
       }
@@ -134,7 +136,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
       if (failure) throw failure;
       const piece = ready.shift();
       if (piece) {
-        if (paused && ready.length < ahead) {
+        if (paused && !full()) {
           paused = false;
           raw.resume();
         }

@@ -35,7 +35,7 @@ export class LossTracker {
 
   private key(row: Buffer | null): string[] | null {
     if (!row || this.keyPositions.length === 0) return null;
-    const values = decodeRow(row);
+    const values = decodeRow(keyPrefix([row], Math.max(...this.keyPositions) + 1));
     return this.keyPositions.map((p) => (values[p] === null || values[p] === undefined ? 'NULL' : values[p]!.toString('utf8')));
   }
 
@@ -73,8 +73,39 @@ export class LossTracker {
     }
     const end = rows.length - 1;
     const start = rows.lastIndexOf(0x0a, end - 1) + 1;
-    this.lastRow = Buffer.from(rows.subarray(start, end));
+    this.passedRow([rows.subarray(start, end)]);
   }
+
+  /** One row in parts (without its LF). */
+  passedRow(parts: Buffer[]): void {
+    // Only the fields up to the last key column are kept: a row of tens of MB (an image) is not copied.
+    const kept = this.keyPositions.length === 0 ? Buffer.alloc(0) : keyPrefix(parts, Math.max(...this.keyPositions) + 1);
+    if (this.open) {
+      this.ranges[this.ranges.length - 1].before = this.key(kept);
+      this.open = false;
+    }
+    this.lastRow = kept;
+  }
+}
+
+/** A copy of a row's bytes (given in parts) up to the end of its first `fields` fields; a raw TAB only ever separates fields. */
+function keyPrefix(parts: Buffer[], fields: number): Buffer {
+  const out: Buffer[] = [];
+  let tabs = 0;
+  for (const part of parts) {
+    let at = 0;
+    for (;;) {
+      const tab = part.indexOf(0x09, at);
+      if (tab < 0) break;
+      if (++tabs === fields) {
+        out.push(part.subarray(0, tab));
+        return Buffer.concat(out);
+      }
+      at = tab + 1;
+    }
+    out.push(part);
+  }
+  return Buffer.concat(out);
 }
 
 export async function* cleanRows(body: AsyncIterable<BodyPiece>, tracker: LossTracker, counts: { droppedBytes: number }): AsyncGenerator<Buffer> {
@@ -104,13 +135,13 @@ export async function* cleanRows(body: AsyncIterable<BodyPiece>, tracker: LossTr
       carry.push(data);
       continue;
     }
-    // Only the row that straddles the previous piece is copied; the rest are views.
+    // The row that straddles the previous piece goes on in its parts, once its LF has come: nothing is copied.
     let from = 0;
     if (carry.length > 0) {
       const firstLf = data.indexOf(0x0a);
-      const joined = Buffer.concat([...carry, data.subarray(0, firstLf + 1)]);
-      tracker.passed(joined);
-      yield joined;
+      tracker.passedRow([...carry, data.subarray(0, firstLf)]);
+      yield* carry;
+      yield data.subarray(0, firstLf + 1);
       from = firstLf + 1;
     }
     carry = lastLf + 1 < data.length ? [data.subarray(lastLf + 1)] : [];
