@@ -7,7 +7,7 @@
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
 import { Progress, fitLine, liveWidth, wrapCommand, wrapText, type ProgressLine } from '../cli/progress.js';
-import { neutralise } from '../cli/output.js';
+import { neutralise } from '../text.js';
 
 export interface Choice<T extends string> {
   title: string;

@@ -15,7 +15,7 @@ import { restoreBackup } from '../restore/restore.js';
 import { takeRestoreLock } from '../restore/lock.js';
 import type { RestoreReport } from '../restore/report.js';
 import { validateRestore, type ValidationReport } from '../validate/validate.js';
-import { humanBytes } from '../cli/output.js';
+import { humanBytes } from '../text.js';
 import { VERSION } from '../version.js';
 import { exitCodeFor, resultHeadline, type RecoverReport } from '../report/recover-report.js';
 import { saveReports, type SavedReports } from '../report/files.js';

@@ -12,16 +12,16 @@ import { log } from '../log.js';
 import { runBackup, type BackupResult } from '../backup/index.js';
 import type { Dsn } from '../db/dsn.js';
 import { computeAlerts, type Alert } from './alerts.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../system/clock.js';
 import { resolveSource, type ServiceConfig } from './config.js';
-import { recordLastComplete } from './preference.js';
+import { recordLastComplete } from '../opendental/preference.js';
 import { applyRetention } from './retention.js';
 import { updateState, type BackupRecord, type CopyRecord } from './state.js';
 import { takeServiceLock } from './lock.js';
 import { removeLeftoverTemporaries } from '../backup/names.js';
 import { setDbTimeout } from '../db/watchdog.js';
 import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
-import { runOffsiteLeg, type OffsiteRecord } from '../offsite/leg.js';
+import { runOffsiteLeg, type OffsiteRecord } from './offsite-leg.js';
 
 export type CycleOutcome = 'ok' | 'copy-failed' | 'offsite-failed' | 'failed' | 'interrupted' | 'disabled';
 

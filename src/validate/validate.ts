@@ -11,7 +11,7 @@ import type { Dsn } from '../db/dsn.js';
 import { readTar, readWhole } from '../archive/tar-reader.js';
 import { roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type ObjectKind, type TableSummary } from '../archive/layout.js';
 import { TableHasher } from '../archive/checksum.js';
-import { encodedRowPieces } from '../backup/rows.js';
+import { encodedRowPieces } from '../db/rows.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import type { DamageReport } from '../format/reader.js';
 import { columnsFromServer } from '../restore/columns.js';
