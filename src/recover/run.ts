@@ -162,7 +162,7 @@ async function check(ask: Ask, parsed: ParsedBackup | null, opened: OpenedBackup
   try {
     const onTable = (_name: string, done: number, total: number) => {
       if (signal.aborted) throw new LrError('LR_INTERRUPTED', 'The check was stopped.');
-      vbar.update({ done, total, label: 'tables checked' });
+      vbar.update({ done, total, label: `${done} of ${total} tables checked` });
     };
     const validation = parsed ? await validateAgainst(parsed, dsn, { onTable }) : await validateRestore(opened, dsn, { onTable });
     return { validation };
