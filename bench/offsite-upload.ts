@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import { makeClient } from '../src/offsite/client.js';
 import { uploadFile } from '../src/offsite/upload.js';
-import { systemClock } from '../src/service/clock.js';
+import { systemClock } from '../src/system/clock.js';
 
 const [mode, file, bucket, key] = process.argv.slice(2) as [string, string, string, string];
 const gw = JSON.parse(readFileSync(join(process.env.LASTRESORT_S3_DIR ?? '/tmp/lrs3', 's3.json'), 'utf8'));

@@ -1,6 +1,6 @@
 import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { jsonSafe } from './cli/output.js';
+import { jsonSafe } from './text.js';
 
 /**
  * Logs are JSON lines (pino). By default they go nowhere a person looks: a CLI

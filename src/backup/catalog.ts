@@ -6,9 +6,8 @@
 import type { Connection } from '../db/connect.js';
 import { quoteId } from '../db/connect.js';
 import { LrError } from '../errors.js';
-import { safeText } from '../cli/output.js';
+import { safeText } from '../text.js';
 import type { Catalog, CatalogTable, ColumnInfo, ObjectDefinition } from '../archive/layout.js';
-import { WHOLE_TABLE, rangeCondition, rangeKey, type KeyRange } from './ranges.js';
 import { selectOne, selectRows } from '../db/query.js';
 
 /** Values of these types travel as HEX() text: their text form does not load back. */
@@ -102,17 +101,4 @@ export async function readObjects(conn: Connection, database: string): Promise<O
     out.push({ kind: 'event', name: String(e.name), create: String(row['Create Event']), sqlMode: String(row.sql_mode), characterSetClient: String(row.character_set_client), collationConnection: String(row.collation_connection) });
   }
   return out;
-}
-
-/**
- * The SELECT a dump and a validation both read a table with: same columns,
- * same expressions, same order. A dump may read it in key ranges (ranges.ts):
- * the ranges, read one after the other, give the same rows in the same order.
- */
-export function selectRowsSql(table: CatalogTable, range: KeyRange = WHOLE_TABLE): string {
-  const cols = table.columns.map((c) => (c.encoding === 'hex' ? `HEX(${quoteId(c.name)})` : quoteId(c.name))).join(', ');
-  const key = rangeKey(table);
-  const where = key ? rangeCondition(key, range) : '';
-  const order = table.primaryKey.length > 0 ? ` ORDER BY ${table.primaryKey.map(quoteId).join(', ')}` : '';
-  return `SELECT ${cols || '1'} FROM ${quoteId(table.name)}${where}${order}`;
 }

@@ -8,8 +8,9 @@ import type { Connection } from '../db/connect.js';
 import { CATALOG_PATH, type CatalogTable, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, dataPath, objectPath, schemaPath, summaryPath, type Catalog, type Manifest, type ObjectKind, type TableSummary } from '../archive/layout.js';
 import { TableHasher } from '../archive/checksum.js';
 import { TarWriter } from '../archive/tar-writer.js';
-import { readCatalog, readObjects, selectRowsSql } from './catalog.js';
-import { WHOLE_TABLE, planRanges, tableBytes } from './ranges.js';
+import { readCatalog, readObjects } from './catalog.js';
+import { selectRowsSql } from '../db/rows.js';
+import { WHOLE_TABLE, planRanges, tableBytes } from '../db/ranges.js';
 import { RangeReader, type Unit } from './range-reader.js';
 
 export interface DumpProgress {

@@ -17,7 +17,7 @@
 import type { Connection } from '../db/connect.js';
 import type { CatalogTable } from '../archive/layout.js';
 import { WasmRowEncoder, type PacketEncoder } from '../archive/tsv-wasm.js';
-import { encodedRowPieces, type RowPiece } from './rows.js';
+import { encodedRowPieces, type RowPiece } from '../db/rows.js';
 
 export interface Unit {
   table: CatalogTable;

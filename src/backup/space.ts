@@ -6,7 +6,7 @@
 import { readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connection } from '../db/connect.js';
-import { humanBytes } from '../cli/output.js';
+import { humanBytes } from '../text.js';
 import { backupNameOrder, backupNamePattern } from './names.js';
 import { selectOne, selectRows } from '../db/query.js';
 

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { safeText } from './output.js';
+import { safeText } from '../text.js';
 
 /** Server messages can quote row values ("Duplicate entry 'Smith' ..."): keep their shape, not the data. */
 export const scrubQuoted = (text: string | undefined) => text?.replace(/'(?:[^'\\]|\\.)*'/g, "'…'");

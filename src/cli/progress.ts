@@ -7,7 +7,7 @@
  * wider one wraps, \r only returns to its last row, and every redraw leaves
  * a copy on the screen. So the time left comes first and the rest is cut.
  */
-import { humanBytes, neutralise } from './output.js';
+import { humanBytes, neutralise } from '../text.js';
 
 export interface ProgressLine {
   done: number;

@@ -1,6 +1,7 @@
 import { runBackup } from '../backup/index.js';
 import { dsnFromArgument } from '../cli/password.js';
-import { humanBytes, note, printJson, say } from '../cli/output.js';
+import { note, printJson, say } from '../cli/output.js';
+import { humanBytes } from '../text.js';
 import { onInterrupt } from '../cli/interrupt.js';
 
 export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; producerKey?: string; json?: boolean }): Promise<void> {

@@ -4,8 +4,9 @@ import { obtainSecret } from '../cli/password.js';
 import { decryptToFile } from '../decrypt/decrypt.js';
 import { locateHeader } from '../format/reader.js';
 import { LrError } from '../errors.js';
-import { humanBytes, note, printJson, safeText } from '../cli/output.js';
-import { alreadyExists } from '../service/atomic-file.js';
+import { note, printJson } from '../cli/output.js';
+import { humanBytes, safeText } from '../text.js';
+import { alreadyExists } from '../system/atomic-file.js';
 
 export async function decryptCommand(file: string, o: { out: string; passwordFile?: string; recoveryCodeFile?: string; force?: boolean; json?: boolean }): Promise<void> {
   // Said before the password is asked; checked again when the file is put in place.

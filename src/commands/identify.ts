@@ -3,7 +3,8 @@ import { shortDate } from '../keys/choose.js';
 import { checkFile } from '../identify/check.js';
 import { locateHeader } from '../format/reader.js';
 import { EXIT } from '../errors.js';
-import { humanBytes, humanDate, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { printJson, say, setResultCode } from '../cli/output.js';
+import { humanBytes, humanDate, safeText } from '../text.js';
 import { readPasswordFile } from '../cli/password.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 

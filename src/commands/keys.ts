@@ -1,7 +1,8 @@
 import { enrollAdmin } from '../keys/enroll.js';
 import { FAST_TEST_KDF } from '../keys/crypto.js';
 import { dsnFromArgument, obtainPassword } from '../cli/password.js';
-import { humanDate, note, printJson, safeText, say } from '../cli/output.js';
+import { note, printJson, say } from '../cli/output.js';
+import { humanDate, safeText } from '../text.js';
 import { resolve } from 'node:path';
 import { listKeys, removeKey } from '../keys/manage.js';
 import { createRecoveryKey, removeRecoveryKey } from '../keys/recovery.js';

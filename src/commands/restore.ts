@@ -2,16 +2,17 @@ import { whoOpens } from '../format/header.js';
 import { locateHeader } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainSecret } from '../cli/password.js';
-import { jsonSafe, note, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { note, printJson, say, setResultCode } from '../cli/output.js';
+import { jsonSafe, safeText } from '../text.js';
 import { Progress } from '../cli/progress.js';
 import { EXIT, isLrError, LrError } from '../errors.js';
 import { restoreBackup } from '../restore/restore.js';
 import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js';
-import { headline, renderMarkdown } from '../restore/report-md.js';
+import { headline, renderMarkdown } from '../report/restore-markdown.js';
 import { describeRange, type RestoreReport } from '../restore/report.js';
 import { onInterrupt } from '../cli/interrupt.js';
 import { shellQuote } from '../shell-quote.js';
-import { writeFileAtomic } from '../service/atomic-file.js';
+import { writeFileAtomic } from '../system/atomic-file.js';
 
 export interface RestoreCliOptions {
   target: string;

@@ -1,7 +1,7 @@
 import { LrError } from '../errors.js';
 import { printJson, say } from '../cli/output.js';
 import { CONFIG_KEYS, loadConfig, redactSource, setConfigValue, valueFromText, type LoadedConfig } from '../service/config.js';
-import { defaultConfigPath } from '../service/paths.js';
+import { defaultConfigPath } from '../system/paths.js';
 
 function shown(loaded: LoadedConfig): Record<string, unknown> {
   return { ...loaded.config, source: redactSource(loaded.config.source) };

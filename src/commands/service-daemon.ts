@@ -6,14 +6,15 @@
  */
 import { EXIT, LrError } from '../errors.js';
 import { setRootLogger } from '../log.js';
-import { humanBytes, note, printJson, say, setResultCode } from '../cli/output.js';
+import { note, printJson, say, setResultCode } from '../cli/output.js';
+import { humanBytes } from '../text.js';
 import { onInterrupt } from '../cli/interrupt.js';
-import { systemClock } from '../service/clock.js';
+import { systemClock } from '../system/clock.js';
 import { loadConfig, resolveSource, type LoadedConfig } from '../service/config.js';
 import { runCycle, type CycleResult } from '../service/cycle.js';
 import { runDaemon } from '../service/daemon.js';
 import { RotatingLogFile, serviceLogger } from '../service/log-file.js';
-import { defaultConfigPath } from '../service/paths.js';
+import { defaultConfigPath } from '../system/paths.js';
 
 export interface DaemonCliOptions {
   config?: string;

@@ -1,7 +1,8 @@
 import { EXIT } from '../errors.js';
-import { humanBytes, humanDate, printJson, safeText, say, setResultCode } from '../cli/output.js';
+import { printJson, say, setResultCode } from '../cli/output.js';
+import { humanBytes, humanDate, safeText } from '../text.js';
 import { loadConfig } from '../service/config.js';
-import { defaultConfigPath } from '../service/paths.js';
+import { defaultConfigPath } from '../system/paths.js';
 import { gatherStatus, type ServiceStatus } from '../service/status.js';
 
 /** Exit code: 0 when no alert stands, 1 when one does (for monitoring scripts). */

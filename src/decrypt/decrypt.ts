@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { DamageReport, Segment } from '../format/reader.js';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeAtomic } from '../service/atomic-file.js';
+import { writeAtomic } from '../system/atomic-file.js';
 import { openBackup, payloadOf, type Secret } from './open.js';
 import { LrError } from '../errors.js';
 import { diskFullLine } from '../backup/space.js';

@@ -8,7 +8,7 @@ import { LrError } from '../errors.js';
 import { whoOpens } from '../format/header.js';
 import { locateHeader, readPayload, unlockBackup, type DamageReport, type LocatedHeader, type Secret, type Segment, type UnlockedBackup } from '../format/reader.js';
 import { log } from '../log.js';
-import { safeText } from '../cli/output.js';
+import { safeText } from '../text.js';
 
 export type { Secret };
 

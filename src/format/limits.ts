@@ -3,6 +3,8 @@
  * file says. A crafted file must not make the reader allocate without bound
  * or spin for minutes in key derivation. See docs/format.md.
  */
+import { KDF_BOUNDS } from '../keys/crypto.js';
+
 export const MAGIC_PREFIX = 'lastresort-backup v';
 export const FORMAT_VERSION = 2;
 export const MAGIC_LINE = `${MAGIC_PREFIX}${FORMAT_VERSION}\n`;
@@ -30,17 +32,8 @@ export const LIMITS = {
   headerJsonMax: 64 * 1024,
   chunkSizeMin: 1024,
   chunkSizeMax: 1024 * 1024,
-  kdfMemoryKiBMin: 8 * 1024,
-  /**
-   * The KDF bounds are checked before the password is tried, so a crafted
-   * header can cost each attempt at most this much. The producer writes
-   * 256 MiB, 3 passes, 2 lanes (DEFAULT_KDF); the bounds leave a small margin
-   * above that for a future default, no more (docs/format.md, section 2).
-   */
-  kdfMemoryKiBMax: 512 * 1024,
-  kdfIterationsMin: 1,
-  kdfIterationsMax: 8,
-  kdfParallelismMax: 8,
+  /** The key derivation's bounds (keys/crypto.ts checks them before the password is tried). */
+  ...KDF_BOUNDS,
   /** 2^48 chunks of 1 MiB is far beyond any database; bounds index arithmetic. */
   chunkIndexMax: 2 ** 48 - 1,
   /** Admin recipients a reader tries a password on (each costs one key derivation). */

@@ -9,7 +9,7 @@
  *   admin and no recovery key is no backup made.
  */
 import type { Connection } from '../db/connect.js';
-import { byLastLogin, listAdmins, type AdminCandidate } from '../backup/last-admin.js';
+import { byLastLogin, listAdmins, type AdminCandidate } from '../opendental/last-admin.js';
 import { fingerprintsEqual, keyedPasswordFingerprint } from './crypto.js';
 import { listKeyring, rowMismatch, type KeyringEntry } from './keyring.js';
 import { weakerThan, type PinnedKey, type ProducerStore, type RecoveryPin } from './producer.js';

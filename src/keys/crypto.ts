@@ -18,7 +18,6 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivate
 import { freemem } from 'node:os';
 import argon2 from 'argon2';
 import { LrError } from '../errors.js';
-import { LIMITS } from '../format/limits.js';
 
 export interface KdfParams {
   algorithm: 'argon2id';
@@ -34,6 +33,21 @@ export const DEFAULT_KDF = { memoryKiB: 256 * 1024, iterations: 3, parallelism: 
 /** Only for tests and the demo fixture: explicit, never a default. */
 export const FAST_TEST_KDF = { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 } as const;
 
+/** The bounds a key derivation's parameters must keep; format/limits.ts lists them with the file's other limits. */
+export const KDF_BOUNDS = {
+  kdfMemoryKiBMin: 8 * 1024,
+  /**
+   * The KDF bounds are checked before the password is tried, so a crafted
+   * header can cost each attempt at most this much. The producer writes
+   * 256 MiB, 3 passes, 2 lanes (DEFAULT_KDF); the bounds leave a small margin
+   * above that for a future default, no more (docs/format.md, section 2).
+   */
+  kdfMemoryKiBMax: 512 * 1024,
+  kdfIterationsMin: 1,
+  kdfIterationsMax: 8,
+  kdfParallelismMax: 8,
+} as const;
+
 const SEAL_AAD = Buffer.from('lastresort sealed key v2');
 const WRAP_INFO = Buffer.from('lastresort file key v2');
 const PAYLOAD_INFO = Buffer.from('lastresort payload v2');
@@ -46,9 +60,9 @@ export function checkKdfParams(kdf: KdfParams): void {
   const bad = (what: string) => new LrError('LR_HOSTILE_HEADER', `This file asks for an unreasonable key derivation (${what}); it is not a backup this tool will open.`);
   if (kdf.algorithm !== 'argon2id') throw bad(`algorithm ${String(kdf.algorithm).slice(0, 20)}`);
   const ok = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
-  if (!ok(kdf.memoryKiB, LIMITS.kdfMemoryKiBMin, LIMITS.kdfMemoryKiBMax)) throw bad('memory');
-  if (!ok(kdf.iterations, LIMITS.kdfIterationsMin, LIMITS.kdfIterationsMax)) throw bad('iterations');
-  if (!ok(kdf.parallelism, 1, LIMITS.kdfParallelismMax)) throw bad('parallelism');
+  if (!ok(kdf.memoryKiB, KDF_BOUNDS.kdfMemoryKiBMin, KDF_BOUNDS.kdfMemoryKiBMax)) throw bad('memory');
+  if (!ok(kdf.iterations, KDF_BOUNDS.kdfIterationsMin, KDF_BOUNDS.kdfIterationsMax)) throw bad('iterations');
+  if (!ok(kdf.parallelism, 1, KDF_BOUNDS.kdfParallelismMax)) throw bad('parallelism');
   const salt = typeof kdf.salt === 'string' ? Buffer.from(kdf.salt, 'base64') : Buffer.alloc(0);
   if (salt.length < 16 || salt.length > 64) throw bad('salt');
 }

@@ -2,11 +2,11 @@ import { LrError } from '../errors.js';
 import { connect } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
-import { findUser } from '../backup/last-admin.js';
+import { findUser } from '../opendental/last-admin.js';
 import { createSealedKey, DEFAULT_KDF, keyedPasswordFingerprint, type KdfCost } from './crypto.js';
 import { saveKey } from './keyring.js';
 import { openProducerStore, weakerThan, type PinnedKey } from './producer.js';
-import { verifyOpenDentalPassword } from './opendental-password.js';
+import { verifyOpenDentalPassword } from '../opendental/password.js';
 
 export interface EnrollOptions {
   source: Dsn;

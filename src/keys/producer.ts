@@ -15,8 +15,8 @@ import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
-import { writeFileAtomic } from '../service/atomic-file.js';
-import { defaultConfigPath } from '../service/paths.js';
+import { writeFileAtomic } from '../system/atomic-file.js';
+import { defaultConfigPath } from '../system/paths.js';
 import { DEFAULT_KDF, keyFingerprint, newSigningKey, type KdfCost, type KdfParams, type SigningKey } from './crypto.js';
 
 export const PRODUCER_KEY_ENV = 'LASTRESORT_PRODUCER_KEY';

@@ -2,7 +2,7 @@
  * A backup from the store to a local file, streamed (memory flat whatever
  * its size; resumed after a dropped connection), then checked without the password (every frame, both header
  * copies) by the same code as `check`; only a whole file takes its final
- * name, mode 0600, by rename, as src/service/atomic-file.ts writes.
+ * name, mode 0600, by rename, as src/system/atomic-file.ts writes.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * waits until the bytes sent before it fit the budget. Parts are the unit,
  * so the rate holds over a few parts, not within one.
  */
-import type { Clock } from '../service/clock.js';
+import type { Clock } from '../system/clock.js';
 
 export class Pacer {
   private sent = 0;

@@ -5,7 +5,7 @@
  */
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
-import type { Clock } from '../service/clock.js';
+import type { Clock } from '../system/clock.js';
 import { describeStoreError, isRetryable, storeErrorOf } from './client.js';
 
 export interface RetryContext {

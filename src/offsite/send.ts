@@ -6,8 +6,7 @@
 import { basename } from 'node:path';
 import { FORMAT_VERSION } from '../format/limits.js';
 import { LrError } from '../errors.js';
-import type { Clock } from '../service/clock.js';
-import type { ServiceConfig } from '../service/config.js';
+import type { Clock } from '../system/clock.js';
 import { makeClient } from './client.js';
 import { readCredentialsFile } from './credentials.js';
 import { backupKey, parseStoreUrl, pointerKey } from './location.js';
@@ -23,8 +22,18 @@ export interface OffsiteSent {
   url: string;
 }
 
+/** The settings an offsite copy needs (a part of the service's settings, which are kept in service/config.ts). */
+export interface OffsiteConfig {
+  offsite: string | null;
+  offsiteEndpoint: string | null;
+  offsiteRegion: string | null;
+  offsiteCredentialsFile: string | null;
+  practiceId: string | null;
+  maxRate: number | null;
+}
+
 export interface SendOptions {
-  config: ServiceConfig;
+  config: OffsiteConfig;
   backup: { file: string; bytes: number; database: string; admin: string; at: string };
   clock: Clock;
   deadline: Date;
@@ -32,7 +41,7 @@ export interface SendOptions {
 }
 
 /** Every offsite setting present, or a plain line naming the missing one. */
-export function offsiteSettings(config: ServiceConfig): { store: string; practiceId: string; credentialsFile: string } {
+export function offsiteSettings(config: OffsiteConfig): { store: string; practiceId: string; credentialsFile: string } {
   if (!config.offsite) throw new LrError('LR_BAD_CONFIG', 'No offsite store is set.');
   if (!config.practiceId) throw new LrError('LR_BAD_CONFIG', 'The offsite copy needs this practice\'s id from the vendor: lastresort config set practiceId ID');
   if (!config.offsiteCredentialsFile) throw new LrError('LR_BAD_CONFIG', 'The offsite copy needs the store key file from the vendor: lastresort config set offsiteCredentialsFile /path/credentials (mode 0600)');

@@ -13,7 +13,7 @@ import { open, stat } from 'node:fs/promises';
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, type CompletedPart, type S3Client } from '@aws-sdk/client-s3';
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
-import type { Clock } from '../service/clock.js';
+import type { Clock } from '../system/clock.js';
 import { storeErrorOf } from './client.js';
 import { Pacer } from './pacer.js';
 import { withRetry, type RetryContext } from './retry.js';

@@ -7,7 +7,7 @@
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
 import { Progress, fitLine, liveWidth, wrapCommand, wrapText, type ProgressLine } from '../cli/progress.js';
-import { neutralise } from '../cli/output.js';
+import { neutralise } from '../text.js';
 
 export interface Choice<T extends string> {
   title: string;
@@ -38,24 +38,6 @@ export function cancelled(): LrError {
 export interface ProgressBar {
   update(p: ProgressLine): void;
   done(): void;
-}
-
-/** Items (tables) have no byte rate: a bar with "n of total" instead. */
-function itemBar(out: NodeJS.WriteStream, enabled: boolean, live: LiveLine): ProgressBar {
-  let last = 0;
-  return {
-    update(p) {
-      const now = Date.now();
-      if (!enabled || now - last < (out.isTTY ? 100 : 5000)) return;
-      last = now;
-      const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-      const text = `${(fraction * 100).toFixed(0).padStart(3)}% (${p.done} of ${p.total}) ${neutralise(p.label)}`;
-      if (!out.isTTY) return void out.write(text.trimStart() + '\n');
-      const filled = Math.round(fraction * 20);
-      live.draw('█'.repeat(filled) + '░'.repeat(20 - filled) + ' ' + text);
-    },
-    done: () => live.clear(),
-  };
 }
 
 /**
@@ -97,7 +79,11 @@ function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say'
       const lines = !out.isTTY ? [line] : /^\s+lastresort /.test(line) ? wrapCommand(line, liveWidth(out)) : wrapText(line, liveWidth(out));
       out.write(lines.join('\n') + '\n');
     },
-    progress: (unit = 'bytes') => (unit === 'bytes' ? (bar = new Progress(showProgress, out)) : itemBar(out, showProgress, live)),
+    progress: (unit = 'bytes') => {
+      const progress = new Progress(showProgress, out);
+      bar = progress;
+      return { update: (p) => progress.update({ ...p, unit }), done: () => progress.done() };
+    },
     working: (text) => {
       const message = neutralise(text);
       if (!out.isTTY) {

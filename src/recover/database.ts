@@ -9,7 +9,7 @@ import type { Dsn } from '../db/dsn.js';
 import { LrError } from '../errors.js';
 import type { BackupHeader } from '../format/header.js';
 import { inspectTarget, type TargetState } from '../restore/target.js';
-import { safeText } from '../cli/output.js';
+import { safeText } from '../text.js';
 import type { Ask } from './ask.js';
 import { canCreateDatabase } from './server.js';
 

@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isLrError, LrError } from '../errors.js';
 import { locateHeader, readTailHeaderCopy, type LocatedHeader } from '../format/reader.js';
 import { checkFile, type CheckResult } from '../identify/check.js';
-import { humanBytes, humanDate, safeText } from '../cli/output.js';
+import { humanBytes, humanDate, safeText } from '../text.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 import { textTable } from '../report/recover-report.js';
 import { cancelled, type Ask, type Choice } from './ask.js';

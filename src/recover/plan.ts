@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { describeDsn, formatDsn } from '../db/dsn.js';
 import type { LocatedHeader } from '../format/reader.js';
 import type { CheckResult } from '../identify/check.js';
-import { humanBytes, humanDate, safeText } from '../cli/output.js';
+import { humanBytes, humanDate, safeText } from '../text.js';
 import { cancelled, type Ask } from './ask.js';
 import type { DatabaseChoice } from './database.js';
 import type { Where } from './server.js';

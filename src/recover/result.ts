@@ -4,8 +4,8 @@
  * and last a "What to do next" block written for the office manager.
  */
 import { basename } from 'node:path';
-import { humanBytes, safeText } from '../cli/output.js';
-import { MAIN_TABLES } from '../restore/report.js';
+import { humanBytes, safeText } from '../text.js';
+import { MAIN_TABLES } from '../opendental/main-tables.js';
 import { expectedRows, lossGroups, missingRows, rowFigures, textTable, type RecoverReport } from '../report/recover-report.js';
 import type { SavedReports } from '../report/files.js';
 import { describeLoss } from '../restore/report.js';

@@ -11,11 +11,11 @@ import { describeDsn, type Dsn } from '../db/dsn.js';
 import { LrError, isLrError } from '../errors.js';
 import { log } from '../log.js';
 import type { OpenedBackup } from '../decrypt/open.js';
-import { restoreBackup } from '../restore/restore.js';
+import { restoreBackup, type ParsedBackup } from '../restore/restore.js';
 import { takeRestoreLock } from '../restore/lock.js';
 import type { RestoreReport } from '../restore/report.js';
-import { validateRestore, type ValidationReport } from '../validate/validate.js';
-import { humanBytes } from '../cli/output.js';
+import { validateAgainst, validateRestore, type ValidationReport } from '../validate/validate.js';
+import { humanBytes } from '../text.js';
 import { VERSION } from '../version.js';
 import { exitCodeFor, resultHeadline, type RecoverReport } from '../report/recover-report.js';
 import { saveReports, type SavedReports } from '../report/files.js';
@@ -114,12 +114,14 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
     await sayStopped();
   });
   let restore: RestoreReport;
+  let parsed: ParsedBackup | null = null;
   try {
     restore = await restoreBackup({
       opened,
       dsn,
       resume: plan.database.mode === 'resume',
       signal,
+      onParsed: (p) => (parsed = p),
       onProgress: (p) => {
         if (signal.aborted) return; // the bar stays cleared once the person has asked to stop
         bar.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)}` });
@@ -139,7 +141,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
   }
   bar.done();
 
-  const checked = await check(ask, opened, dsn, signal, () => {
+  const checked = await check(ask, parsed, opened, dsn, signal, () => {
     // A second Ctrl-C during the check: the restore is whole, only the check is missing.
     setLastWords(async () => {
       const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the check was stopped' }, started, false, others);
@@ -152,17 +154,17 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
   return { report, saved: await saveReports(plan.reportDir, report), others };
 }
 
-async function check(ask: Ask, opened: OpenedBackup, dsn: Dsn, signal: AbortSignal, starting: () => void): Promise<Checked> {
+/** The validation, on what the restore parsed of the backup (the file is not read again), else on a read of the file. */
+async function check(ask: Ask, parsed: ParsedBackup | null, opened: OpenedBackup, dsn: Dsn, signal: AbortSignal, starting: () => void): Promise<Checked> {
   ask.say('Checking every table against the backup…');
   starting();
   const vbar = ask.progress('items');
   try {
-    const validation = await validateRestore(opened, dsn, {
-      onTable: (_name, done, total) => {
-        if (signal.aborted) throw new LrError('LR_INTERRUPTED', 'The check was stopped.');
-        vbar.update({ done, total, label: 'tables checked' });
-      },
-    });
+    const onTable = (_name: string, done: number, total: number) => {
+      if (signal.aborted) throw new LrError('LR_INTERRUPTED', 'The check was stopped.');
+      vbar.update({ done, total, label: `${done} of ${total} tables checked` });
+    };
+    const validation = parsed ? await validateAgainst(parsed, dsn, { onTable }) : await validateRestore(opened, dsn, { onTable });
     return { validation };
   } catch (err) {
     log('recover').warn({ code: (err as { code?: string }).code }, 'validation did not finish');

@@ -10,7 +10,7 @@ import { connect, type Connection } from '../db/connect.js';
 import { describeDsn, type Dsn, type DsnTls } from '../db/dsn.js';
 import { isLrError, LrError } from '../errors.js';
 import { parseTarget, startSandbox, DEFAULT_SANDBOX_DIR, type SandboxInfo } from '../sandbox/index.js';
-import { safeText } from '../cli/output.js';
+import { safeText } from '../text.js';
 import { shortenMiddle } from '../cli/progress.js';
 import type { Ask } from './ask.js';
 import { selectOne, selectRows } from '../db/query.js';

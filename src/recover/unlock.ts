@@ -6,7 +6,7 @@
 import { isLrError, LrError } from '../errors.js';
 import type { LocatedHeader } from '../format/reader.js';
 import { openBackup, whoOpens, type OpenedBackup } from '../decrypt/open.js';
-import { humanDate, safeText } from '../cli/output.js';
+import { humanDate, safeText } from '../text.js';
 import { adminRecipients, recoveryRecipient } from '../format/header.js';
 import { shortDate } from '../keys/choose.js';
 import { cancelled, type Ask } from './ask.js';

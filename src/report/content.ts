@@ -4,7 +4,7 @@
  * label/value pairs, table rows with their counts, the commands.
  */
 import { basename } from 'node:path';
-import { humanBytes, humanDate } from '../cli/output.js';
+import { humanBytes, humanDate } from '../text.js';
 import { describeLoss } from '../restore/report.js';
 import { damagedPartsText, partNumbers } from './words.js';
 import { expectedRows, incompleteTables, missingRows, rowFigures, tableState, type RecoverReport } from './recover-report.js';

@@ -6,8 +6,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LrError } from '../errors.js';
-import { jsonSafe } from '../cli/output.js';
-import { writeFileAtomic } from '../service/atomic-file.js';
+import { jsonSafe } from '../text.js';
+import { writeFileAtomic } from '../system/atomic-file.js';
 import { renderHtml } from './html.js';
 import { renderReportMarkdown } from './markdown.js';
 import type { RecoverReport } from './recover-report.js';

@@ -3,7 +3,7 @@
  * scripts, no external resources, so it opens the same anywhere and can be
  * mailed or printed. Every value from the backup or the server is escaped.
  */
-import { humanDate } from '../cli/output.js';
+import { humanDate } from '../text.js';
 import type { RecoverReport } from './recover-report.js';
 import { allTableRows, backupFacts, commandList, damageFacts, duration, ESTIMATE_NOTE, fileCheckText, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
 

@@ -2,7 +2,7 @@
  * The recovery report as Markdown: the same sections and the same words as
  * the HTML page (both are built from content.ts), dates as people read them.
  */
-import { humanDate, neutralise } from '../cli/output.js';
+import { humanDate, neutralise } from '../text.js';
 import type { RecoverReport } from './recover-report.js';
 import { allTableRows, backupFacts, commandList, damageFacts, ESTIMATE_NOTE, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
 

@@ -1,6 +1,7 @@
 import type { DamageReport } from '../format/reader.js';
 import type { LostRange } from './clean-rows.js';
 import type { ObjectKind } from '../archive/layout.js';
+import { MAIN_TABLES } from '../opendental/main-tables.js';
 
 export type TableStatus = 'restored' | 'partial' | 'failed' | 'missing' | 'skipped';
 
@@ -49,15 +50,6 @@ export interface RestoreReport {
   commands: { resume: string; validate: string; enableEvents?: string };
   sandbox?: { dir: string; connectCommand: string; stopCommand: string };
 }
-
-/** Open Dental's main tables, in the office's words (what their rows are). */
-export const MAIN_TABLES: Record<string, string> = {
-  patient: 'patients',
-  appointment: 'appointments',
-  procedurelog: 'procedures',
-  payment: 'payments',
-  userod: 'logins',
-};
 
 const INTEGER = /^-?\d+$/;
 

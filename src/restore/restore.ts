@@ -37,9 +37,9 @@ import { recountFromServer } from './recount.js';
 import { tellPerson } from '../db/watchdog.js';
 import { IndexBuilder } from './index-builder.js';
 import { isConnectionLost, RestoreRun, type MappedFile } from './run.js';
-import type { RestoreOptions } from './options.js';
+import type { ParsedBackup, RestoreOptions } from './options.js';
 
-export type { RestoreOptions, RestoreProgress } from './options.js';
+export type { ParsedBackup, RestoreOptions, RestoreProgress } from './options.js';
 export type { TableState } from './table-state.js';
 
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport> {
@@ -99,10 +99,17 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     await recountFromServer(run.index!, run.tables);
     const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, damage, started, subset });
     if (!report.resumable) await dropProgressTable(run.main.conn!); // kept: --resume finishes the work once the cause is fixed
+    opts.onParsed?.(parsedBackup(run, damage));
     return report;
   } finally {
     await run.close();
   }
+}
+
+/** The catalog, summaries (in the file's table order), objects and manifest the pass read, for a validation to reuse. */
+function parsedBackup(run: RestoreRun, damage: DamageReport): ParsedBackup {
+  const summaries = [...run.summaries.entries()].sort(([a], [b]) => a - b).map(([, summary]) => summary);
+  return { catalog: run.catalog, summaries, objects: [...run.objects], manifest: run.manifest, damage: { damagedChunks: damage.damagedChunks, truncated: damage.truncated } };
 }
 
 /**

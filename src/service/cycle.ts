@@ -12,16 +12,16 @@ import { log } from '../log.js';
 import { runBackup, type BackupResult } from '../backup/index.js';
 import type { Dsn } from '../db/dsn.js';
 import { computeAlerts, type Alert } from './alerts.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../system/clock.js';
 import { resolveSource, type ServiceConfig } from './config.js';
-import { recordLastComplete } from './preference.js';
+import { recordLastComplete } from '../opendental/preference.js';
 import { applyRetention } from './retention.js';
 import { updateState, type BackupRecord, type CopyRecord } from './state.js';
 import { takeServiceLock } from './lock.js';
 import { removeLeftoverTemporaries } from '../backup/names.js';
 import { setDbTimeout } from '../db/watchdog.js';
-import { copyAndVerify, fingerprintBackup } from './verify-copy.js';
-import { runOffsiteLeg, type OffsiteRecord } from '../offsite/leg.js';
+import { copyAndVerify, fingerprintBackup, type BackupFingerprint } from './verify-copy.js';
+import { runOffsiteLeg, type OffsiteRecord } from './offsite-leg.js';
 
 export type CycleOutcome = 'ok' | 'copy-failed' | 'offsite-failed' | 'failed' | 'interrupted' | 'disabled';
 
@@ -96,11 +96,12 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
 
   let source: Dsn;
   let result: BackupResult;
+  let print: BackupFingerprint;
   try {
     source = await resolveSource(config);
     result = await runBackup({ source, outDir: config.outDir, exclude: config.exclude, maxRateBytesPerSec: config.maxRate ?? undefined, signal, now: started });
     // Read back what was just written before it may replace anything older.
-    const print = await fingerprintBackup(result.file);
+    print = await fingerprintBackup(result.file);
     if (!print.whole) {
       await unlink(result.file).catch(() => {});
       throw new LrError('LR_IO', `The backup just written to ${config.outDir} did not read back whole, so it was removed (a failing disk?). Check the disk.`);
@@ -129,7 +130,7 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
   if (config.copyTo) {
     try {
       await removeLeftoverTemporaries(config.copyTo); // a killed copy's, after a day (its name carries no pid)
-      const copied = await copyAndVerify(result.file, config.copyTo, { signal });
+      const copied = await copyAndVerify(result.file, config.copyTo, { signal, original: print }); // compared with the fingerprint above, not a third read
       copy = { at: stamp(), ok: true, file: copied.file };
       removed.push(...(await applyRetention(config.copyTo, result.database, config.keep, copied.file)).removed);
     } catch (err) {

@@ -9,7 +9,7 @@
  */
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../system/clock.js';
 import { loadConfig, type ServiceConfig } from './config.js';
 import { runCycle, TRANSIENT_CODES, type CycleResult } from './cycle.js';
 import { loadState, updateState } from './state.js';

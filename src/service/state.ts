@@ -5,8 +5,8 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { log } from '../log.js';
-import { writeFileAtomic } from './atomic-file.js';
-import type { OffsiteRecord } from '../offsite/leg.js';
+import { writeFileAtomic } from '../system/atomic-file.js';
+import type { OffsiteRecord } from './offsite-leg.js';
 
 export interface BackupRecord {
   at: string;

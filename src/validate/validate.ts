@@ -4,18 +4,20 @@
  * restored rows by the same code that computed them at backup time (same
  * SELECT, same encoding, same hash); and every schema object by name.
  * The backup is read once, skipping row data: only catalog, summaries,
- * objects and manifest are kept.
+ * objects and manifest are kept; after a restore, what the restore parsed is
+ * used instead (validateAgainst) and the file is not read again.
  */
 import { connect, type Connection } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
 import { readTar, readWhole } from '../archive/tar-reader.js';
-import { roleOf, type Catalog, type CatalogTable, type Manifest, type ObjectDefinition, type ObjectKind, type TableSummary } from '../archive/layout.js';
+import { roleOf, type CatalogTable, type ObjectKind, type TableSummary } from '../archive/layout.js';
 import { TableHasher } from '../archive/checksum.js';
-import { encodedRowPieces } from '../backup/rows.js';
+import { encodedRowPieces } from '../db/rows.js';
 import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import type { DamageReport } from '../format/reader.js';
 import { columnsFromServer } from '../restore/columns.js';
-import { selectOne, selectRows } from '../db/query.js';
+import type { ParsedBackup } from '../restore/options.js';
+import { selectRows } from '../db/query.js';
 
 export interface TableValidation {
   name: string;
@@ -36,13 +38,8 @@ export interface ValidationReport {
   durationMs: number;
 }
 
-export interface BackupDescription {
-  catalog: Catalog | null;
-  summaries: TableSummary[];
-  objects: ObjectDefinition[];
-  manifest: Manifest | null;
-  damage: DamageReport;
-}
+/** What a validation needs of the backup: the restore's ParsedBackup, or describeBackup's read of the file. */
+export type BackupDescription = ParsedBackup;
 
 /** Reads everything but the rows. */
 export async function describeBackup(opened: OpenedBackup): Promise<BackupDescription> {
@@ -72,9 +69,21 @@ export async function checksumTable(conn: Connection, table: CatalogTable, algor
   return { rows, checksum: hasher.digest().value };
 }
 
-export async function validateRestore(opened: OpenedBackup, dsn: Dsn, opts: { onTable?: (name: string, done: number, total: number) => void } = {}): Promise<ValidationReport> {
+export interface ValidateOptions {
+  onTable?: (name: string, done: number, total: number) => void;
+}
+
+/** Reads the backup (everything but the rows), then checks the restored database against it. */
+export async function validateRestore(opened: OpenedBackup, dsn: Dsn, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const started = Date.now();
-  const backup = await describeBackup(opened);
+  return validateAgainst(await describeBackup(opened), dsn, opts, started);
+}
+
+/**
+ * Checks the restored database against what is already known of the backup
+ * (the restore's ParsedBackup), without reading the file again.
+ */
+export async function validateAgainst(backup: BackupDescription, dsn: Dsn, opts: ValidateOptions = {}, started = Date.now()): Promise<ValidationReport> {
   const summaries = new Map<string, TableSummary>();
   for (const s of backup.manifest?.tables ?? []) summaries.set(s.name, s);
   for (const s of backup.summaries) summaries.set(s.name, s);

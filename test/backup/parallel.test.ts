@@ -21,7 +21,7 @@ import { openBackup, payloadOf } from '../../src/decrypt/open.js';
 import { readTar, readWhole } from '../../src/archive/tar-reader.js';
 import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
 import { readCatalog } from '../../src/backup/catalog.js';
-import { cutRanges, planRanges, tableBytes, type KeyRange } from '../../src/backup/ranges.js';
+import { cutRanges, planRanges, tableBytes, type KeyRange } from '../../src/db/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { PASSWORD, backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, serverDsn } from '../helpers/db.js';

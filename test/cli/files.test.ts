@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/service/atomic-file.js';
+import { writeFileAtomic } from '../../src/system/atomic-file.js';
 import { isLrError } from '../../src/errors.js';
 import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
 import { createTempDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';

@@ -22,8 +22,8 @@ import { createSealedKey, FAST_TEST_KDF, keyFingerprint, newSigningKey } from '.
 import { enrollAdmin } from '../../src/keys/enroll.js';
 import { openProducerStore } from '../../src/keys/producer.js';
 import { listKeys } from '../../src/keys/manage.js';
-import { hashOpenDentalPassword } from '../../src/keys/opendental-password.js';
-import { localDateTime } from '../../src/backup/last-admin.js';
+import { hashOpenDentalPassword } from '../../src/opendental/password.js';
+import { localDateTime } from '../../src/opendental/last-admin.js';
 import { isLrError } from '../../src/errors.js';
 import { DEMO_ADMIN, SECOND_ADMIN } from '../../fixtures/opendental.js';
 import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';

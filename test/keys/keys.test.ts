@@ -12,13 +12,13 @@ import { parseDsn } from '../../src/db/dsn.js';
 import { locateHeader, unlockBackup } from '../../src/format/reader.js';
 import { unwrapFileKey, FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
-import { hashOpenDentalPassword } from '../../src/keys/opendental-password.js';
+import { hashOpenDentalPassword } from '../../src/opendental/password.js';
 import { isLrError } from '../../src/errors.js';
 import { configureLog } from '../../src/log.js';
-import { findLastAdmin } from '../../src/backup/last-admin.js';
+import { findLastAdmin } from '../../src/opendental/last-admin.js';
 import { DEMO_ADMIN, SECOND_ADMIN, NOPASS_ADMIN } from '../../fixtures/opendental.js';
 import { PRODUCER_KEY_FILE } from '../helpers/producer-env.js';
-import { localDateTime } from '../../src/backup/last-admin.js';
+import { localDateTime } from '../../src/opendental/last-admin.js';
 import { backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { connectServer, dropTempDatabases, dsnFor } from '../helpers/db.js';
 

@@ -15,7 +15,7 @@ import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.j
 import { compareDatabases, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { uploadFile } from '../../src/offsite/upload.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 import { daemonPid, killGateway, lockedBucket, restartGateway, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
 
 const gateway = useGateway();

@@ -11,7 +11,7 @@ import { type S3Client } from '@aws-sdk/client-s3';
 import { defaultDatabaseName } from '../../src/recover/database.js';
 import { locateHeader } from '../../src/format/reader.js';
 import { uploadFile } from '../../src/offsite/upload.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 import { compareDatabases, describeDifferences } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { PASSWORD, scratchDir, sourceWithBackup, willCreate, type SourceBackup } from '../recover/helpers/setup.js';

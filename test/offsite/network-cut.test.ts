@@ -16,7 +16,7 @@ import { makeSource, tempDir } from '../helpers/backup.js';
 import { dropTempDatabases } from '../helpers/db.js';
 import { applyPracticePolicy } from '../../src/offsite/policy.js';
 import { uploadFile } from '../../src/offsite/upload.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 import { runCycle } from '../../src/service/cycle.js';
 import { fingerprintBackup } from '../../src/service/verify-copy.js';
 import { loadState } from '../../src/service/state.js';

@@ -27,7 +27,7 @@ import { dropTempDatabases } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { applyPracticePolicy } from '../../src/offsite/policy.js';
 import { uploadFile } from '../../src/offsite/upload.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 import { createPracticeUser, lockedBucket, practiceClient, useGateway, vendorClient, vendorEnv, type Gateway, type PracticeKey } from './gateway.js';
 
 const gateway = useGateway();

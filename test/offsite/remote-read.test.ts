@@ -15,7 +15,7 @@ import { backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { dropTempDatabases } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { uploadFile } from '../../src/offsite/upload.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 import { lockedBucket, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
 
 const gateway = useGateway();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClient } from '../../src/offsite/client.js';
 import { uploadFile } from '../../src/offsite/upload.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 
 const [file, bucket, key] = process.argv.slice(2) as [string, string, string];
 const gw = JSON.parse(readFileSync(join(process.env.LASTRESORT_S3_DIR ?? '/tmp/lrs3', 's3.json'), 'utf8'));

@@ -14,7 +14,7 @@ import { makeClient } from '../../src/offsite/client.js';
 import { sendOffsite } from '../../src/offsite/send.js';
 import { uploadFile } from '../../src/offsite/upload.js';
 import { defaultConfig } from '../../src/service/config.js';
-import { systemClock } from '../../src/service/clock.js';
+import { systemClock } from '../../src/system/clock.js';
 import { FakeClock } from '../service/helpers.js';
 import { lockedBucket, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
 

@@ -20,7 +20,7 @@ import { chooseDatabase, defaultDatabaseName, problemWithName, serverInspector }
 import { createProgressTable } from '../../src/restore/progress-table.js';
 import { confirmPlan, recoverCommands, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
 import { connectServer, createTempDatabase, dropDatabase, serverDsn } from '../helpers/db.js';
-import { humanDate } from '../../src/cli/output.js';
+import { humanDate } from '../../src/text.js';
 import { CTRL_C, said, scriptedAsk } from './helpers/scripted-ask.js';
 import { PASSWORD, damagedCopy, sourceWithBackup, scratchDir, type SourceBackup } from './helpers/setup.js';
 

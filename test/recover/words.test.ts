@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { Progress, fitLine, liveWidth, shortenMiddle, wrapCommand, wrapText } from '../../src/cli/progress.js';
 import { describeLoss, describeRange } from '../../src/restore/report.js';
 import { damagedPartsText, partNumbers } from '../../src/report/words.js';
+import { terminalAsk } from '../../src/recover/ask.js';
 
 function terminal(columns: number): { stream: NodeJS.WriteStream; written: () => string } {
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns }) as unknown as NodeJS.WriteStream;
@@ -83,5 +84,22 @@ describe('drawing', () => {
     assert.match(draws[2], / 99% · 21\/22 tables/, 'all bytes read is not the end of the work');
     assert.ok(!written().includes('100%'));
     assert.ok(written().endsWith('\r\x1b[2K'), 'done() clears the line');
+  });
+
+  it("the wizard's items bar is the same bar in items mode: no byte rate, cleared by a message", async () => {
+    const { stream, written } = terminal(80);
+    const ask = terminalAsk(stream);
+    const bar = ask.progress('items');
+    for (const done of [3, 11]) {
+      await new Promise((r) => setTimeout(r, 120));
+      bar.update({ done, total: 22, label: `${done} of 22 tables checked` });
+    }
+    ask.say('Checked.');
+    bar.done();
+    const draws = written().split('\r\x1b[2K').filter(Boolean);
+    assert.match(draws[0], /^█*░* +13% · about \d+ s left · 3 of 22 tables checked$/);
+    assert.match(draws[1], / 50% · about \d+ s left · 11 of 22 tables checked$/);
+    assert.ok(!/\/s\b/.test(written()), 'items have no rate per second');
+    assert.equal(draws[2], 'Checked.\n', 'the bar is cleared before the message');
   });
 });

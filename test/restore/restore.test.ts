@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { parseDsn } from '../../src/db/dsn.js';
 import { openBackup } from '../../src/decrypt/open.js';
-import { restoreBackup } from '../../src/restore/restore.js';
-import { validateRestore } from '../../src/validate/validate.js';
+import { restoreBackup, type ParsedBackup } from '../../src/restore/restore.js';
+import { describeBackup, validateAgainst, validateRestore, type ValidationReport } from '../../src/validate/validate.js';
 import { isLrError } from '../../src/errors.js';
 import { quoteId } from '../../src/db/connect.js';
 import { ODD_TABLE } from '../../fixtures/exotic.js';
@@ -91,6 +91,30 @@ test('validate proves a match, and finds a single changed byte', async () => {
   assert.equal(r.match, false);
   assert.equal(r.tables.find((t: { name: string }) => t.name === 'patient').status, 'differs');
   assert.equal(r.tables.find((t: { name: string }) => t.name === 'appointment').rowsFound, r.tables.find((t: { name: string }) => t.name === 'appointment').rowsExpected - 1);
+});
+
+test('what the restore parsed (in order and in lanes) is what a read of the file gives, and validates alike, a change included', async () => {
+  const timeless = ({ durationMs: _d, ...rest }: ValidationReport) => rest;
+  for (const [file, lanes] of [[exoticFile, 1], [exoticFile, 2], [odFile, 2]] as const) {
+    const handed: ParsedBackup[] = [];
+    const { name } = await restoreInto(file, { lanes, onParsed: (p) => handed.push(p) });
+    assert.equal(handed.length, 1, 'the restore hands on what it parsed, once');
+    const parsed = handed[0];
+    const fromFile = await describeBackup(await openBackup(file, PASSWORD));
+    const { damage, ...read } = fromFile;
+    assert.deepEqual({ ...parsed, damage: undefined }, { ...read, damage: undefined }, `${file} lanes ${lanes}: catalog, summaries, objects, manifest`);
+    assert.deepEqual(parsed.damage, { damagedChunks: damage.damagedChunks, truncated: damage.truncated });
+    assert.ok(parsed.summaries.length > 0 && parsed.catalog !== null);
+
+    const dsn = parseDsn(dsnFor(name));
+    const c = await connectServer(name);
+    const [first] = parsed.catalog!.tables.filter((t) => (parsed.summaries.find((x) => x.name === t.name)?.rows ?? 0) > 0);
+    await c.query(`DELETE FROM ${quoteId(first.name)} LIMIT 1`);
+    await c.end();
+    const given = await validateAgainst(parsed, dsn);
+    assert.equal(given.match, false);
+    assert.deepEqual(timeless(given), timeless(await validateRestore(await openBackup(file, PASSWORD), dsn)));
+  }
 });
 
 test('restoring twice into two databases gives two identical copies', async () => {

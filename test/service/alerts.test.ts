@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDsn } from '../../src/db/dsn.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
-import { localDateTime } from '../../src/backup/last-admin.js';
+import { localDateTime } from '../../src/opendental/last-admin.js';
 import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { loadConfig } from '../../src/service/config.js';
 import { runCycle } from '../../src/service/cycle.js';

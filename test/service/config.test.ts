@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/backup.js';
 import { runCli } from '../helpers/cli.js';
 import { defaultConfig, loadConfig, resolveSource, setConfigValue, valueFromText } from '../../src/service/config.js';
 import { LrError } from '../../src/errors.js';
-import { defaultConfigPath, runsAsRoot } from '../../src/service/paths.js';
+import { defaultConfigPath, runsAsRoot } from '../../src/system/paths.js';
 
 async function freshConfigPath(): Promise<string> {
   return join(await tempDir('lrsvc-cfg-'), 'etc', 'config.json');

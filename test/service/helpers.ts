@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/backup.js';
 import { dsnFor } from '../helpers/db.js';
-import type { Clock } from '../../src/service/clock.js';
+import type { Clock } from '../../src/system/clock.js';
 import { loadConfig, type ServiceConfig } from '../../src/service/config.js';
 
 export interface ServiceDir {

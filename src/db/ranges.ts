@@ -10,10 +10,10 @@
  * together they cover every key, and a reader never holds more than a few
  * pieces of a range ahead of the one being written.
  */
-import type { Connection } from '../db/connect.js';
-import { quoteId } from '../db/connect.js';
+import type { Connection } from './connect.js';
+import { quoteId } from './connect.js';
 import type { CatalogTable } from '../archive/layout.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectOne, selectRows } from './query.js';
 
 /** `from <= key < to`; null is unbounded. */
 export interface KeyRange {

@@ -1,8 +1,8 @@
 /** The report for IT as Markdown: what was restored, what was lost, and the commands to go on. */
-import { humanDate, neutralise } from '../cli/output.js';
-import { partNumbers } from '../report/words.js';
-import { describeLoss, type RestoreReport } from './report.js';
-import { resumeAdvice } from './server-faults.js';
+import { humanDate, neutralise } from '../text.js';
+import { partNumbers } from './words.js';
+import { describeLoss, type RestoreReport } from '../restore/report.js';
+import { resumeAdvice } from '../restore/server-faults.js';
 
 /**
  * Text from the backup (table and object names, the admin, errors quoting

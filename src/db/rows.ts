@@ -23,10 +23,10 @@
  * resumed when the consumer takes one. So the server keeps sending while the
  * previous piece is encrypted and written, and memory stays bounded.
  */
-import type { Connection } from '../db/connect.js';
+import { quoteId, type Connection } from './connect.js';
 import type { CatalogTable } from '../archive/layout.js';
 import { WasmRowEncoder, type PacketEncoder } from '../archive/tsv-wasm.js';
-import { selectRowsSql } from './catalog.js';
+import { WHOLE_TABLE, rangeCondition, rangeKey, type KeyRange } from './ranges.js';
 
 export interface RowPiece {
   /** Whole encoded rows, each ending in LF. */
@@ -119,7 +119,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
   };
   query.row = row;
   query.on('result', () => {
-    failure ??= new Error('mysql2 delivered rows around the raw row reader (src/backup/rows.ts): its internals changed; the dump is stopped rather than written incomplete');
+    failure ??= new Error('mysql2 delivered rows around the raw row reader (src/db/rows.ts): its internals changed; the dump is stopped rather than written incomplete');
     notify();
   });
   query.on('error', (err) => {
@@ -156,4 +156,17 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     }
   }
   if (rows > 0) yield { bytes: encoder.handOff(), rows };
+}
+
+/**
+ * The SELECT a dump and a validation both read a table with: same columns,
+ * same expressions, same order. A dump may read it in key ranges (ranges.ts):
+ * the ranges, read one after the other, give the same rows in the same order.
+ */
+export function selectRowsSql(table: CatalogTable, range: KeyRange = WHOLE_TABLE): string {
+  const cols = table.columns.map((c) => (c.encoding === 'hex' ? `HEX(${quoteId(c.name)})` : quoteId(c.name))).join(', ');
+  const key = rangeKey(table);
+  const where = key ? rangeCondition(key, range) : '';
+  const order = table.primaryKey.length > 0 ? ` ORDER BY ${table.primaryKey.map(quoteId).join(', ')}` : '';
+  return `SELECT ${cols || '1'} FROM ${quoteId(table.name)}${where}${order}`;
 }

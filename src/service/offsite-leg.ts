@@ -4,12 +4,12 @@
  */
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
-import type { Alert } from '../service/alerts.js';
-import type { Clock } from '../service/clock.js';
-import type { ServiceConfig } from '../service/config.js';
-import type { BackupRecord, ServiceState } from '../service/state.js';
-import { currentOrNextWindow, isInside, parseWindow } from '../service/window.js';
-import { sendOffsite } from './send.js';
+import type { Alert } from './alerts.js';
+import type { Clock } from '../system/clock.js';
+import type { ServiceConfig } from './config.js';
+import type { BackupRecord, ServiceState } from './state.js';
+import { currentOrNextWindow, isInside, parseWindow } from './window.js';
+import { sendOffsite } from '../offsite/send.js';
 
 export interface OffsiteRecord {
   at: string;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { hashOpenDentalPassword, passwordFormat, verifyOpenDentalPassword } from '../../src/keys/opendental-password.js';
+import { hashOpenDentalPassword, passwordFormat, verifyOpenDentalPassword } from '../../src/opendental/password.js';
 
 // Vectors computed once with Python's hashlib (see the live cross-check below
 // for how), never with the code under test.
