@@ -45,8 +45,19 @@ before(async () => {
     const upstream = connect(Number(store.port), store.hostname);
     upstream.on('data', (d: Buffer) => {
       fromStore += d.length;
-      // Once a quarter of the file has gone through, the store process dies and comes back.
-      if (!cut && fromStore > fileBytes / 4) cut = killGateway().then(() => new Promise((r) => setTimeout(r, 1000))).then(restartGateway);
+      // Once a quarter of the file has gone through, the store process dies and comes back. The
+      // relay holds the rest back until it is dead, so the cut always lands mid-transfer, however
+      // fast the machine; then this connection breaks as the store's would.
+      if (!cut && fromStore > fileBytes / 4) {
+        upstream.pause();
+        cut = killGateway()
+          .then(() => {
+            upstream.destroy();
+            client.destroy();
+          })
+          .then(() => new Promise((r) => setTimeout(r, 1000)))
+          .then(restartGateway);
+      }
     });
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
