@@ -57,6 +57,14 @@ export function checkCreateTable(sql: string, table: string, foreign: Set<string
   return { ok: true, value: split(sql, tokens, close) };
 }
 
+/** The engine the table options name (`ENGINE=x` or `ENGINE x`), or null when they name none. */
+function engineOf(options: Token[]): string | null {
+  const at = options.findIndex((t) => isKeyword(t, 'ENGINE'));
+  if (at < 0) return null;
+  const value = isOp(options[at + 1], '=') ? options[at + 2] : options[at + 1];
+  return isNameToken(value) ? value.value : null;
+}
+
 function optionProblem(options: Token[]): string | null {
   for (let k = 0; k < options.length; k++) {
     const t = options[k];
@@ -64,8 +72,8 @@ function optionProblem(options: Token[]): string | null {
     const word = t.value.toUpperCase();
     if (FORBIDDEN_OPTIONS[word]) return FORBIDDEN_OPTIONS[word];
     if (word === 'ENGINE') {
-      const value = isOp(options[k + 1], '=') ? options[k + 2] : options[k + 1];
-      if (!isNameToken(value) || !LOCAL_ENGINES.has(value.value.toLowerCase())) return `its storage engine (${value?.value ?? 'none'}) is not one that keeps data inside the database`;
+      const value = engineOf(options.slice(k));
+      if (value === null || !LOCAL_ENGINES.has(value.toLowerCase())) return `its storage engine (${value ?? 'none'}) is not one that keeps data inside the database`;
     }
   }
   return null;
@@ -111,10 +119,10 @@ function firstKeyColumn(tokens: Token[], [a, b]: [number, number]): string | nul
 }
 
 function split(sql: string, tokens: Token[], close: number): SplitSchema {
-  const engine = tokens.slice(close + 1).find((t, k, all) => isKeyword(all[k - 1], 'ENGINE') || (isOp(all[k - 1], '=') && isKeyword(all[k - 2], 'ENGINE')));
+  const engine = engineOf(tokens.slice(close + 1));
   const whole = { create: sql, indexes: [], foreignKeys: [] };
   // Only InnoDB gains from building indexes after the rows.
-  if (engine && engine.value.toLowerCase() !== 'innodb') return whole;
+  if (engine !== null && engine.toLowerCase() !== 'innodb') return whole;
   const defs = definitions(tokens, 3, close);
   const text = (d: [number, number]) => sql.slice(tokens[d[0]].start, tokens[d[1]].end);
   const autoInc = defs.find((d) => roleOf(tokens, d) === 'column' && tokens.slice(d[0], d[1] + 1).some((t) => isKeyword(t, 'AUTO_INCREMENT')));

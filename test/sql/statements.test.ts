@@ -197,6 +197,7 @@ async function fixtureDatabases(conn: Connection): Promise<string[]> {
 test('every statement of the fixture databases and sakila-like objects passes, and rebuilds the same schema', async () => {
   const conn = await connectServer();
   try {
+    let splitOff = 0;
     for (const source of await fixtureDatabases(conn)) {
       const copy = await createTempDatabase('lr_sql_copy');
       const foreign = new Set(['mysql', 'information_schema', source.toLowerCase()]);
@@ -215,6 +216,7 @@ test('every statement of the fixture databases and sakila-like objects passes, a
           if (alter) await conn.query(alter);
         }
         assert.equal(await showCreateTable(conn, t.name), t.create, `${t.name} split and rebuilt is the same table`);
+        splitOff += checked.value.indexes.length;
       }
       const ctx: ObjectContext = { tables: new Set(catalog.tables.map((t) => t.name)), foreign, definer: '`root`@`localhost`' };
       assert.ok(objects.length > 0 || source.startsWith('lr_sql_od'), `${source} has objects to check`);
@@ -229,9 +231,24 @@ test('every statement of the fixture databases and sakila-like objects passes, a
       const [count] = (await conn.query('SELECT (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?) + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?) + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) + (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?) AS n', [copy, copy, copy, copy])) as unknown as [{ n: number }[]];
       assert.equal(Number(count[0].n), objects.length, `${source}: every object was created in the copy`);
     }
+    assert.ok(splitOff > 20, `secondary indexes are built after the rows (${splitOff} split off)`);
   } finally {
     await conn.end();
   }
+});
+
+test('secondary indexes and foreign keys are split off an InnoDB table, not off other engines or the AUTO_INCREMENT key', () => {
+  const create = (engine: string) => `CREATE TABLE \`patient\` (\n  \`PatNum\` bigint(20) NOT NULL AUTO_INCREMENT,\n  \`LName\` varchar(100) NOT NULL DEFAULT '',\n  \`Guarantor\` bigint(20) NOT NULL,\n  PRIMARY KEY (\`PatNum\`),\n  KEY \`byNum\` (\`PatNum\`,\`LName\`),\n  KEY \`idx_lname\` (\`LName\`),\n  UNIQUE KEY \`g\` (\`Guarantor\`),\n  CONSTRAINT \`fk\` FOREIGN KEY (\`Guarantor\`) REFERENCES \`patient\` (\`PatNum\`)\n) ENGINE=${engine} DEFAULT CHARSET=utf8mb4`;
+  const innodb = checkCreateTable(create('InnoDB'), 'patient', NONE);
+  assert.ok(innodb.ok);
+  if (innodb.ok) {
+    assert.deepEqual(innodb.value.indexes.map((d) => d.name), ['idx_lname', 'g'], 'the key starting with the AUTO_INCREMENT column stays');
+    assert.deepEqual(innodb.value.foreignKeys.map((d) => d.name), ['fk']);
+    assert.doesNotMatch(innodb.value.create, /idx_lname|FOREIGN KEY/);
+    assert.match(innodb.value.create, /KEY `byNum`/);
+  }
+  const myisam = checkCreateTable(create('MyISAM'), 'patient', NONE);
+  assert.ok(myisam.ok && myisam.value.indexes.length === 0 && myisam.value.create === create('MyISAM'));
 });
 
 test('a foreign key written without quotes is split out under its own name', () => {
