@@ -10,6 +10,7 @@ import { configureLog, log } from './log.js';
 import { VERSION } from './version.js';
 import { getResultCode } from './cli/output.js';
 import { neutralise } from './text.js';
+import { liveWidth, wrapText } from './cli/progress.js';
 import { describeCause, internalErrorLine } from './cli/internal-error.js';
 import { registerRecoverCommand } from './commands/recover-cli.js';
 import { registerServiceCommands } from './commands/daemon-cli.js';
@@ -196,7 +197,9 @@ function report(err: unknown): number {
   if (err instanceof LrError) {
     logger.error({ code: err.code, detail: err.detail, cause: describeCause(err.cause) }, err.message);
     // The message may quote a file's text (a table name, a header field): never raw.
-    process.stderr.write(`lastresort: ${neutralise(err.message)}\n`);
+    // On a terminal the line breaks at spaces within its width; in a pipe or a log it stays one line.
+    const line = `lastresort: ${neutralise(err.message)}`;
+    process.stderr.write(`${(process.stderr.isTTY ? wrapText(line, liveWidth(process.stderr)) : [line]).join('\n')}\n`);
     return err.exitCode;
   }
   logger.error({ code: 'LR_INTERNAL', err: describeCause(err) }, 'internal error');

@@ -379,7 +379,9 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
     await t.press('C-c', 'C-c');
     const { code, text } = await t.exit();
     assert.equal(code, 1, text); // LR_INTERRUPTED, as for one Ctrl-C
-    assert.match(text, /Quitting now\./);
+    // The clean stop that the first Ctrl-C starts can finish (report saved, process gone) before the
+    // second press arrives 60 ms later; either way the person must get the same ending, checked below.
+    if (!text.includes('Quitting now.')) assert.match(text, /Stopping cleanly/);
     assert.ok(flat(text).includes(`What to do next: ${name} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), run:`), text);
     const resume = commandOnScreen(text, 'lastresort recover ');
     assert.ok(resume?.includes(` --target ${SERVER}/${name} --resume `), `no resume command on the screen:\n${text}`);
@@ -404,6 +406,6 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
     assert.match(text, new RegExp(`\\nlastresort: [^\\n]*${port}[^\\n]*(\\n[^\\n]+)*\\n\\[exit ${code}\\]`));
     assert.deepEqual((await reportsIn(cwd)).json, [], 'no report for a recovery that never started');
     // The last line is the error every command ends with (src/cli.ts), not the wizard's own drawing.
-    assert.deepEqual(t.tooWide().filter((l) => !l.startsWith('lastresort: ')), [], 'lines wider than the 80-column terminal');
+    assert.deepEqual(t.tooWide(), [], 'lines wider than the 80-column terminal');
   });
 });

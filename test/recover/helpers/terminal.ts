@@ -68,7 +68,9 @@ export class Terminal {
     const socket = join(tmpdir(), `lr-recover-tmux-${process.pid}-${randomBytes(3).toString('hex')}`);
     const env = { LASTRESORT_PASSWORD: '', LASTRESORT_DB_PASSWORD: '', ...opts.env };
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const script = `${await lastresortCommand(opts.args)}; echo "[exit $?]"; sleep 600`;
+    // After the program ends, a late Ctrl-C (a second press that came after a quick clean stop)
+    // must not end the session before the test reads the screen: the shell ignores it from then on.
+    const script = `${await lastresortCommand(opts.args)}; echo "[exit $?]"; trap '' INT; sleep 600`;
     await run('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'w', '-x', String(columns), '-y', '50', '-c', opts.cwd, ...envArgs, 'bash', '--noprofile', '--norc', '-c', script]);
     return new Terminal(socket, 'w', columns);
   }
