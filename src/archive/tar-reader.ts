@@ -32,10 +32,9 @@ export interface TarEntry {
   foundAfterDamage: boolean;
   /**
    * Set on an orphan (path ''): bytes after damage whose own header was lost,
-   * with what came right after them. Its body starts with the hole before it,
-   * unless `whole`: the entire body of an entry that lost only its pax header.
+   * with what came right after them. Its body starts with the hole before it.
    */
-  orphan?: { next: OrphanNext; whole: boolean };
+  orphan?: { next: OrphanNext };
 }
 
 export interface OrphanNext {
@@ -201,8 +200,6 @@ class Orphan {
   end: number;
   bytes = 0;
   overflow = false;
-  /** The entire body of an entry whose (ustar) header survived, not a tail after a hole. */
-  whole = false;
   constructor(readonly start: number, hole: number) {
     this.pieces = hole > 0 ? [{ hole }] : [];
     this.end = start;
@@ -284,7 +281,6 @@ class TarWalk {
       }
       const foundAfterDamage = this.found(at, h);
       if (h.type === 'x' || h.type === 'g') await this.readPax(at, h);
-      else if (foundAfterDamage && h.path === 'PaxHeader' && Object.keys(this.pax).length === 0) await this.keepHeadless(h);
       else if (!(yield* this.entry(h, foundAfterDamage))) break;
     }
     if (this.resyncFrom >= 0) this.lose(this.resyncFrom, cur.pos);
@@ -349,29 +345,6 @@ class TarWalk {
     if (h.type === 'x') this.pax = decodePax(body.data);
   }
 
-  /**
-   * Version 1 files named every entry with a pax header "PaxHeader": with that
-   * header lost, the path is unknown, so the body is kept like an orphan and
-   * placed by what follows it. (Version 2 puts the real path in the ustar name.)
-   */
-  private async keepHeadless(h: RawHeader): Promise<void> {
-    const { cur } = this;
-    this.waiting = null; // what lay between the damage and this header was the tail of its pax body
-    const padded = paddedSize(h.size);
-    if (h.size > ORPHAN_MAX) return cur.skip(padded);
-    const headless = new Orphan(cur.pos, 0);
-    for (let left = h.size; left > 0; ) {
-      const p = await cur.next(left);
-      if (!p) break;
-      if (p.data) headless.add(cur.pos - p.data.length, p.data);
-      left -= p.data ? p.data.length : p.hole!;
-    }
-    await cur.skip(padded - h.size);
-    headless.end = headless.start + h.size;
-    headless.whole = true;
-    this.orphan = headless;
-  }
-
   /** Yields the waiting orphan (if any) and the entry; false when the data ended inside the entry. */
   private async *entry(h: RawHeader, foundAfterDamage: boolean): AsyncGenerator<Yielded, boolean> {
     const { cur } = this;
@@ -386,7 +359,7 @@ class TarWalk {
       // Before an orphan is handed on, a small next body is read so the consumer can place the orphan.
       const next = await this.readEarly(h.size, early);
       remaining -= next.read;
-      const orphanEntry: TarEntry = { path: '', size: orphan.end - orphan.start, pax: {}, offset: orphan.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: next.body }, whole: orphan.whole } };
+      const orphanEntry: TarEntry = { path: '', size: orphan.end - orphan.start, pax: {}, offset: orphan.start, foundAfterDamage: true, orphan: { next: { path: entry.path, pax: entry.pax, paxFound, body: next.body } } };
       const orphanBody = piecesOf(orphan.trimmed());
       yield { entry: orphanEntry, body: orphanBody };
       await orphanBody.return(undefined);

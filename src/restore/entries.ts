@@ -42,10 +42,7 @@ async function orphan(run: RestoreRun, indexes: IndexBuilder, entry: TarEntry, b
   const s = run.stateFor(owner.table, entry.orphan!.next.pax[PAX_TABLE] ?? null);
   await enter(indexes, s, lane);
   s.damaged = true;
-  if (owner.piece === 'schema') {
-    const buf = await readWhole(body, entry.size, SCHEMA_MAX_BYTES);
-    await createTable(run, s, buf ? buf.toString('utf8') : null, lane);
-  } else await loadPiece(run, s, owner.piece, body, NaN, NaN, lane);
+  await loadPiece(run, s, owner.piece, body, NaN, NaN, lane);
 }
 
 async function named(run: RestoreRun, indexes: IndexBuilder, entry: TarEntry, body: AsyncGenerator<BodyPiece>, lane: Lane): Promise<void> {
@@ -101,23 +98,18 @@ async function summary(run: RestoreRun, s: TableState, buf: Buffer | null): Prom
 /**
  * Whose bytes an orphan (found after a lost header) is, from what follows it:
  * data piece p > 0 of a table follows piece p - 1 of the same table, and a
- * summary follows its table's last piece, or its schema.sql when it has no
- * pieces, as data piece 0 follows the schema. A schema is taken only whole
- * (an entry that lost just its pax header). Anything else (JSON, a pax body
- * the damage cut into) is never used.
+ * summary follows its table's last piece. Anything else (a schema, JSON, a
+ * pax body the damage cut into) is never used: an orphan is a body's tail, and
+ * only rows can be salvaged from a tail.
  */
-export function orphanOwner(orphan: { next: OrphanNext; whole: boolean }): { table: number; piece: number | 'schema' } | null {
-  const { next, whole } = orphan;
+export function orphanOwner(orphan: { next: OrphanNext }): { table: number; piece: number } | null {
+  const { next } = orphan;
   const role = roleOf(next.path);
-  if (role.role === 'data' && next.paxFound) {
-    if (role.piece > 0) return { table: role.table, piece: role.piece - 1 };
-    return whole ? { table: role.table, piece: 'schema' } : null;
-  }
+  if (role.role === 'data' && next.paxFound) return role.piece > 0 ? { table: role.table, piece: role.piece - 1 } : null;
   if (role.role === 'summary' && next.body) {
     try {
       const summary = JSON.parse(next.body.toString('utf8')) as TableSummary;
       if (Number.isInteger(summary.pieces) && summary.pieces > 0) return { table: role.table, piece: summary.pieces - 1 };
-      if (summary.pieces === 0 && whole) return { table: role.table, piece: 'schema' };
     } catch {
       return null;
     }

@@ -99,9 +99,9 @@ async function readAll(lost: Set<number>, how: Feed): Promise<{ log: string[]; r
   const log: string[] = [];
   const rows: string[] = [];
   for await (const { entry, body } of readTar(asAsync(segments(lost, how)))) {
-    const what = entry.orphan ? `orphan ${entry.offset}+${entry.size} before ${entry.orphan.next.path} pax ${entry.orphan.next.paxFound} whole ${entry.orphan.whole} next body ${entry.orphan.next.body?.length ?? 'none'}` : `${entry.path} ${entry.offset}+${entry.size}${entry.foundAfterDamage ? ' after damage' : ''}`;
+    const what = entry.orphan ? `orphan ${entry.offset}+${entry.size} before ${entry.orphan.next.path} pax ${entry.orphan.next.paxFound} next body ${entry.orphan.next.body?.length ?? 'none'}` : `${entry.path} ${entry.offset}+${entry.size}${entry.foundAfterDamage ? ' after damage' : ''}`;
     // As the restore does: an orphan holds rows only when what follows it places it after a data piece.
-    const rowsInside = entry.orphan ? typeof orphanOwner(entry.orphan)?.piece === 'number' : entry.path.endsWith('.tsv');
+    const rowsInside = entry.orphan ? orphanOwner(entry.orphan) !== null : entry.path.endsWith('.tsv');
     if (rowsInside) {
       const tracker = new LossTracker([], []);
       const counts = { droppedBytes: 0 };
