@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { LrError } from '../errors.js';
 import type { Connection } from '../db/connect.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectOne } from '../db/query.js';
 
 /**
  * A pass retried after a lost connection waits this long for the lock: the

@@ -53,7 +53,6 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
       if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError || !isServerError(err) ? err : translateDbError(err, opts.dsn);
       log('restore').warn({ attempt, code: (err as { code?: string }).code }, 'connection lost; resuming');
       tellPerson(`The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped…`);
-      tellPerson(`The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped…`);
       await waitForServer(opts.dsn, 60_000);
       resume = true;
     }
