@@ -10,8 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter, type WriterOptions } from '../../src/format/writer.js';
-import { HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES } from '../../src/format/limits.js';
-import { layoutOf } from '../damage/inject.js';
+import { probeHeaderFrame } from '../../src/format/header.js';
+import { HEADER_PREFIX_BYTES, MAGIC_LINE, TRAILER_BYTES } from '../../src/format/limits.js';
 
 /** A well-formed backup of `payload`, encrypted for `password` (cheap test KDF unless `kdf` is given). */
 export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { password: string; payload?: Buffer; kdf?: { memoryKiB: number; iterations: number; parallelism: number } }): Promise<Buffer> {
@@ -34,25 +34,43 @@ export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { 
   return Buffer.concat(out);
 }
 
-/** Rewrites the header JSON of both copies (checksums recomputed; the signature is left, so it no longer matches). */
-export function rewriteHeader(good: Buffer, edit: (h: Record<string, unknown>) => void): Buffer {
-  const layout = layoutOf(good);
-  const frame = good.subarray(layout.header.offset, layout.header.offset + layout.header.length);
-  const jsonLength = frame.readUInt32BE(4);
-  const header = JSON.parse(frame.toString('utf8', HEADER_PREFIX_BYTES, HEADER_PREFIX_BYTES + jsonLength)) as Record<string, unknown>;
-  edit(header);
-  const json = Buffer.from(JSON.stringify(header));
+/** A signed file taken apart: header JSON, signature, and the chunk frames between the two header copies. */
+export interface SignedParts {
+  header: Record<string, any>;
+  signature: Buffer;
+  payload: Buffer;
+}
+
+export function splitSigned(file: Buffer): SignedParts {
+  const probe = probeHeaderFrame(file.subarray(MAGIC_LINE.length));
+  if (probe.kind !== 'ok') throw new Error('not a well-formed backup');
+  const { signedPart, signature, frameLength } = probe.frame;
+  const header = JSON.parse(signedPart.subarray(HEADER_PREFIX_BYTES).toString('utf8')) as Record<string, unknown>;
+  return { header, signature, payload: file.subarray(MAGIC_LINE.length + frameLength, file.length - TRAILER_BYTES - frameLength) };
+}
+
+/** A file from its parts, both header copies and the trailer consistent (checksums recomputed): crafted, not damaged. */
+export function joinSigned(p: SignedParts): Buffer {
+  const json = Buffer.from(JSON.stringify(p.header), 'utf8');
   const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
-  frame.copy(prefix, 0, 0, 4);
+  prefix.write('LRHD', 0, 'latin1');
   prefix.writeUInt32BE(json.length, 4);
-  const body = Buffer.concat([prefix, json, frame.subarray(HEADER_PREFIX_BYTES + jsonLength, HEADER_PREFIX_BYTES + jsonLength + HEADER_SIGNATURE_BYTES)]);
+  const body = Buffer.concat([prefix, json, p.signature]);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(body), 0);
-  const newFrame = Buffer.concat([body, crc]);
-  const trailer = Buffer.from(good.subarray(good.length - 16));
-  trailer.writeUInt32BE(newFrame.length, 8);
+  const frame = Buffer.concat([body, crc]);
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  trailer.write('LRTRAILR', 0, 'latin1');
+  trailer.writeUInt32BE(frame.length, 8);
   trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
-  return Buffer.concat([good.subarray(0, layout.header.offset), newFrame, good.subarray(layout.frames[0]!.offset, layout.headerCopy.offset), newFrame, trailer]);
+  return Buffer.concat([Buffer.from(MAGIC_LINE), frame, p.payload, frame, trailer]);
+}
+
+/** Rewrites the header JSON of both copies (checksums recomputed; the signature is left, so it no longer matches). */
+export function rewriteHeader(good: Buffer, edit: (h: Record<string, unknown>) => void): Buffer {
+  const parts = splitSigned(good);
+  edit(parts.header);
+  return joinSigned(parts);
 }
 
 export interface CraftedVector {

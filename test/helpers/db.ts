@@ -48,6 +48,16 @@ async function answers(): Promise<boolean> {
 let ready: Promise<void> | null = null;
 
 /** Make sure the test server answers, starting the local MariaDB if it is installed. */
+/** Runs one statement in `database` on a connection of its own; the rows (empty for a statement without). */
+export async function queryIn(database: string, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const c = await connectServer(database);
+  try {
+    return ((await c.query(sql, params)) as unknown as [Record<string, unknown>[]])[0];
+  } finally {
+    await c.end();
+  }
+}
+
 export function ensureServer(): Promise<void> {
   ready ??= (async () => {
     if (await answers()) return;

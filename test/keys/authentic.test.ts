@@ -12,12 +12,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { parseDsn } from '../../src/db/dsn.js';
 import { locateHeader, unlockBackup } from '../../src/format/reader.js';
 import { createEncryptingWriter } from '../../src/format/writer.js';
 import { adminRecipients, type BackupHeader } from '../../src/format/header.js';
-import { HEADER_PREFIX_BYTES, MAGIC_LINE, TRAILER_BYTES } from '../../src/format/limits.js';
 import { createSealedKey, FAST_TEST_KDF, keyFingerprint, newSigningKey } from '../../src/keys/crypto.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
 import { openProducerStore } from '../../src/keys/producer.js';
@@ -27,7 +25,8 @@ import { localDateTime } from '../../src/opendental/last-admin.js';
 import { isLrError } from '../../src/errors.js';
 import { DEMO_ADMIN, SECOND_ADMIN } from '../../fixtures/opendental.js';
 import { backupOf, makeSource, passwordFile, tempDir } from '../helpers/backup.js';
-import { connectServer, createTempDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';
+import { joinSigned, splitSigned, type SignedParts } from '../helpers/craft.js';
+import { createTempDatabase, dropTempDatabases, dsnFor, queryIn } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { whosePassword } from '../../src/recover/unlock.js';
 import { configureLog } from '../../src/log.js';
@@ -44,47 +43,17 @@ before(async () => {
   other = (await backupOf(source, dir, { now: new Date(Date.now() + 2000) })).file;
 });
 
-async function sql(q: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const c = await connectServer(source);
-  try {
-    return ((await c.query(q, params)) as unknown as [Record<string, unknown>[]])[0];
-  } finally {
-    await c.end();
-  }
-}
+const sql = (q: string, params: unknown[] = []) => queryIn(source, q, params);
 
 const minutesFromNow = (minutes: number) => localDateTime(new Date(Date.now() + minutes * 60_000));
 
-interface Parts {
-  header: Record<string, any>;
-  signature: Buffer;
-  payload: Buffer;
-}
-
 /** Splits a file into header JSON, signature and the chunk frames between the two header copies. */
-async function partsOf(path: string): Promise<Parts> {
-  const file = await readFile(path);
-  const located = await locateHeader(path);
-  const header = JSON.parse(located.frame.signedPart.subarray(HEADER_PREFIX_BYTES).toString('utf8'));
-  return { header, signature: located.frame.signature, payload: file.subarray(located.payloadOffset, file.length - TRAILER_BYTES - located.frame.frameLength) };
-}
+const partsOf = async (path: string): Promise<SignedParts> => splitSigned(await readFile(path));
 
 /** Writes a file from parts, both header copies and the trailer consistent (checksums recomputed): crafted, not damaged. */
-async function fileFrom(p: Parts, name: string): Promise<string> {
-  const json = Buffer.from(JSON.stringify(p.header), 'utf8');
-  const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
-  prefix.write('LRHD', 0, 'latin1');
-  prefix.writeUInt32BE(json.length, 4);
-  const body = Buffer.concat([prefix, json, p.signature]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body), 0);
-  const frame = Buffer.concat([body, crc]);
-  const trailer = Buffer.alloc(TRAILER_BYTES);
-  trailer.write('LRTRAILR', 0, 'latin1');
-  trailer.writeUInt32BE(frame.length, 8);
-  trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
+async function fileFrom(p: SignedParts, name: string): Promise<string> {
   const path = join(dir, name);
-  await writeFile(path, Buffer.concat([Buffer.from(MAGIC_LINE), frame, p.payload, frame, trailer]));
+  await writeFile(path, joinSigned(p));
   return path;
 }
 

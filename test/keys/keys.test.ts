@@ -20,7 +20,7 @@ import { DEMO_ADMIN, SECOND_ADMIN, NOPASS_ADMIN } from '../../fixtures/opendenta
 import { PRODUCER_KEY_FILE } from '../helpers/producer-env.js';
 import { localDateTime } from '../../src/opendental/last-admin.js';
 import { backupOf, makeSource, tempDir } from '../helpers/backup.js';
-import { connectServer, dropTempDatabases, dsnFor } from '../helpers/db.js';
+import { connectServer, dropTempDatabases, dsnFor, queryIn } from '../helpers/db.js';
 
 let source: string;
 const source$ = () => parseDsn(dsnFor(source));
@@ -29,14 +29,7 @@ before(async () => {
   source = await makeSource({ patients: 5 });
 });
 
-async function sql(q: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const c = await connectServer(source);
-  try {
-    return ((await c.query(q, params)) as unknown as [Record<string, unknown>[]])[0];
-  } finally {
-    await c.end();
-  }
-}
+const sql = (q: string, params: unknown[] = []) => queryIn(source, q, params);
 
 test('the last admin is the visible security admin who logged on last (hidden admins and non-admins are ignored)', async () => {
   const c = await connectServer(source);

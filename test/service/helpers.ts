@@ -3,12 +3,14 @@
  * a real database, a fake clock for the loop, tmpfs mounts for full and
  * read-only disks, and a port nothing listens on.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/backup.js';
-import { dsnFor } from '../helpers/db.js';
+import { passwordFile, tempDir } from '../helpers/backup.js';
+import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dsnFor } from '../helpers/db.js';
+import { runCli } from '../helpers/cli.js';
 import type { Clock } from '../../src/system/clock.js';
 import { loadConfig, type ServiceConfig } from '../../src/service/config.js';
 
@@ -72,4 +74,29 @@ export function unmount(dir: string): void {
 export async function filesIn(dir: string): Promise<{ backups: string[]; temporaries: string[]; all: string[] }> {
   const all = await readdir(dir).catch(() => [] as string[]);
   return { backups: all.filter((n) => n.endsWith('.lrb')), temporaries: all.filter((n) => n.endsWith('.tmp')), all };
+}
+
+/**
+ * Restores a file the service made (through the CLI, with the test password)
+ * into a new database and asserts it equals `source` through SQL. The
+ * preference table is left out: the service records the backup's time in it
+ * after the snapshot. Returns the restored database's name.
+ */
+export async function assertRestoresLikeSource(file: string, source: string, prefix: string): Promise<string> {
+  const target = await createTempDatabase(prefix, { create: false });
+  const pw = await passwordFile(await tempDir());
+  const r = await runCli(['restore', file, '--target', dsnFor(target), '--password-file', pw, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const conn = await connectServer();
+  let tables: string[];
+  try {
+    const [rows] = await conn.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> 'preference'`, [source]);
+    tables = (rows as { t: string }[]).map((x) => x.t);
+  } finally {
+    await conn.end();
+  }
+  assert.ok(tables.length > 10);
+  const diffs = await compareDatabases(source, target, { tables });
+  assert.deepEqual(diffs, [], describeDifferences(diffs));
+  return target;
 }

@@ -6,10 +6,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import { createEncryptingWriter, type WriterOptions } from '../../../src/format/writer.js';
-import { probeHeaderFrame } from '../../../src/format/header.js';
-import { HEADER_PREFIX_BYTES, MAGIC_LINE, TRAILER_BYTES } from '../../../src/format/limits.js';
+import { joinSigned, splitSigned } from '../../helpers/craft.js';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../../src/keys/crypto.js';
 import { VECTOR_PASSWORD } from '../plaintext.js';
 
@@ -21,32 +19,6 @@ async function fileOf(opts: WriterOptions, plaintext: string): Promise<Buffer> {
   Readable.from([Buffer.from(plaintext)]).pipe(w.stream);
   for await (const b of w.stream) out.push(b as Buffer);
   return Buffer.concat(out);
-}
-
-interface Split { json: Record<string, unknown>; signature: Buffer; payload: Buffer }
-
-function split(file: Buffer): Split {
-  const probe = probeHeaderFrame(file.subarray(MAGIC_LINE.length));
-  if (probe.kind !== 'ok') throw new Error('not a good file');
-  const { signedPart, signature, frameLength } = probe.frame;
-  return { json: JSON.parse(signedPart.subarray(HEADER_PREFIX_BYTES).toString('utf8')), signature, payload: file.subarray(MAGIC_LINE.length + frameLength, file.length - TRAILER_BYTES - frameLength) };
-}
-
-/** Both header copies and the trailer rebuilt with checksums that hold: crafted, not damaged. */
-function join(p: Split): Buffer {
-  const json = Buffer.from(JSON.stringify(p.json));
-  const prefix = Buffer.alloc(HEADER_PREFIX_BYTES);
-  prefix.write('LRHD', 0, 'latin1');
-  prefix.writeUInt32BE(json.length, 4);
-  const body = Buffer.concat([prefix, json, p.signature]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body), 0);
-  const frame = Buffer.concat([body, crc]);
-  const trailer = Buffer.alloc(TRAILER_BYTES);
-  trailer.write('LRTRAILR', 0, 'latin1');
-  trailer.writeUInt32BE(frame.length, 8);
-  trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
-  return Buffer.concat([Buffer.from(MAGIC_LINE), frame, p.payload, frame, trailer]);
 }
 
 export const FORGED = [
@@ -62,16 +34,16 @@ async function main(): Promise<void> {
   const base = { database: 'clinic', serverVersion: 'make-forged', producerVersion: 'make-forged', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, enrolledAt: '2026-03-02T09:00:00Z', createdAt: new Date('2026-03-03T23:00:00Z') };
   const genuine = await fileOf({ ...base, signingKey: producer }, 'the genuine backup\n');
   const genuine2 = await fileOf({ ...base, signingKey: producer, createdAt: new Date('2026-03-04T23:00:00Z') }, 'the next night\n');
-  const g = split(genuine);
-  const admin = (g.json.recipients as { kind: string; publicKey: string; sealedPrivateKey: string; kdf: never; enrolledAt: string }[])[0]!;
+  const g = splitSigned(genuine);
+  const admin = (g.header.recipients as { kind: string; publicKey: string; sealedPrivateKey: string; kdf: never; enrolledAt: string }[])[0]!;
   const forged = await fileOf({ ...base, key: { algorithm: 'x25519', publicKey: admin.publicKey, sealedPrivateKey: admin.sealedPrivateKey, kdf: admin.kdf }, signingKey: newSigningKey() }, 'DROP DATABASE mysql;\n');
-  const claimed = split(forged);
-  claimed.json.signedBy = g.json.signedBy;
+  const claimed = splitSigned(forged);
+  claimed.header.signedBy = g.header.signedBy;
   const files: Record<string, Buffer> = {
     'genuine.lrb': genuine,
     'new-file-key.lrb': forged,
-    'claimed-signer.lrb': join(claimed),
-    'copied-signature.lrb': join({ ...split(genuine2), signature: g.signature }),
+    'claimed-signer.lrb': joinSigned(claimed),
+    'copied-signature.lrb': joinSigned({ ...splitSigned(genuine2), signature: g.signature }),
   };
   for (const [name, bytes] of Object.entries(files)) await writeFile(new URL(name, FORGED_DIR), bytes);
   process.stdout.write(`${Object.keys(files).length} forged vectors written\n`);
