@@ -18,7 +18,7 @@
  * Entries are yielded one at a time; the consumer must finish (or abandon) an
  * entry's body before asking for the next, as with tar-stream's extract.
  */
-import type { Segment } from '../format/reader.js';
+import type { Segment } from './segment.js';
 
 const BLOCK = 512;
 

@@ -13,6 +13,7 @@ import { acceptAuthentic, walkFrames, type PayloadShape } from './walker.js';
 import { newDamageReport, type DamageReport } from './damage.js';
 import { fileTagOf, probeHeaderFrame, type BackupHeader, type HeaderFrame } from './header.js';
 import { HEADER_FRAME_MAX, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import type { Segment } from '../archive/segment.js';
 
 export interface LocatedHeader {
   path: string;
@@ -139,8 +140,8 @@ export async function locateHeader(path: string): Promise<LocatedHeader> {
 
 export { markDamaged, newDamageReport, type DamageReport } from './damage.js';
 
-/** Plaintext in file order; holes stand where chunks were lost, with their exact plaintext extent. */
-export type Segment = { offset: number; data: Buffer; hole?: undefined } | { offset: number; hole: number; data?: undefined };
+/** Plaintext in file order, as the tar reader takes it (holes where chunks were lost). */
+export type { Segment };
 
 export interface UnlockedBackup {
   located: LocatedHeader;
