@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Which folder of src/ imports which (a top-level file counts as its own
- * folder), and whether any two folders import each other. Exit 1 on such a
- * pair, listing the imports that make it. `-v` also lists every edge.
+ * folder), and whether any two folders import each other, or any longer
+ * cycle closes. Exit 1 on either, listing the imports of a pair and the cycle. `-v` also lists every edge.
  *   node scripts/folder-imports.mjs [-v]
  */
 import fs from 'node:fs';
@@ -43,5 +43,37 @@ for (const [key, imports] of edges) {
   console.log(`${a} <-> ${b}`);
   for (const line of [...imports, ...back]) console.log(`  ${line}`);
 }
-console.log(pairs ? `${pairs} pair(s) of folders import each other` : `${edges.size} folder-to-folder imports, no two folders import each other`);
-process.exit(pairs ? 1 : 0);
+
+// Longer cycles (a -> b -> c -> a): any folder that reaches itself through others.
+const next = new Map();
+for (const key of edges.keys()) {
+  const [a, b] = key.split(' -> ');
+  if (!next.has(a)) next.set(a, []);
+  next.get(a).push(b);
+}
+function pathBack(start) {
+  const seen = new Set();
+  const walk = (at, trail) => {
+    for (const to of next.get(at) ?? []) {
+      if (to === start) return [...trail, to];
+      if (seen.has(to)) continue;
+      seen.add(to);
+      const found = walk(to, [...trail, to]);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(start, [start]);
+}
+const cycles = new Set();
+for (const unit of [...next.keys()].sort()) {
+  const cycle = pathBack(unit);
+  if (!cycle || cycle.length <= 3) continue; // pairs are listed above
+  const ring = cycle.slice(0, -1);
+  const first = ring.indexOf([...ring].sort()[0]);
+  cycles.add([...ring.slice(first), ...ring.slice(0, first), ring[first]].join(' -> '));
+}
+for (const c of cycles) console.log(`cycle: ${c}`);
+const bad = pairs + cycles.size;
+console.log(bad ? `${pairs} pair(s) of folders import each other, ${cycles.size} longer cycle(s)` : `${edges.size} folder-to-folder imports, no two folders import each other, no longer cycle`);
+process.exit(bad ? 1 : 0);
