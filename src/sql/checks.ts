@@ -41,6 +41,8 @@ export function foreignReference(tokens: Token[], foreign: Set<string>): string 
 const FORBIDDEN_PAIRS: [string, string[], string][] = [
   ['INTO', ['OUTFILE', 'DUMPFILE'], 'writes a file on the server'],
   ['LOAD', ['DATA', 'XML'], 'reads a file'],
+  ['DATA', ['DIRECTORY'], "stores a table's files outside the server's data folder"],
+  ['INDEX', ['DIRECTORY'], "stores a table's files outside the server's data folder"],
   ['CREATE', ['USER', 'ROLE', 'SERVER', 'DATABASE', 'SCHEMA', 'TABLESPACE'], 'creates something outside the database'],
   ['DROP', ['USER', 'ROLE', 'SERVER', 'DATABASE', 'SCHEMA', 'TABLESPACE'], 'drops something outside the database'],
   ['ALTER', ['USER', 'ROLE', 'SERVER', 'DATABASE', 'SCHEMA', 'TABLESPACE'], 'changes something outside the database'],

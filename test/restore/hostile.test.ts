@@ -9,7 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectServer, createTempDatabase, dropDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';
@@ -107,6 +108,7 @@ test('the restore account cannot reach outside the target database, whatever it 
   const { openRestoreAccount } = await import('../../src/restore/isolation.js');
   const { connect } = await import('../../src/db/connect.js');
   const { parseDsn } = await import('../../src/db/dsn.js');
+  const { prepareLoadSession } = await import('../../src/restore/session.js');
   const target = await createTempDatabase('lr_wall');
   const admin = await connectServer();
   const account = await openRestoreAccount(admin, parseDsn(dsnFor(target)), target);
@@ -125,10 +127,27 @@ test('the restore account cannot reach outside the target database, whatever it 
       'SET GLOBAL event_scheduler = ON',
       `CREATE DATABASE lr_wall_other_${process.pid}`,
     ];
-    // MariaDB lets any account with CREATE put a table's files in another folder
-    // (DATA DIRECTORY needs no FILE privilege there): only the statement check
-    // (table-data-directory.lrb above) stands in the way of that one.
     for (const statement of refused) await assert.rejects(conn.query(statement), (err: { code?: string }) => /DENIED|ER_SPECIFIC_ACCESS|ER_CANT_CREATE|ER_OPTION_PREVENTS/.test(err.code ?? ''), statement);
+    // MariaDB lets any account with CREATE put a table's files in another folder
+    // (DATA DIRECTORY needs no FILE privilege there); the restore's session makes
+    // the server ignore it. The folder is open to the server, so only the session stops it.
+    await prepareLoadSession(conn);
+    const elsewhere = await mkdtemp(join(tmpdir(), 'lr-datadir-'));
+    await chmod(elsewhere, 0o777);
+    try {
+      for (const [name, engine] of [['innodb_elsewhere', 'InnoDB'], ['myisam_elsewhere', 'MyISAM']]) {
+        await conn.query(`CREATE TABLE ${name} (a INT) ENGINE=${engine} DATA DIRECTORY='${elsewhere}' INDEX DIRECTORY='${elsewhere}'`).catch(async (err: { code?: string }) => {
+          // InnoDB has no INDEX DIRECTORY: try the data folder alone.
+          if (err.code !== 'ER_ILLEGAL_HA_CREATE_OPTION') throw err;
+          await conn.query(`CREATE TABLE ${name} (a INT) ENGINE=${engine} DATA DIRECTORY='${elsewhere}'`);
+        });
+        const [[shown]] = (await conn.query(`SHOW CREATE TABLE ${name}`)) as unknown as [{ 'Create Table': string }[]];
+        assert.doesNotMatch(shown['Create Table'], /DIRECTORY/, `${engine}: the folder was ignored`);
+      }
+      assert.deepEqual(await readdir(elsewhere, { recursive: true }), [], 'no file of the target database outside the data folder');
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
     const [[file]] = (await conn.query("SELECT LOAD_FILE('/etc/passwd') AS f")) as unknown as [{ f: unknown }[]];
     assert.equal(file.f, null, 'LOAD_FILE reads nothing');
   } finally {

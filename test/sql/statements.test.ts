@@ -85,6 +85,9 @@ test('object checks: kind, name, body, trigger table; definer replaced and event
   assert.match(reason(proc("CREATE PROCEDURE p() BEGIN PREPARE s FROM 'x'; EXECUTE s; END")), /dynamic SQL/);
   assert.match(reason(proc("CREATE PROCEDURE p() BEGIN SET GLOBAL general_log = 1; END")), /server settings/);
   assert.match(reason(proc("CREATE PROCEDURE p() BEGIN GRANT ALL ON *.* TO 'x'@'%'; END")), /grants/);
+  assert.match(reason(proc("CREATE PROCEDURE p() BEGIN CREATE TABLE x (a INT) DATA DIRECTORY='/tmp'; END")), /outside the server's data folder/);
+  assert.match(reason(proc("CREATE PROCEDURE p() BEGIN CREATE TABLE x (a INT) ENGINE=MyISAM INDEX DIRECTORY='/tmp'; END")), /outside the server's data folder/);
+  assert.equal(reason(proc('CREATE PROCEDURE p() BEGIN SELECT `data`, `index` FROM patient; END')), 'ok', 'the words alone are not refused');
   assert.match(reason(proc("CREATE PROCEDURE p() SELECT 'a\\'; DROP DATABASE x; -- '", 'NO_BACKSLASH_ESCAPES')), /more than one statement/);
   assert.equal(reason(proc("CREATE PROCEDURE p() SELECT 'a\\'; DROP DATABASE x; -- '")), 'ok', 'the same text is one string with backslash escapes');
   assert.match(reason({ kind: 'routine', type: 'FUNCTION', name: 'p', create: 'CREATE PROCEDURE p() SELECT 1' }), /procedure, not a routine/);
