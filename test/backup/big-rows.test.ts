@@ -4,7 +4,8 @@
  * (src/db/big-packets.ts):
  *   - backups over one and two connections (the two in key ranges, a big row
  *     in each) hold the same rows in the same order, and the two-connection
- *     one restores to a database equal to the source through SQL;
+ *     one restores to a database equal to the source through SQL, which
+ *     validate (reading the big rows back the same way) confirms;
  *   - the connections share a budget of bytes in flight (piece-budget.ts):
  *     read with a slow consumer, they hold one big row whole and of the
  *     others no more than the ordinary limit (a connection is held back in
@@ -25,6 +26,7 @@ import { RangeReader } from '../../src/backup/range-reader.js';
 import { selectRowsSql } from '../../src/db/rows.js';
 import { cutRanges } from '../../src/db/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
+import { validateRestore } from '../../src/validate/validate.js';
 import { PASSWORD, backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor } from '../helpers/db.js';
 
@@ -98,6 +100,8 @@ test('rows of 16 MiB and more: one and two connections give the same rows in the
   assert.equal(report.outcome, 'complete');
   const diffs = await compareDatabases(source, target);
   assert.deepEqual(diffs, [], describeDifferences(diffs));
+  const validated = await validateRestore(await openBackup(two.file, PASSWORD), parseDsn(dsnFor(target)));
+  assert.equal(validated.match, true, validated.differences.join('\n'));
 });
 
 test('two connections at big rows share one budget: one big row whole in flight, and little of another', async () => {
