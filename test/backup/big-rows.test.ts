@@ -1,7 +1,8 @@
 /**
  * Rows of 16 MiB and more (Open Dental's images kept in the database), which
- * the protocol sends as several packets and the dump encodes part by part
- * (src/db/big-packets.ts):
+ * the protocol sends as several packets, and rows whose packet is exactly
+ * 16 MiB - 1 (followed by an empty part) or one byte either side, all read
+ * from the socket as they come (src/db/big-packets.ts):
  *   - backups over one and two connections (the two in key ranges, a big row
  *     in each) hold the same rows in the same order, and the two-connection
  *     one restores to a database equal to the source through SQL, which
@@ -69,6 +70,14 @@ before(async () => {
       // id 30: a blob of 17 MiB of random bytes (escaped, not hex), so a big packet from a binary column too.
       const bin = id === 30 ? randomBytes(17 * MIB) : id % 3 === 0 ? null : Buffer.from([0, 9, 10, id]);
       await conn.query('INSERT INTO image_store VALUES (?, ?, ?, ?)', [id, `image ${id}`, raw, bin]);
+    }
+    // Row packet = id (1 + 1 byte) + value (4-byte prefix + n): 0xFFFFFF exactly for n = 0xFFFFFF - 6.
+    await conn.query('CREATE TABLE edge_sizes (id INT PRIMARY KEY, v LONGTEXT NOT NULL) DEFAULT CHARSET=latin1');
+    for (const [id, n] of [[1, 0xffffff - 6], [2, 0xffffff - 7], [3, 0xffffff - 5]]) {
+      const v = Buffer.alloc(n, 0x61);
+      v[n - 1] = 0x09; // escaped, at the end of the first part
+      v[n - 2] = 0x5c;
+      await conn.query('INSERT INTO edge_sizes VALUES (?, ?)', [id, v.toString('latin1')]);
     }
   } finally {
     await conn.end();
