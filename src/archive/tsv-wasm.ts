@@ -15,15 +15,16 @@
  * shrink: one encoder serves one connection for one dump.
  *
  * Big rows (Open Dental's images kept in the database, tens of MB each): a
- * packet over BIG_PACKET is encoded by the JavaScript reference (tsv.ts, the
- * same bytes) straight into the output region, so it is not also copied into
- * the input region; and the piece holding it is handed off as a view of the
+ * packet over BIG_PACKET, or one handed over in slices (addPart), is encoded
+ * by the JavaScript reference (tsv.ts, the same bytes) straight into the
+ * output region, so it is not also copied into the input region; and the
+ * piece holding it is handed off as a view of the
  * module's memory, not a copy, while the encoder goes on in a fresh instance:
  * the old memory (which cannot shrink) is freed with the piece, so a dump that
  * met one big row early does not keep its size to the end.
  */
 import { TSV_ENCODE_WASM } from './wasm/tsv-encode.wasm.js';
-import { encodePacket, packetRoom } from './tsv.js';
+import { SplitPacketEncoder, encodePacket, packetRoom } from './tsv.js';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -41,6 +42,10 @@ let compiled: WebAssembly.Module | null = null;
 export interface PacketEncoder {
   readonly length: number;
   addPacket(src: Buffer, start: number, end: number): void;
+  /** One slice of a row packet handed over as it arrives (src/db/big-packets.ts)… */
+  addPart(src: Buffer, start: number, end: number): void;
+  /** …and the end of that row. */
+  endParts(): void;
   /** The encoded rows so far, in a Buffer of their own; the encoder starts again. */
   handOff(): Buffer;
 }
@@ -55,6 +60,7 @@ export class WasmRowEncoder implements PacketEncoder {
   private inCapacity!: number;
   /** The buffer whose bytes are in the input region. */
   private loaded: Buffer | null = null;
+  private readonly split = new SplitPacketEncoder();
 
   constructor(
     private readonly initialOut = 1 << 20,
@@ -77,10 +83,7 @@ export class WasmRowEncoder implements PacketEncoder {
   addPacket(src: Buffer, start: number, end: number): void {
     const size = end - start;
     if (size > BIG_PACKET) {
-      const room = this.length + packetRoom(src, start, end);
-      if (room > this.outCapacity) this.growOutput(room);
-      const out = Buffer.from(this.bytes.buffer, this.outBase, this.outCapacity);
-      this.length = encodePacket(src, start, end, out, this.length);
+      this.length = encodePacket(src, start, end, this.outputWith(packetRoom(src, start, end)), this.length);
       return;
     }
     // Worst case: every byte escaped (2 bytes), a NULL (1 byte) as TAB \N (3).
@@ -92,7 +95,22 @@ export class WasmRowEncoder implements PacketEncoder {
     this.length += written;
   }
 
+  addPart(src: Buffer, start: number, end: number): void {
+    this.length = this.split.part(src, start, end, this.outputWith(SplitPacketEncoder.room(end - start)), this.length);
+  }
+
+  endParts(): void {
+    this.length = this.split.end(this.outputWith(1), this.length);
+  }
+
+  /** The output region as a Buffer, grown to hold `extra` more bytes. */
+  private outputWith(extra: number): Buffer {
+    if (this.length + extra > this.outCapacity) this.growOutput(this.length + extra);
+    return Buffer.from(this.bytes.buffer, this.outBase, this.outCapacity);
+  }
+
   handOff(): Buffer {
+    this.split.reset(); // a row left in parts by an abandoned read
     if (this.outCapacity > 4 * this.initialOut || this.inCapacity > 4 * this.initialIn) {
       // Grown for a big row: the old memory is left to the piece (no copy of it) and freed with it.
       const out = Buffer.from(this.bytes.buffer, this.outBase, this.length);

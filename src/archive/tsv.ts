@@ -132,24 +132,94 @@ export function encodePacket(src: Buffer, start: number, end: number, out: Buffe
       len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 2 ** 32;
       p += 8;
     }
-    // Long values: find the bytes to escape, copy the stretches between them natively.
     const stop = p + len;
     if (stop > end) throw new Error('row packet shorter than its values say');
-    let from = p;
-    for (let j = p; j < stop; j++) {
-      const b = src[j];
-      if ((b <= 0x1a || b === BS) && NEEDS_ESCAPE[b] === 1) {
-        if (j > from) o += src.copy(out, o, from, j);
-        out[o++] = BS;
-        out[o++] = ESCAPE_AS[b];
-        from = j + 1;
-      }
-    }
-    if (from < stop) o += src.copy(out, o, from, stop);
+    o = escapeLong(src, p, stop, out, o);
     p = stop;
   }
   out[o++] = 0x0a;
   return o;
+}
+
+/** Long values: finds the bytes to escape and copies the stretches between them natively. */
+function escapeLong(src: Buffer, p: number, stop: number, out: Buffer, o: number): number {
+  let from = p;
+  for (let j = p; j < stop; j++) {
+    const b = src[j];
+    if ((b <= 0x1a || b === BS) && NEEDS_ESCAPE[b] === 1) {
+      if (j > from) o += src.copy(out, o, from, j);
+      out[o++] = BS;
+      out[o++] = ESCAPE_AS[b];
+      from = j + 1;
+    }
+  }
+  if (from < stop) o += src.copy(out, o, from, stop);
+  return o;
+}
+
+/** Bytes of a length-coded prefix, from its first byte (0xFB, NULL, is one byte). */
+const prefixBytes = (lead: number) => (lead <= 0xfb ? 1 : lead === 0xfc ? 3 : lead === 0xfd ? 4 : 9);
+
+/**
+ * One row packet handed over in slices as it arrives (a big row taken from
+ * the socket reads: src/db/big-packets.ts), encoded slice by slice: the same
+ * bytes as encodePacket over the whole packet, without it ever being whole
+ * in memory. A value, or even its length prefix, may straddle two slices.
+ */
+export class SplitPacketEncoder {
+  private first = true;
+  /** Bytes of the current value still to come. */
+  private remaining = 0;
+  private readonly prefix = Buffer.alloc(9);
+  private prefixHave = 0;
+
+  /** Forgets a row left unfinished. */
+  reset(): void {
+    this.first = true;
+    this.remaining = this.prefixHave = 0;
+  }
+
+  /** Worst case of a part's encoded size (as packetRoom, without counting its values). */
+  static room(size: number): number {
+    return 3 * size + 1;
+  }
+
+  /** Encodes `src` from `start` to `end` into `out` at `o`, which has room(end - start) bytes free; returns the new end. */
+  part(src: Buffer, start: number, end: number, out: Buffer, o: number): number {
+    let p = start;
+    while (p < end) {
+      if (this.remaining > 0) {
+        const stop = Math.min(end, p + this.remaining);
+        o = escapeLong(src, p, stop, out, o);
+        this.remaining -= stop - p;
+        p = stop;
+        continue;
+      }
+      this.prefix[this.prefixHave++] = src[p++];
+      const lead = this.prefix[0];
+      if (this.prefixHave < prefixBytes(lead)) continue;
+      this.prefixHave = 0;
+      if (!this.first) out[o++] = 0x09;
+      this.first = false;
+      if (lead === 0xfb) {
+        out[o++] = BS;
+        out[o++] = 0x4e; // N
+      } else if (lead < 0xfb) this.remaining = lead;
+      else if (lead === 0xfc) this.remaining = this.prefix.readUInt16LE(1);
+      else if (lead === 0xfd) this.remaining = this.prefix.readUIntLE(1, 3);
+      else this.remaining = this.prefix.readUInt32LE(1) + this.prefix.readUInt32LE(5) * 2 ** 32;
+    }
+    return o;
+  }
+
+  /** Ends the row (its LF at `o`); returns the new end. */
+  end(out: Buffer, o: number): number {
+    const short = this.remaining > 0 || this.prefixHave > 0;
+    this.reset();
+    if (short) throw new Error('row packet shorter than its values say');
+    out[o++] = 0x0a;
+    return o;
+  }
 }
 
 /** Number of length-coded values in a row packet (a bound for huge rows only). */

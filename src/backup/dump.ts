@@ -93,6 +93,7 @@ async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions)
       for await (const p of piecesOf(t)) {
         hasher.update(p.bytes);
         await tar.entry(dataPath(table.index, piece), p.bytes, { [PAX_TABLE]: table.name, [PAX_ROWS]: String(p.rows), [PAX_FIRST_ROW]: String(rows) });
+        reader.written(p);
         piece++;
         rows += p.rows;
         bytes += p.bytes.length;

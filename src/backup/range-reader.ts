@@ -12,12 +12,14 @@
  * handed on streams; a unit read ahead keeps at most `ahead` pieces before its
  * connection is paused (rows.ts), so memory stays bounded whatever the sizes.
  * A connection is given its next unit as soon as its current one ends, before
- * the consumer asks for it.
+ * the consumer asks for it. All share one budget of bytes in flight
+ * (piece-budget.ts), so that a big row on one connection holds the others back.
  */
 import type { Connection } from '../db/connect.js';
 import type { CatalogTable } from '../archive/layout.js';
 import { WasmRowEncoder, type PacketEncoder } from '../archive/tsv-wasm.js';
 import { encodedRowPieces, type RowPiece } from '../db/rows.js';
+import { PieceBudget } from '../db/piece-budget.js';
 
 export interface Unit {
   table: CatalogTable;
@@ -40,6 +42,7 @@ export class RangeReader {
   private readonly jobs: Job[] = [];
   private started = 0;
   private expected = 0;
+  readonly budget: PieceBudget;
 
   constructor(
     conns: Connection[],
@@ -47,6 +50,13 @@ export class RangeReader {
     private readonly opts: { pieceBytes: number; ahead: number; signal?: AbortSignal },
   ) {
     this.idle = [...conns];
+    // Above what the pieces-ahead rule lets ordinary rows hold (each read: its pieces ahead and one with the consumer).
+    this.budget = new PieceBudget((conns.length * (opts.ahead + 1) + 1) * opts.pieceBytes);
+  }
+
+  /** A piece given by pieces() has been written: its bytes leave the budget. */
+  written(piece: RowPiece): void {
+    this.budget.release(piece.bytes.length);
   }
 
   /** Unit `index`'s pieces, in order; units must be asked for in order, each read to its end. */
@@ -66,6 +76,7 @@ export class RangeReader {
     this.idle.push(job.conn);
     this.expected++;
     this.startIdle();
+    this.budget.lookAll(); // the next unit's read is now the one written: it may not be held with nothing to give
   }
 
   /** Stops every unit in flight (after a failure): their rows are let through unencoded. */
@@ -79,10 +90,12 @@ export class RangeReader {
       const unit = this.units[this.started];
       let encoder = this.encoders.get(conn);
       if (!encoder) this.encoders.set(conn, (encoder = new WasmRowEncoder(this.opts.pieceBytes + (256 << 10))));
-      const pieces = encodedRowPieces(conn, unit.table, { pieceBytes: this.opts.pieceBytes, sql: unit.sql, ahead: this.opts.ahead, encoder, signal: this.opts.signal });
+      const index = this.started++;
+      const isHead = () => this.expected === index;
+      const pieces = encodedRowPieces(conn, unit.table, { pieceBytes: this.opts.pieceBytes, sql: unit.sql, ahead: this.opts.ahead, encoder, budget: this.budget, isHead, signal: this.opts.signal });
       const next = pieces.next();
       next.catch(ignore);
-      this.jobs.push({ unit: this.started++, conn, pieces, next });
+      this.jobs.push({ unit: index, conn, pieces, next });
     }
   }
 }

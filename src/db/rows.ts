@@ -21,12 +21,20 @@
  * Backpressure: at most `ahead` finished pieces wait for the consumer; then
  * the connection is paused (mysql2 queues the packets it already holds) and
  * resumed when the consumer takes one. So the server keeps sending while the
- * previous piece is encrypted and written, and memory stays bounded.
+ * previous piece is encrypted and written, and memory stays bounded. With a
+ * budget shared by the dump's connections (piece-budget.ts), big rows count
+ * for what they weigh across connections too.
+ *
+ * Big rows: a row packet of a MiB or more is taken from the socket reads as
+ * they come (big-packets.ts), each slice encoded and counted in the budget
+ * at once, so the connection can be held back in the middle of an image.
  */
 import { quoteId, type Connection } from './connect.js';
 import type { CatalogTable } from '../archive/layout.js';
 import { WasmRowEncoder, type PacketEncoder } from '../archive/tsv-wasm.js';
 import { WHOLE_TABLE, rangeCondition, rangeKey, type KeyRange } from './ranges.js';
+import { setPartSink, type PartSink } from './big-packets.js';
+import type { PieceBudget } from './piece-budget.js';
 
 export interface RowPiece {
   /** Whole encoded rows, each ending in LF. */
@@ -65,97 +73,187 @@ export interface RowPieceOptions {
   ahead?: number;
   /** Reused across calls on one connection; a new one if not given. */
   encoder?: PacketEncoder;
+  /** Shared by the dump's connections (piece-budget.ts); every piece taken must be released there once written. */
+  budget?: PieceBudget;
+  /** Whether this read's pieces are the ones the consumer writes now (range-reader.ts); always, if not given. */
+  isHead?: () => boolean;
   signal?: AbortSignal;
 }
 
 export async function* encodedRowPieces(conn: Connection, table: CatalogTable, opts: RowPieceOptions): AsyncGenerator<RowPiece> {
-  const ahead = opts.ahead ?? 1;
   const raw = (conn as unknown as { connection: RawConnection }).connection;
   // Room for a piece and the row that completes it; a bigger row grows the buffer.
-  const capacity = opts.pieceBytes + (256 << 10);
-  const encoder = opts.encoder ?? new WasmRowEncoder(capacity);
+  const encoder = opts.encoder ?? new WasmRowEncoder(opts.pieceBytes + (256 << 10));
   if (encoder.length > 0) encoder.handOff(); // rows left by an abandoned read
-  const ready: RowPiece[] = [];
-  // Counted in bytes, so a piece holding a big row (an image of tens of MB) counts for what it weighs.
-  const full = () => ready.reduce((n, p) => n + p.bytes.length, 0) >= ahead * opts.pieceBytes;
-  let rows = 0;
-  let ended = false;
-  let paused = false;
-  let discard = false;
-  let failure: Error | null = null;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
+  const flow = new Flow(raw, encoder, opts);
+  const pieceBytes = opts.pieceBytes;
 
   // A connection lost mid-result (or ended by the hung-server watch) is told to
   // the connection only, not to a query without a callback, and a query on a
   // connection already closed fails inside query(): listen there first.
-  const lost = (err: Error) => {
-    failure ??= err;
-    notify();
-  };
-  raw.on('error', lost);
+  raw.on('error', flow.fail);
+  const unwatch = opts.budget?.watch(flow.look);
   const query = raw.query({ sql: opts.sql ?? selectRowsSql(table), rowsAsArray: true });
   const mysqlRow = Object.getPrototypeOf(query).row as State;
   const row: State = function (this: QueryCommand, packet, connection) {
     // End of rows (or of one result set): mysql2's own handling.
     if (packet.isEOF()) return mysqlRow.call(this, packet, connection);
-    if (discard) return row;
+    if (flow.discard) return row;
     encoder.addPacket(packet.buffer, packet.offset, packet.end);
-    rows++;
-    if (encoder.length >= opts.pieceBytes) {
-      ready.push({ bytes: encoder.handOff(), rows });
-      rows = 0;
-      if (full() && !paused) {
-        paused = true;
-        connection.pause();
-      }
-      notify();
-    }
+    flow.rows++;
+    if (encoder.length >= pieceBytes) flow.pieceFull();
     return row;
   };
   query.row = row;
-  query.on('result', () => {
-    failure ??= new Error('mysql2 delivered rows around the raw row reader (src/db/rows.ts): its internals changed; the dump is stopped rather than written incomplete');
-    notify();
-  });
-  query.on('error', (err) => {
-    failure ??= err;
-    notify();
-  });
+  setPartSink(raw, query, flow);
+  query.on('result', () => flow.fail(new Error('mysql2 delivered rows around the raw row reader (src/db/rows.ts): its internals changed; the dump is stopped rather than written incomplete')));
+  query.on('error', flow.fail);
   query.on('end', () => {
-    ended = true;
-    notify();
+    flow.ended = true;
+    setPartSink(raw, query, null);
+    flow.notify();
   });
 
   try {
     for (;;) {
-      if (failure) throw failure;
-      const piece = ready.shift();
+      if (flow.failure) throw flow.failure;
+      const piece = flow.ready.shift();
+      flow.out = piece !== undefined;
+      flow.look();
       if (piece) {
-        if (paused && !full()) {
-          paused = false;
-          raw.resume();
-        }
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
         yield piece;
         continue;
       }
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
+      if (flow.ended) break;
+      await flow.sleep();
     }
   } finally {
-    raw.off('error', lost);
-    if (!ended) {
+    raw.off('error', flow.fail);
+    unwatch?.();
+    if (!flow.ended) {
       // Abandoned (error or consumer stopped): let the rest of the result pass unencoded.
-      discard = true;
-      if (paused) raw.resume();
+      flow.discard = true;
+      if (flow.paused) raw.resume();
     }
   }
-  if (rows > 0) yield { bytes: encoder.handOff(), rows };
+  if (flow.rows > 0) yield flow.take();
+}
+
+/**
+ * The state of one read between mysql2's callbacks and the generator: the
+ * pieces ready, whether the connection is held back, and a big row's parts
+ * (big-packets.ts) as they arrive.
+ */
+class Flow implements PartSink {
+  readonly ready: RowPiece[] = [];
+  rows = 0;
+  ended = false;
+  paused = false;
+  discard = false;
+  /** A piece of this read is with the consumer, not yet written. */
+  out = false;
+  failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  /** Bytes of the encoder's output already added to the budget (a big row's parts so far). */
+  private counted = 0;
+  private readonly aheadBytes: number;
+
+  constructor(
+    private readonly raw: RawConnection,
+    private readonly encoder: PacketEncoder,
+    private readonly opts: RowPieceOptions,
+  ) {
+    this.aheadBytes = (opts.ahead ?? 1) * opts.pieceBytes;
+  }
+
+  notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  sleep(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  readonly fail = (err: Error): void => {
+    this.failure ??= err;
+    this.notify();
+  };
+
+  /** The encoder's rows as a piece (counted in the budget). */
+  take(): RowPiece {
+    const piece = { bytes: this.encoder.handOff(), rows: this.rows };
+    this.opts.budget?.add(piece.bytes.length - this.counted);
+    this.counted = 0;
+    this.rows = 0;
+    return piece;
+  }
+
+  pieceFull(): void {
+    this.ready.push(this.take());
+    this.look();
+    this.notify();
+  }
+
+  part(buf: Buffer, start: number, end: number): void {
+    if (this.discard) return;
+    try {
+      this.encoder.addPart(buf, start, end);
+    } catch (err) {
+      this.stop(err as Error);
+      return;
+    }
+    const budget = this.opts.budget;
+    if (budget) {
+      budget.add(this.encoder.length - this.counted);
+      this.counted = this.encoder.length;
+    }
+    this.look();
+  }
+
+  end(): void {
+    if (this.discard) return;
+    try {
+      this.encoder.endParts();
+    } catch (err) {
+      this.stop(err as Error);
+      return;
+    }
+    this.rows++;
+    if (this.encoder.length >= this.opts.pieceBytes) this.pieceFull();
+  }
+
+  /** Holds the connection back, or lets it go again, as the rules below say now. */
+  readonly look = (): void => {
+    const hold = this.hold();
+    if (hold === this.paused) return;
+    this.paused = hold;
+    if (hold) this.raw.pause();
+    else this.raw.resume();
+  };
+
+  /**
+   * Hold back when this read has its pieces ahead; or when the dump's budget
+   * is over and the consumer is busy elsewhere or has work from this read
+   * already (the read it writes from is never held with nothing to give,
+   * so the dump always moves).
+   */
+  private hold(): boolean {
+    if (this.ended || this.discard) return false;
+    let bytes = 0;
+    for (const p of this.ready) bytes += p.bytes.length;
+    if (bytes >= this.aheadBytes) return true;
+    if (!this.opts.budget?.over) return false;
+    return !(this.opts.isHead?.() ?? true) || this.ready.length > 0 || this.out;
+  }
+
+  /** A part that cannot be encoded (a packet shorter than its values say): fails the read. */
+  private stop(err: Error): void {
+    this.discard = true;
+    this.fail(err);
+  }
 }
 
 /**
