@@ -7,8 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SRC, sourceFiles } from './src-files.mjs';
 
-const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src');
+const root = SRC;
 const edges = new Map();
 const unit = (file) => path.relative(root, file).split(path.sep)[0];
 
@@ -24,15 +25,8 @@ function scan(file) {
   }
 }
 
-function walk(dir) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p);
-    else if (p.endsWith('.ts')) scan(p);
-  }
-}
 
-walk(root);
+for (const file of sourceFiles()) scan(file);
 if (process.argv.includes('-v')) for (const key of [...edges.keys()].sort()) console.log(key);
 let pairs = 0;
 for (const [key, imports] of edges) {

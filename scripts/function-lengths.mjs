@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SRC, sourceFiles } from './src-files.mjs';
 import ts from 'typescript';
 
 const arg = (name, fallback) => {
@@ -14,7 +15,7 @@ const arg = (name, fallback) => {
 };
 const max = arg('--max', 100);
 const top = arg('--top', 0);
-const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src');
+const root = SRC;
 const found = [];
 
 function scan(file) {
@@ -31,15 +32,8 @@ function scan(file) {
   visit(sf);
 }
 
-function walk(dir) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p);
-    else if (p.endsWith('.ts')) scan(p);
-  }
-}
 
-walk(root);
+for (const file of sourceFiles()) scan(file);
 found.sort((a, b) => b.lines - a.lines);
 const over = found.filter((f) => f.lines > max);
 for (const f of top ? found.slice(0, top) : over) console.log(`${String(f.lines).padStart(4)} ${f.where}`);

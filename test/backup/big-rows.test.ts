@@ -18,9 +18,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { parseDsn } from '../../src/db/dsn.js';
 import { connect } from '../../src/db/connect.js';
-import { openBackup, payloadOf } from '../../src/decrypt/open.js';
-import { readTar, readWhole } from '../../src/archive/tar-reader.js';
-import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
+import { openBackup } from '../../src/decrypt/open.js';
+import type { Manifest } from '../../src/archive/layout.js';
 import { readCatalog } from '../../src/backup/catalog.js';
 import { beginSnapshot } from '../../src/backup/snapshot.js';
 import { RangeReader } from '../../src/backup/range-reader.js';
@@ -28,8 +27,8 @@ import { selectRowsSql } from '../../src/db/rows.js';
 import { cutRanges } from '../../src/db/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { validateRestore } from '../../src/validate/validate.js';
-import { PASSWORD, backupOf, makeSource, tempDir } from '../helpers/backup.js';
-import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor } from '../helpers/db.js';
+import { PASSWORD, backupOf, makeSource, manifestOf, tempDir } from '../helpers/backup.js';
+import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, raiseMaxAllowedPacket } from '../helpers/db.js';
 
 const MIB = 1 << 20;
 /** Ids of the big rows: one in each key range of five ids (cutRanges(1, 40, 8)). */
@@ -54,14 +53,7 @@ function imageText(bytes: number): string {
 before(async () => {
   dir = await tempDir();
   source = await makeSource({ kind: 'exotic', prefix: 'lr_bigrows' });
-  const admin = await connectServer();
-  try {
-    // A row must fit in a packet; raised for the server, never lowered (as bench/bigrows.ts does).
-    const [[{ p }]] = (await admin.query('SELECT @@GLOBAL.max_allowed_packet AS p')) as unknown as [[{ p: number }]];
-    if (Number(p) < NEEDED_PACKET) await admin.query(`SET GLOBAL max_allowed_packet = ${NEEDED_PACKET}`);
-  } finally {
-    await admin.end();
-  }
+  await raiseMaxAllowedPacket(NEEDED_PACKET);
   const conn = await connectServer(source); // a new session reads the raised limit
   try {
     await conn.query('CREATE TABLE image_store (id INT PRIMARY KEY, name VARCHAR(40), raw LONGTEXT NOT NULL, bin LONGBLOB NULL) DEFAULT CHARSET=latin1');
@@ -84,17 +76,6 @@ before(async () => {
   }
 });
 after(dropTempDatabases);
-
-async function manifestOf(file: string): Promise<Manifest> {
-  const opened = await openBackup(file, PASSWORD);
-  let manifest: Manifest | null = null;
-  for await (const { entry, body } of readTar(payloadOf(opened).segments)) {
-    if (entry.path === MANIFEST_PATH) manifest = JSON.parse(String(await readWhole(body, entry.size)));
-    else for await (const _ of body); // drain
-  }
-  assert.ok(manifest, 'the backup has a manifest');
-  return manifest;
-}
 
 test('rows of 16 MiB and more: one and two connections give the same rows in the same order, and a faithful restore', async () => {
   const one = await backupOf(source, dir, { connections: 1, now: new Date(2026, 0, 1) });

@@ -17,13 +17,12 @@ import fc from 'fast-check';
 import { readdir } from 'node:fs/promises';
 import { parseDsn, formatDsn } from '../../src/db/dsn.js';
 import { quoteId } from '../../src/db/connect.js';
-import { openBackup, payloadOf } from '../../src/decrypt/open.js';
-import { readTar, readWhole } from '../../src/archive/tar-reader.js';
-import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
+import { openBackup } from '../../src/decrypt/open.js';
+import type { Manifest } from '../../src/archive/layout.js';
 import { readCatalog } from '../../src/backup/catalog.js';
 import { cutRanges, planRanges, tableBytes, type KeyRange } from '../../src/db/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
-import { PASSWORD, backupOf, makeSource, tempDir } from '../helpers/backup.js';
+import { PASSWORD, backupOf, makeSource, manifestOf, tempDir } from '../helpers/backup.js';
 import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, serverDsn } from '../helpers/db.js';
 
 let source: string;
@@ -92,17 +91,6 @@ test('the planner cuts big tables on their integer key only, reading the bounds 
     await conn.end();
   }
 });
-
-async function manifestOf(file: string): Promise<Manifest> {
-  const opened = await openBackup(file, PASSWORD);
-  let manifest: Manifest | null = null;
-  for await (const { entry, body } of readTar(payloadOf(opened).segments)) {
-    if (entry.path === MANIFEST_PATH) manifest = JSON.parse(String(await readWhole(body, entry.size)));
-    else for await (const _ of body); // drain
-  }
-  assert.ok(manifest, 'the backup has a manifest');
-  return manifest;
-}
 
 test('two connections in many key ranges: the same rows in the same order as one connection, and a faithful restore', async () => {
   const one = await backupOf(source, dir, { connections: 1, now: new Date(2026, 0, 1) });

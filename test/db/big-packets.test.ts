@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setPartSink } from '../../src/db/big-packets.js';
-import { connectServer } from '../helpers/db.js';
+import { connectServer, raiseMaxAllowedPacket } from '../helpers/db.js';
 import type { Connection } from '../../src/db/connect.js';
 
 const MAX_PART = 0xffffff;
@@ -30,14 +30,7 @@ interface Raw {
 let conn: Connection;
 
 before(async () => {
-  const admin = await connectServer();
-  try {
-    // Raised for the server, never lowered (as bench/bigrows.ts does).
-    const [[{ p }]] = (await admin.query('SELECT @@GLOBAL.max_allowed_packet AS p')) as unknown as [[{ p: number }]];
-    if (Number(p) < NEEDED_PACKET) await admin.query(`SET GLOBAL max_allowed_packet = ${NEEDED_PACKET}`);
-  } finally {
-    await admin.end();
-  }
+  await raiseMaxAllowedPacket(NEEDED_PACKET);
   conn = await connectServer(); // a new session reads the raised limit
 });
 after(() => conn.end());

@@ -12,6 +12,9 @@ import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { runBackup, type BackupOptions, type BackupResult } from '../../src/backup/index.js';
 import { generateOpenDental, DEMO_ADMIN } from '../../fixtures/opendental.js';
 import { generateExotic } from '../../fixtures/exotic.js';
+import { openBackup, payloadOf } from '../../src/decrypt/open.js';
+import { readTar, readWhole } from '../../src/archive/tar-reader.js';
+import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
 import { connectServer, createTempDatabase, dsnFor } from './db.js';
 import './producer-env.js';
 
@@ -60,4 +63,16 @@ export async function makeSource(opts: { kind?: 'opendental' | 'exotic'; patient
 
 export async function backupOf(database: string, outDir: string, extra: Partial<BackupOptions> = {}): Promise<BackupResult> {
   return runBackup({ source: parseDsn(dsnFor(database)), outDir, ...extra });
+}
+
+/** The manifest of a backup made with the test password, read through the whole payload. */
+export async function manifestOf(file: string): Promise<Manifest> {
+  const opened = await openBackup(file, PASSWORD);
+  let manifest: Manifest | null = null;
+  for await (const { entry, body } of readTar(payloadOf(opened).segments)) {
+    if (entry.path === MANIFEST_PATH) manifest = JSON.parse(String(await readWhole(body, entry.size))) as Manifest;
+    else for await (const _ of body); // drain
+  }
+  if (!manifest) throw new Error(`${file} has no manifest`);
+  return manifest;
 }

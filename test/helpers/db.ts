@@ -58,6 +58,21 @@ export async function queryIn(database: string, sql: string, params: unknown[] =
   }
 }
 
+/**
+ * Raises the server's max_allowed_packet to at least `bytes` (never lowers it,
+ * as bench/bigrows.ts does): a row must fit in a packet. Sessions opened
+ * after this see the new limit.
+ */
+export async function raiseMaxAllowedPacket(bytes: number): Promise<void> {
+  const admin = await connectServer();
+  try {
+    const [[{ p }]] = (await admin.query('SELECT @@GLOBAL.max_allowed_packet AS p')) as unknown as [[{ p: number }]];
+    if (Number(p) < bytes) await admin.query(`SET GLOBAL max_allowed_packet = ${Math.floor(bytes)}`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export function ensureServer(): Promise<void> {
   ready ??= (async () => {
     if (await answers()) return;
