@@ -1,8 +1,8 @@
 /**
  * The office on the worst day: no backup file on its disk, only the link
  * support sent. `recover` in a real terminal (tmux) takes the pasted link,
- * downloads it, and restores a database identical to the source through
- * SQL. The office has no store key at all.
+ * reads the backup in place from the store, and restores a database
+ * identical to the source through SQL. The office has no store key at all.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +48,7 @@ test('recover takes a pasted link from vendor share and restores identical to th
   const t = terminal;
   await t.waitFor('There is no backup file (.lrb) in this folder');
   await t.answer('Where is the backup file?', link);
-  await t.waitFor('Downloading the backup from the link');
+  await t.waitFor('Reading the backup straight from the link');
   await t.waitFor('The file is whole');
   await t.answer('Password of jsmith', PASSWORD);
   await t.choose('Restore where?', 1); // the sandbox is the default; the test server is one arrow away
