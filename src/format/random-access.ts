@@ -120,40 +120,33 @@ export class PayloadReader {
   async *spans(spans: Iterable<Span>, damage: DamageReport): AsyncGenerator<Segment> {
     let out = 0;
     const buf = Buffer.allocUnsafe(FRAMES_PER_READ * this.frameBytes); // one read buffer for the whole stream
+    const { payloadOffset } = this.unlocked.located;
     for (const { start, end } of spans) {
       const firstChunk = Math.floor(start / this.chunkSize);
       const lastChunk = Math.floor((end - 1) / this.chunkSize);
-      const { payloadOffset } = this.unlocked.located;
+      // The span's frames in order, as one range: one ranged GET for a file in the store.
       const range = this.input.range(payloadOffset + firstChunk * this.frameBytes, payloadOffset + (lastChunk + 1) * this.frameBytes);
       try {
-        yield* this.spanSegments(start, end, range, buf, damage, out);
+        for (let first = firstChunk; first <= lastChunk; first += FRAMES_PER_READ) {
+          const count = Math.min(FRAMES_PER_READ, lastChunk - first + 1);
+          const plain = await this.frames(first, count, buf, range);
+          for (let k = 0; k < count; k++) {
+            const i = first + k;
+            const from = Math.max(start, i * this.chunkSize);
+            const to = Math.min(end, (i + 1) * this.chunkSize);
+            const data = plain[k];
+            if (data && data.length >= to - i * this.chunkSize) {
+              yield { offset: out, data: data.subarray(from - i * this.chunkSize, to - i * this.chunkSize) };
+            } else {
+              markDamaged(damage, i, i); // counted once, though two spans may share the chunk
+              damage.bytesLost += to - from;
+              yield { offset: out, hole: to - from };
+            }
+            out += to - from;
+          }
+        }
       } finally {
         await range.close();
-      }
-      out += end - start;
-    }
-  }
-
-  /** One span's segments, its frames read in order from `range`; `out` numbers its first byte. */
-  private async *spanSegments(start: number, end: number, range: ByteRange, buf: Buffer, damage: DamageReport, out: number): AsyncGenerator<Segment> {
-    const firstChunk = Math.floor(start / this.chunkSize);
-    const lastChunk = Math.floor((end - 1) / this.chunkSize);
-    for (let first = firstChunk; first <= lastChunk; first += FRAMES_PER_READ) {
-      const count = Math.min(FRAMES_PER_READ, lastChunk - first + 1);
-      const plain = await this.frames(first, count, buf, range);
-      for (let k = 0; k < count; k++) {
-        const i = first + k;
-        const from = Math.max(start, i * this.chunkSize);
-        const to = Math.min(end, (i + 1) * this.chunkSize);
-        const data = plain[k];
-        if (data && data.length >= to - i * this.chunkSize) {
-          yield { offset: out, data: data.subarray(from - i * this.chunkSize, to - i * this.chunkSize) };
-        } else {
-          markDamaged(damage, i, i); // counted once, though two spans may share the chunk
-          damage.bytesLost += to - from;
-          yield { offset: out, hole: to - from };
-        }
-        out += to - from;
       }
     }
   }
