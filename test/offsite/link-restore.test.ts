@@ -10,7 +10,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server } from 'node:net';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type S3Client } from '@aws-sdk/client-s3';
@@ -19,7 +18,7 @@ import { compareDatabases, createTempDatabase, describeDifferences, dropTempData
 import { runCli } from '../helpers/cli.js';
 import { uploadFile } from '../../src/offsite/upload.js';
 import { systemClock } from '../../src/system/clock.js';
-import { daemonPid, killGateway, lockedBucket, restartGateway, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
+import { cuttingRelay, daemonPid, lockedBucket, restartGateway, useGateway, vendorClient, vendorEnv, type CuttingRelay, type Gateway } from './gateway.js';
 
 const gateway = useGateway();
 let gw: Gateway;
@@ -27,11 +26,7 @@ let vendor: S3Client;
 let bucket: string;
 let source: string;
 let fileBytes: number;
-let relay: Server;
-let relayPort: number;
-let fromStore = 0;
-let connections = 0;
-let cut: Promise<void> | undefined;
+let relay: CuttingRelay;
 const PRACTICE = 'p-link';
 
 before(async () => {
@@ -42,33 +37,8 @@ before(async () => {
   const b = await backupOf(source, await tempDir('lroff-link-'));
   fileBytes = b.bytes;
   await uploadFile({ client: vendor, bucket, key: `practices/${PRACTICE}/${basename(b.file)}`, file: b.file, clock: systemClock, deadline: new Date(Date.now() + 60_000) });
-  const store = new URL(gw.endpoint);
-  relay = createServer((client) => {
-    connections++;
-    const upstream = connect(Number(store.port), store.hostname);
-    upstream.on('data', (d: Buffer) => {
-      fromStore += d.length;
-      // Once a quarter of the file has gone through, the store process dies and comes back. The
-      // relay holds the rest back until it is dead, so the cut always lands mid-transfer, however
-      // fast the machine; then this connection breaks as the store's would.
-      if (!cut && fromStore > fileBytes / 4) {
-        upstream.pause();
-        cut = killGateway()
-          .then(() => {
-            upstream.destroy();
-            client.destroy();
-          })
-          .then(() => new Promise((r) => setTimeout(r, 1000)))
-          .then(restartGateway);
-      }
-    });
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  relayPort = (relay.address() as { port: number }).port;
+  // Once a quarter of the file has gone through, the store process dies and comes back.
+  relay = await cuttingRelay(gw, fileBytes / 4);
 });
 after(async () => {
   relay?.close();
@@ -101,11 +71,11 @@ function watchFolder(dir: string): { stop: () => Promise<{ maxBytes: number; nam
 }
 
 test('restore LINK reads the backup in place (no copy on disk) and restores identical to the source, the gateway restarted once mid-restore', { timeout: 300_000 }, async () => {
-  const share = await runCli(['vendor', 'share', '--store', `s3://${bucket}`, '--practice', PRACTICE, '--expires', '2h'], { env: { ...vendorEnv(gw), AWS_ENDPOINT_URL: `http://127.0.0.1:${relayPort}` } });
+  const share = await runCli(['vendor', 'share', '--store', `s3://${bucket}`, '--practice', PRACTICE, '--expires', '2h'], { env: { ...vendorEnv(gw), AWS_ENDPOINT_URL: `http://127.0.0.1:${relay.port}` } });
   assert.equal(share.code, 0, share.stderr);
   const link = share.stdout.trim();
-  fromStore = 0;
-  connections = 0;
+  relay.fromStore = 0;
+  relay.connections = 0;
   const target = await createTempDatabase('lroff_link_restored', { create: false });
   const pw = await passwordFile(await tempDir());
   // The restore's own temporary folder: the old way downloaded the file there first.
@@ -114,16 +84,16 @@ test('restore LINK reads the backup in place (no copy on disk) and restores iden
   const noKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: undefined, TMPDIR: tmp };
   const r = await runCli(['restore', link, '--target', dsnFor(target), '--password-file', pw, '--json'], { env: noKeys, timeoutMs: 240_000 });
   const seen = await watch.stop();
-  await cut;
+  await relay.cut;
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(cut, 'the gateway was killed during the restore');
-  assert.ok(connections >= 2, `the reads resumed on new connections (${connections})`);
+  assert.ok(relay.cut, 'the gateway was killed during the restore');
+  assert.ok(relay.connections >= 2, `the reads resumed on new connections (${relay.connections})`);
   assert.equal(seen.maxBytes, 0, `nothing was written to the temporary folder (${[...seen.names].join(', ')})`);
   // Streamed, resumed, not restarted: the file's size crossed the relay, plus the reads that
   // map the tables (one frame per table header: a quarter of a file this small, a few per cent
   // of a real one), what was in flight when the store died, and the answers' HTTP headers.
-  process.stderr.write(`restore LINK moved ${fromStore} bytes over ${connections} connections for a ${fileBytes}-byte backup\n`);
-  assert.ok(fromStore >= fileBytes * 0.9 && fromStore < fileBytes * 2, `${fromStore} bytes moved for a ${fileBytes}-byte file`);
+  process.stderr.write(`restore LINK moved ${relay.fromStore} bytes over ${relay.connections} connections for a ${fileBytes}-byte backup\n`);
+  assert.ok(relay.fromStore >= fileBytes * 0.9 && relay.fromStore < fileBytes * 2, `${relay.fromStore} bytes moved for a ${fileBytes}-byte file`);
   const report = JSON.parse(r.stdout);
   assert.equal(report.outcome, 'complete');
   // The link (a key) stays out of the report: its commands name the object without the signature.
