@@ -8,6 +8,7 @@
  *            MiB/s, peak RSS (VmHWM);
  *   status   `vendor status` (fleetStatus) over 1,000 and 10,000 practices
  *            whose pointer objects the script writes first.
+ * --size-mib 0 runs the status part alone.
  * Results: a table on stdout and JSON in bench/results/offsite-*.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -65,7 +66,7 @@ function runUpload(mode: string): UploadRun {
   void client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => {});
   return run;
 }
-const modes = ['lastresort', 'sdk-upload', ...(spawnSync('rclone', ['version']).status === 0 ? ['rclone'] : [])];
+const modes = sizeMiB > 0 ? ['lastresort', 'sdk-upload', ...(spawnSync('rclone', ['version']).status === 0 ? ['rclone'] : [])] : [];
 for (let i = 0; i < repeat; i++) for (const mode of modes) uploads.push(runUpload(mode));
 
 // Pointer objects for a fleet, then one status listing over it.

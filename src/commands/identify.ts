@@ -24,14 +24,12 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
+/** A backup in the store is read in place, streamed, like a restore reads it. */
 export async function checkCommand(file: string, o: { json?: boolean; passwordFile?: string }): Promise<void> {
-  if (isRemote(file)) {
-    const { withDownloaded } = await import('../offsite/download.js');
-    return withDownloaded((await import('../offsite/remote.js')).remoteSource(file), (path) => checkCommand(path, o));
-  }
-  const located = await locateHeader(file);
+  const source = isRemote(file) ? await (await import('../offsite/remote-source.js')).openRemote((await import('../offsite/remote.js')).remoteSource(file)) : file;
+  const located = await locateHeader(source);
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
-  const r = await checkFile(file, { located, password });
+  const r = await checkFile(source, { located, password });
   if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
   else if (r.intact) say(`The backup is whole: ${WHOLE_TEXT(r.chunks)}, and so do both header copies.`);
   else {

@@ -1,5 +1,5 @@
 import { whoOpens } from '../format/header.js';
-import { locateHeader } from '../format/reader.js';
+import { locateHeader, type ByteSource } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainSecret } from '../cli/password.js';
 import { note, printJson, say, setResultCode } from '../cli/output.js';
@@ -49,21 +49,21 @@ export function exitCodeForReport(r: RestoreReport): number {
 
 /**
  * FILE may be s3://bucket/key or a link from `vendor share`: the backup is
- * downloaded to a private temporary folder first (resumed if the connection
- * drops) and removed afterwards. Commands shown later name the link without
+ * read in place from the store with ranged GETs (offsite/remote-source.ts),
+ * nothing is written to disk. Commands shown later name the link without
  * its signature: a link is a key and stays out of reports.
  */
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
   checkTargetArgument(o.target);
   if (!/^(s3|https?):\/\//i.test(file)) return restoreFrom(file, file, o);
-  const { remoteSource, describeSource } = await import('../offsite/remote.js');
-  const { withDownloaded } = await import('../offsite/download.js');
-  const src = remoteSource(file);
-  if (!o.json) note('Downloading the backup from the store…');
-  return withDownloaded(src, (path) => restoreFrom(path, describeSource(src), o));
+  const { remoteSource } = await import('../offsite/remote.js');
+  const { openRemote } = await import('../offsite/remote-source.js');
+  const source = await openRemote(remoteSource(file));
+  if (!o.json) note('Reading the backup straight from the store as it is restored (nothing is saved on this machine)…');
+  return restoreFrom(source, source.name, o);
 }
 
-async function restoreFrom(file: string, shownAs: string, o: RestoreCliOptions): Promise<void> {
+async function restoreFrom(file: string | ByteSource, shownAs: string, o: RestoreCliOptions): Promise<void> {
   const located = await locateHeader(file);
   const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');

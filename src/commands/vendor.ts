@@ -99,7 +99,7 @@ export async function vendorFetch(o: ChooseOptions & { out: string }): Promise<v
     try {
       const f = await fetchChecked({ kind: 's3', client, bucket: loc.bucket, key: v.key, versionId: v.versionId }, o.out, basename(v.key));
       if (!f.check.intact) {
-        skip(f.check.truncated ? 'it is cut short' : 'it is damaged');
+        skip(!f.check.firstHeaderIntact ? 'its first header copy is damaged' : f.check.truncated ? 'it is cut short' : 'it is damaged');
         continue;
       }
       if (o.json) {

@@ -6,7 +6,7 @@
  */
 import { LrError } from '../errors.js';
 import { whoOpens } from '../format/header.js';
-import { locateHeader, readPayload, unlockBackup, type DamageReport, type LocatedHeader, type Secret, type Segment, type UnlockedBackup } from '../format/reader.js';
+import { locateHeader, readPayload, unlockBackup, type ByteSource, type DamageReport, type LocatedHeader, type Secret, type Segment, type UnlockedBackup } from '../format/reader.js';
 import { log } from '../log.js';
 import { safeText } from '../text.js';
 
@@ -17,7 +17,7 @@ export interface OpenedBackup {
   unlocked: UnlockedBackup;
 }
 
-export async function openBackup(path: string, secret: Secret, located?: LocatedHeader): Promise<OpenedBackup> {
+export async function openBackup(path: string | ByteSource, secret: Secret, located?: LocatedHeader): Promise<OpenedBackup> {
   const loc = located ?? (await locateHeader(path));
   const started = Date.now();
   const unlocked = await unlockBackup(loc, secret);

@@ -7,8 +7,11 @@
  * other's place. Anything else (bytes deleted or inserted earlier in the
  * file, a damaged chunk) reads as missing: callers that need the whole file's
  * damage handling read it in order instead (readPayload).
+ *
+ * Reads go through the file's source (source.ts): a local file is read with
+ * its file handle, an object in the store with ranged GETs, one per span, so
+ * each lane streams its own table.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { openChunk } from '../keys/crypto.js';
 import { parseHead } from './chunks.js';
 import { fileTagOf } from './header.js';
@@ -16,6 +19,7 @@ import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from './limits.js';
 import { markDamaged, type DamageReport } from './damage.js';
 import type { Segment, UnlockedBackup } from './reader.js';
 import { REORDER_WINDOW } from './walker.js';
+import type { ByteRange, SourceReader } from './source.js';
 
 /** Frames read per file read when streaming a range (1 MiB with 64 KiB chunks). */
 const FRAMES_PER_READ = 16;
@@ -32,7 +36,7 @@ export class PayloadReader {
   private readonly fileTag: Buffer;
   private last: { index: number; data: Buffer | null } | null = null;
 
-  private constructor(private readonly fh: FileHandle, private readonly unlocked: UnlockedBackup) {
+  private constructor(private readonly input: SourceReader, private readonly unlocked: UnlockedBackup) {
     const { header } = unlocked.located;
     this.chunkSize = header.chunkSize;
     this.frameBytes = CHUNK_HEAD_BYTES + header.chunkSize + AEAD_TAG_BYTES + CHUNK_CRC_BYTES;
@@ -40,20 +44,21 @@ export class PayloadReader {
   }
 
   static async open(unlocked: UnlockedBackup): Promise<PayloadReader> {
-    return new PayloadReader(await open(unlocked.located.path, 'r'), unlocked);
+    return new PayloadReader(await unlocked.located.source.openReader(), unlocked);
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    await this.input.close();
   }
 
   /**
    * Reads the frames at the places of chunks first..first+count-1 in one file
-   * read, into `buf` when given (the plaintexts returned never share it).
+   * read (the next bytes of `range` when given, which must be there), into
+   * `buf` when given (the plaintexts returned never share it).
    */
-  private async frames(first: number, count: number, buf = Buffer.allocUnsafe(count * this.frameBytes)): Promise<(Buffer | null)[]> {
+  private async frames(first: number, count: number, buf: Buffer = Buffer.allocUnsafe(count * this.frameBytes), range?: ByteRange): Promise<(Buffer | null)[]> {
     const position = this.unlocked.located.payloadOffset + first * this.frameBytes;
-    const { bytesRead } = await this.fh.read(buf, 0, count * this.frameBytes, position);
+    const bytesRead = range ? await range.read(buf, count * this.frameBytes) : (await this.input.read(buf, 0, count * this.frameBytes, position)).bytesRead;
     const out: (Buffer | null)[] = [];
     for (let k = 0; k < count; k++) {
       const found = this.openAt(buf.subarray(k * this.frameBytes, Math.min(bytesRead, (k + 1) * this.frameBytes)), first + k);
@@ -77,7 +82,7 @@ export class PayloadReader {
     for (let d = 1; d <= REORDER_WINDOW; d++) {
       for (const j of [i - d, i + d]) {
         if (j < 0) continue;
-        const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.unlocked.located.payloadOffset + j * this.frameBytes);
+        const { bytesRead } = await this.input.read(buf, 0, buf.length, this.unlocked.located.payloadOffset + j * this.frameBytes);
         const found = this.openAt(buf.subarray(0, bytesRead), i);
         if (found instanceof Buffer) return found;
       }
@@ -115,26 +120,33 @@ export class PayloadReader {
   async *spans(spans: Iterable<Span>, damage: DamageReport): AsyncGenerator<Segment> {
     let out = 0;
     const buf = Buffer.allocUnsafe(FRAMES_PER_READ * this.frameBytes); // one read buffer for the whole stream
+    const { payloadOffset } = this.unlocked.located;
     for (const { start, end } of spans) {
       const firstChunk = Math.floor(start / this.chunkSize);
       const lastChunk = Math.floor((end - 1) / this.chunkSize);
-      for (let first = firstChunk; first <= lastChunk; first += FRAMES_PER_READ) {
-        const count = Math.min(FRAMES_PER_READ, lastChunk - first + 1);
-        const plain = await this.frames(first, count, buf);
-        for (let k = 0; k < count; k++) {
-          const i = first + k;
-          const from = Math.max(start, i * this.chunkSize);
-          const to = Math.min(end, (i + 1) * this.chunkSize);
-          const data = plain[k];
-          if (data && data.length >= to - i * this.chunkSize) {
-            yield { offset: out, data: data.subarray(from - i * this.chunkSize, to - i * this.chunkSize) };
-          } else {
-            markDamaged(damage, i, i); // counted once, though two spans may share the chunk
-            damage.bytesLost += to - from;
-            yield { offset: out, hole: to - from };
+      // The span's frames in order, as one range: one ranged GET for a file in the store.
+      const range = this.input.range(payloadOffset + firstChunk * this.frameBytes, payloadOffset + (lastChunk + 1) * this.frameBytes);
+      try {
+        for (let first = firstChunk; first <= lastChunk; first += FRAMES_PER_READ) {
+          const count = Math.min(FRAMES_PER_READ, lastChunk - first + 1);
+          const plain = await this.frames(first, count, buf, range);
+          for (let k = 0; k < count; k++) {
+            const i = first + k;
+            const from = Math.max(start, i * this.chunkSize);
+            const to = Math.min(end, (i + 1) * this.chunkSize);
+            const data = plain[k];
+            if (data && data.length >= to - i * this.chunkSize) {
+              yield { offset: out, data: data.subarray(from - i * this.chunkSize, to - i * this.chunkSize) };
+            } else {
+              markDamaged(damage, i, i); // counted once, though two spans may share the chunk
+              damage.bytesLost += to - from;
+              yield { offset: out, hole: to - from };
+            }
+            out += to - from;
           }
-          out += to - from;
         }
+      } finally {
+        await range.close();
       }
     }
   }

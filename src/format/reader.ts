@@ -4,8 +4,6 @@
  * data: a chunk that is missing or fails authentication becomes a hole of
  * known position and length, and the counts land in DamageReport.
  */
-import { open, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
 import { scanFrames, type FrameEvent } from './chunks.js';
@@ -14,9 +12,15 @@ import { newDamageReport, type DamageReport } from './damage.js';
 import { fileTagOf, probeHeaderFrame, type BackupHeader, type HeaderFrame } from './header.js';
 import { HEADER_FRAME_MAX, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 import type { Segment } from '../archive/segment.js';
+import { localSource, type ByteSource } from './source.js';
+
+export type { ByteSource } from './source.js';
 
 export interface LocatedHeader {
+  /** The file's path, or a link without its signature (source.name). */
   path: string;
+  /** Where its bytes are read from: the file, or the object in the store. */
+  source: ByteSource;
   frame: HeaderFrame;
   header: BackupHeader;
   fileBytes: number;
@@ -25,17 +29,6 @@ export interface LocatedHeader {
   firstCopyIntact: boolean;
   /** The header was read from the copy at the end of the file. */
   headerCopyUsed: boolean;
-}
-
-async function readAt(path: string, position: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, position);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 function notBackup(): LrError {
@@ -62,17 +55,18 @@ function parseTrailer(tail: Buffer): number | null {
 }
 
 /** The header copy at the end of the file, or null when it is missing or damaged. */
-export async function readTailHeaderCopy(path: string, fileBytes: number, tail?: Buffer): Promise<HeaderFrame | null> {
-  const trailer = tail ?? (fileBytes >= TRAILER_BYTES ? await readAt(path, fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0));
-  return headerCopyBefore(path, fileBytes, trailer);
+export async function readTailHeaderCopy(file: string | ByteSource, fileBytes: number, tail?: Buffer): Promise<HeaderFrame | null> {
+  const source = typeof file === 'string' ? await localSource(file) : file;
+  const trailer = tail ?? (fileBytes >= TRAILER_BYTES ? await source.readAt(fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0));
+  return headerCopyBefore(source, fileBytes, trailer);
 }
 
 /** The header copy that ends just before the trailer `trailer`, which ends at file offset `trailerEnd`. */
-async function headerCopyBefore(path: string, trailerEnd: number, trailer: Buffer): Promise<HeaderFrame | null> {
+async function headerCopyBefore(source: ByteSource, trailerEnd: number, trailer: Buffer): Promise<HeaderFrame | null> {
   const copyLength = parseTrailer(trailer);
   if (copyLength === null || copyLength > HEADER_FRAME_MAX || copyLength + TRAILER_BYTES > trailerEnd) return null;
   try {
-    const probe = probeHeaderFrame(await readAt(path, trailerEnd - TRAILER_BYTES - copyLength, copyLength));
+    const probe = probeHeaderFrame(await source.readAt(trailerEnd - TRAILER_BYTES - copyLength, copyLength));
     return probe.kind === 'ok' ? probe.frame : null;
   } catch {
     return null;
@@ -89,49 +83,42 @@ const TRAILER_CANDIDATES_MAX = 16;
  * file whose checksum holds and whose header copy is intact: searched
  * backwards from the end, a block at a time, so memory stays bounded.
  */
-async function searchHeaderCopy(path: string, fileBytes: number): Promise<HeaderFrame | null> {
+async function searchHeaderCopy(source: ByteSource, fileBytes: number): Promise<HeaderFrame | null> {
   let candidates = 0;
   for (let end = fileBytes; end >= TRAILER_BYTES; end -= TRAILER_SEARCH_BLOCK) {
     // Blocks overlap by a trailer's length, so a trailer across two blocks is found whole.
     const start = Math.max(0, end - TRAILER_SEARCH_BLOCK - TRAILER_BYTES);
-    const block = await readAt(path, start, end - start);
+    const block = await source.readAt(start, end - start);
     for (let at = block.lastIndexOf(TRAILER_MARKER); at >= 0; at = at > 0 ? block.lastIndexOf(TRAILER_MARKER, at - 1) : -1) {
       const trailer = block.subarray(at, at + TRAILER_BYTES);
       if (parseTrailer(trailer) === null) continue;
-      const found = await headerCopyBefore(path, start + at + TRAILER_BYTES, trailer);
+      const found = await headerCopyBefore(source, start + at + TRAILER_BYTES, trailer);
       if (found || ++candidates >= TRAILER_CANDIDATES_MAX) return found;
     }
   }
   return null;
 }
 
-/** Reads only the start of the file (and its end if the first copy is damaged). */
-export async function locateHeader(path: string): Promise<LocatedHeader> {
-  let fileBytes: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new LrError('LR_NO_FILE', `${path} is not a file.`);
-    fileBytes = s.size;
-  } catch (err) {
-    if (err instanceof LrError) throw err;
-    throw new LrError('LR_NO_FILE', `Cannot open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'permission denied or unreadable'}.`, { cause: err });
-  }
+/** Reads only the start of the file (and its end if the first copy is damaged); `file` is a path or a source. */
+export async function locateHeader(file: string | ByteSource): Promise<LocatedHeader> {
+  const source = typeof file === 'string' ? await localSource(file) : file;
+  const { name: path, size: fileBytes } = source;
   if (fileBytes === 0) throw new LrError('LR_NOT_BACKUP', `${path} is empty: it is not a backup, or the copy failed. Ask for the file again.`);
 
-  const start = await readAt(path, 0, Math.min(fileBytes, MAGIC_MAX + HEADER_FRAME_MAX));
-  const tail = fileBytes >= TRAILER_BYTES ? await readAt(path, fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0);
+  const start = await source.readAt(0, Math.min(fileBytes, MAGIC_MAX + HEADER_FRAME_MAX));
+  const tail = fileBytes >= TRAILER_BYTES ? await source.readAt(fileBytes - TRAILER_BYTES, TRAILER_BYTES) : Buffer.alloc(0);
   const copyLength = parseTrailer(tail);
   const magicLength = readMagic(start, copyLength !== null);
 
   let firstProblem = 'the header is cut short';
   const probe = probeHeaderFrame(start.subarray(magicLength));
   if (probe.kind === 'ok') {
-    return { path, frame: probe.frame, header: probe.frame.header, fileBytes, payloadOffset: magicLength + probe.frame.frameLength, firstCopyIntact: true, headerCopyUsed: false };
+    return { path, source, frame: probe.frame, header: probe.frame.header, fileBytes, payloadOffset: magicLength + probe.frame.frameLength, firstCopyIntact: true, headerCopyUsed: false };
   }
   if (probe.kind === 'bad') firstProblem = probe.reason;
 
-  const second = (await readTailHeaderCopy(path, fileBytes, tail)) ?? (await searchHeaderCopy(path, fileBytes));
-  if (second) return { path, frame: second, header: second.header, fileBytes, payloadOffset: magicLength, firstCopyIntact: false, headerCopyUsed: true };
+  const second = (await readTailHeaderCopy(source, fileBytes, tail)) ?? (await searchHeaderCopy(source, fileBytes));
+  if (second) return { path, source, frame: second, header: second.header, fileBytes, payloadOffset: magicLength, firstCopyIntact: false, headerCopyUsed: true };
   if (fileBytes < magicLength + 64 && probe.kind === 'need') {
     throw new LrError('LR_HEADER_DAMAGED', 'This backup is cut short inside its header: nothing in it can be recovered. Ask support for a complete copy.');
   }
@@ -151,10 +138,9 @@ export interface UnlockedBackup {
 // Opening the key (password or recovery code, then the producer's signature) lives in unlock.ts.
 export { unlockBackup, type Secret } from './unlock.js';
 
-/** The chunk frames of the payload, read from disk with bounded memory, to the end of the file. */
-export function payloadFrames(located: LocatedHeader): AsyncGenerator<FrameEvent> {
-  const stream = createReadStream(located.path, { start: located.payloadOffset, highWaterMark: 256 * 1024 });
-  return scanFrames(stream, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset });
+/** The chunk frames of the payload, read in order with bounded memory, to the end of the file. */
+export function payloadFrames(located: LocatedHeader, bytes: AsyncIterable<Buffer> = located.source.stream(located.payloadOffset)): AsyncGenerator<FrameEvent> {
+  return scanFrames(bytes, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset });
 }
 
 /** What the walker needs of a located file. */

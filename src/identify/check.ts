@@ -11,7 +11,7 @@
  * come in table-index order, so a stretch between an entry of table i and
  * one of table j touches exactly tables i..j, even those it swallowed whole.
  */
-import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf, type DamageReport, type LocatedHeader } from '../format/reader.js';
+import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf, type ByteSource, type DamageReport, type LocatedHeader } from '../format/reader.js';
 import { acceptByChecksum, walkFrames } from '../format/walker.js';
 import type { FrameEvent } from '../format/chunks.js';
 import { openBackup, payloadOf } from '../decrypt/open.js';
@@ -45,14 +45,27 @@ export interface DamagedPlace {
   other: string[];
 }
 
-export async function checkFile(path: string, opts: { located?: LocatedHeader; password?: string; onProgress?: (fileOffset: number, fileBytes: number) => void } = {}): Promise<CheckResult> {
-  const located = opts.located ?? (await locateHeader(path));
+export async function checkFile(file: string | ByteSource, opts: { located?: LocatedHeader; password?: string; onProgress?: (fileOffset: number, fileBytes: number) => void } = {}): Promise<CheckResult> {
+  const located = opts.located ?? (await locateHeader(file));
   if (opts.password !== undefined) return checkWithPassword(located, opts.password);
+  return checkFrames(located, payloadFrames(located), { onProgress: opts.onProgress });
+}
+
+export interface FrameCheckOptions {
+  onProgress?: (fileOffset: number, fileBytes: number) => void;
+  /** End at the first lost chunk, the rest unread. */
+  stopAtDamage?: boolean;
+  /** Where to read the header copy at the end from, once the frames are through (default: the file's source). */
+  tailFrom?: () => Promise<ByteSource>;
+}
+
+/** The check without the password of frames read by the caller (`vendor fetch` checks them as they arrive). */
+export async function checkFrames(located: LocatedHeader, frames: AsyncIterable<FrameEvent>, o: FrameCheckOptions = {}): Promise<CheckResult> {
   const shape = shapeOf(located);
   const damage = newDamageReport(located.headerCopyUsed);
-  const steps = walkFrames(withProgress(payloadFrames(located), located.fileBytes, opts.onProgress), shape, acceptByChecksum(shape), damage);
-  for await (const step of steps) void step; // the walk fills in `damage`
-  return { ...resultFrom(located, damage), intact: await isWhole(located, damage) };
+  const steps = walkFrames(withProgress(frames, located.fileBytes, o.onProgress), shape, acceptByChecksum(shape), damage);
+  for await (const step of steps) if (o.stopAtDamage && step.kind === 'hole') break; // the walk fills in `damage`
+  return { ...resultFrom(located, damage), intact: await isWhole(located, damage, o.tailFrom) };
 }
 
 /** Reports each frame's file offset as it passes. */
@@ -64,9 +77,9 @@ async function* withProgress(frames: AsyncIterable<FrameEvent>, fileBytes: numbe
 }
 
 /** Every chunk there, and both header copies: without the second, one bad sector in the first loses the file. */
-async function isWhole(located: LocatedHeader, d: DamageReport): Promise<boolean> {
+async function isWhole(located: LocatedHeader, d: DamageReport, tailFrom?: () => Promise<ByteSource>): Promise<boolean> {
   if (d.truncated || d.damagedChunks > 0 || !located.firstCopyIntact) return false;
-  return located.headerCopyUsed || (await readTailHeaderCopy(located.path, located.fileBytes)) !== null;
+  return located.headerCopyUsed || (await readTailHeaderCopy(tailFrom ? await tailFrom() : located.source, located.fileBytes)) !== null;
 }
 
 const CATALOG_KEY = -1;
@@ -84,7 +97,7 @@ function orderKey(path: string): number | null {
 }
 
 async function checkWithPassword(located: LocatedHeader, password: string): Promise<CheckResult> {
-  const opened = await openBackup(located.path, password, located);
+  const opened = await openBackup(located.source, password, located);
   const { segments, damage } = payloadOf(opened);
   // Each entry's tile runs from the end of the one before to the end of its own padded body.
   const tiles: { key: number; start: number; end: number }[] = [];

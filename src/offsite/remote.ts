@@ -53,11 +53,20 @@ export interface RemoteBody {
   /** Bytes in this answer, and in the whole object. */
   length: number;
   total: number;
+  /** Where this answer starts in the object (0 when the store ignored the range). */
+  start: number;
+  /** The object's version as the store tags it, to notice a file replaced during a long read. */
+  etag?: string;
 }
 
 function totalFrom(contentRange: string | null | undefined, length: number): number {
   const m = /\/(\d+)$/.exec(contentRange ?? '');
   return m ? Number(m[1]) : length;
+}
+
+function startFrom(contentRange: string | null | undefined): number {
+  const m = /^bytes (\d+)-/.exec(contentRange ?? '');
+  return m ? Number(m[1]) : 0;
 }
 
 /** Bytes start..end (inclusive; end undefined = to the end) as a stream. */
@@ -67,7 +76,7 @@ export async function getRange(src: RemoteSource, start = 0, end?: number, signa
     try {
       const r = await src.client.send(new GetObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId, Range: range }), { abortSignal: signal });
       const length = r.ContentLength ?? 0;
-      return { body: r.Body as Readable, length, total: totalFrom(r.ContentRange, length) };
+      return { body: r.Body as Readable, length, total: totalFrom(r.ContentRange, length), start: startFrom(r.ContentRange), etag: r.ETag };
     } catch (err) {
       const { name, status } = storeErrorOf(err);
       if (name === 'NoSuchKey' || status === 404) throw new LrError('LR_NO_FILE', `There is no object ${describeSource(src)} in the store. Check the address (lastresort vendor status lists the practices).`, { cause: err });
@@ -90,7 +99,9 @@ export async function getRange(src: RemoteSource, start = 0, end?: number, signa
   if (res.status === 416) throw new LrError('LR_NOT_BACKUP', 'The file behind this link is empty or shorter than a backup header: it is not a backup.');
   if (!res.ok || !res.body) throw new LrError('LR_IO', `The store answered ${res.status} for the link. Try again later, or ask support for a new one.`);
   const length = Number(res.headers.get('content-length') ?? 0);
-  return { body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), length, total: totalFrom(res.headers.get('content-range'), length) };
+  // A larger buffer than the default lets the next bytes arrive while the last are decrypted.
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream, { highWaterMark: 1 << 20 });
+  return { body, length, total: totalFrom(res.headers.get('content-range'), length), start: startFrom(res.headers.get('content-range')), etag: res.headers.get('etag') ?? undefined };
 }
 
 /** A short range read whole (a header); at most `max` bytes are kept. */

@@ -139,10 +139,11 @@ async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<stri
 async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ located: LocatedHeader } | { problem: string }> {
   try {
     if (isRemote(path)) {
+      // Read in place from the store, like restore LINK: nothing is saved on this machine.
       const { remoteSource } = await import('../offsite/remote.js');
-      const { downloadForSession } = await import('../offsite/download.js');
-      ask.say('Downloading the backup from the link (it is kept only until this program ends)…');
-      path = await downloadForSession(remoteSource(path));
+      const { openRemote } = await import('../offsite/remote-source.js');
+      ask.say('Reading the backup straight from the link (nothing is saved on this machine)…');
+      return { located: await locateHeader(await openRemote(remoteSource(path))) };
     }
     return { located: await locateHeader(path) };
   } catch (err) {
@@ -156,7 +157,7 @@ async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ lo
 export async function checkBackup(ask: Ask, located: LocatedHeader, signal?: AbortSignal): Promise<CheckResult> {
   const bar = ask.progress();
   try {
-    return await checkFile(located.path, {
+    return await checkFile(located.source, {
       located,
       onProgress: (offset, total) => {
         if (signal?.aborted) throw cancelled();

@@ -87,7 +87,7 @@ function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backu
 export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBackup, signal: AbortSignal, setLastWords: (words: LastWords | null) => void = () => {}): Promise<RunResult> {
   const started = Date.now();
   const dsn: Dsn = { ...plan.where.dsn, database: plan.database.name };
-  const others = await otherBackups(plan.located.path);
+  const others = plan.located.source.local ? await otherBackups(plan.located.path) : [];
   if (plan.database.mode === 'replace') {
     log('recover').info({ tables: plan.database.tablesBefore }, 'replacing a database the person confirmed by name');
     await dropDatabase(plan.where.dsn, plan.database.name);

@@ -63,7 +63,7 @@ export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: Unloc
   const tryOne = async (password: string): Promise<OpenedBackup> => {
     const stop = ask.working('Checking the password (this takes a moment)…');
     try {
-      return await openBackup(located.path, password, located);
+      return await openBackup(located.source, password, located);
     } finally {
       stop();
       if (opts.signal?.aborted) throw cancelled();
@@ -118,7 +118,7 @@ async function unlockWithRecoveryCode(ask: Ask, located: LocatedHeader, opts: Un
   for (let tries = 0; ; tries++) {
     const code = given ?? (await ask.secret({ message: 'Recovery code (from the page in the practice safe)', flag: '--recovery-code-file FILE' }));
     try {
-      const opened = await openBackup(located.path, { recoveryCode: code }, located);
+      const opened = await openBackup(located.source, { recoveryCode: code }, located);
       ask.say('The recovery code is right: the backup is open.');
       return opened;
     } catch (err) {

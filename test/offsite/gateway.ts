@@ -7,6 +7,7 @@
  */
 import { after, before } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -145,3 +146,49 @@ export function restartGateway(): Promise<void> {
   });
 }
 
+
+export interface CuttingRelay {
+  port: number;
+  /** Bytes the store sent through the relay, and connections made to it. */
+  fromStore: number;
+  connections: number;
+  /** Set once the store was killed; resolves when it has been started again. */
+  cut?: Promise<void>;
+  close: () => void;
+}
+
+/**
+ * A TCP relay in front of the gateway that counts what the store sends and,
+ * once `killAfter` bytes have gone through, kills radosgw and starts it
+ * again. It holds the rest back until the store is dead, so the cut always
+ * lands mid-transfer however fast the machine; then the connection breaks as
+ * the store's would.
+ */
+export async function cuttingRelay(gw: Gateway, killAfter: number): Promise<CuttingRelay> {
+  const store = new URL(gw.endpoint);
+  const relay: CuttingRelay = { port: 0, fromStore: 0, connections: 0, close: () => server.close() };
+  const server = createServer((client) => {
+    relay.connections++;
+    const upstream = connect(Number(store.port), store.hostname);
+    upstream.on('data', (d: Buffer) => {
+      relay.fromStore += d.length;
+      if (!relay.cut && relay.fromStore > killAfter) {
+        upstream.pause();
+        relay.cut = killGateway()
+          .then(() => {
+            upstream.destroy();
+            client.destroy();
+          })
+          .then(() => new Promise((r) => setTimeout(r, 1000)))
+          .then(restartGateway);
+      }
+    });
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  relay.port = (server.address() as { port: number }).port;
+  return relay;
+}

@@ -3,19 +3,24 @@
  * only the header (the bytes that cross a counting TCP relay in front of the
  * real gateway are counted), `check s3://...` reads it whole, and a link from
  * `vendor share` works without any key; an expired or altered link gives the
- * plain line to ask support for a new one.
+ * plain line to ask support for a new one. A read pinned to an object stops
+ * with a plain line when the object is replaced under it, and `vendor fetch`
+ * checks the bytes as they arrive, passing over damaged versions.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
-import { basename } from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { backupOf, makeSource, tempDir } from '../helpers/backup.js';
 import { dropTempDatabases } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { uploadFile } from '../../src/offsite/upload.js';
 import { systemClock } from '../../src/system/clock.js';
+import { openRemote } from '../../src/offsite/remote-source.js';
 import { lockedBucket, useGateway, vendorClient, vendorEnv, type Gateway } from './gateway.js';
 
 const gateway = useGateway();
@@ -110,4 +115,56 @@ test('a link from vendor share works with no key at all; expired or altered link
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^lastresort: The store refused the link \(it has expired or was changed\)\. Ask support for a new one/);
   assert.equal(refused.stderr.trim().split('\n').length, 1);
+});
+
+/** A new version of `key` holding `body` (the bucket's Object Lock wants a Content-MD5). */
+async function put(key: string, body: Buffer): Promise<void> {
+  await vendor.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentMD5: createHash('md5').update(body).digest('base64') }));
+}
+
+test('a read pinned to the object stops with a plain line when the object is replaced under it', async () => {
+  const key = 'practices/p-changed/changing.lrb';
+  const original = await readFile(file);
+  await put(key, original);
+  const url = new URL(await getSignedUrl(vendor, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 600 }));
+  const source = await openRemote({ kind: 'link', url });
+  assert.equal(source.size, original.length);
+  const middle = Math.floor(original.length / 2);
+  assert.ok((await source.readAt(middle, 100)).equals(original.subarray(middle, middle + 100)), 'a ranged read in the middle');
+  // Re-uploaded with the same size: only the ETag tells.
+  const altered = Buffer.from(original);
+  altered[middle] ^= 0xff;
+  await put(key, altered);
+  await assert.rejects(() => source.readAt(middle, 100), (err: Error) => {
+    assert.equal(err.message, `${url.origin}${url.pathname} changed in the store while it was being read (its size or version is not the same any more), so the read stopped. Ask support for a new link, then start again.`);
+    return true;
+  });
+});
+
+test('vendor fetch checks the bytes as they arrive: damaged versions are passed over, never land, and the whole one is fetched', async () => {
+  const key = 'practices/p-damaged/night.lrb';
+  const original = await readFile(file);
+  await put(key, original);
+  // Newer versions: one with its header copy at the end damaged, then one with a chunk damaged a third of the way in.
+  const badTail = Buffer.from(original);
+  badTail[badTail.length - 16 - 40] ^= 0xff;
+  await new Promise((r) => setTimeout(r, 1100)); // versions apart in time (seconds)
+  await put(key, badTail);
+  const badChunk = Buffer.from(original);
+  badChunk[Math.floor(badChunk.length / 3)] ^= 0xff;
+  await new Promise((r) => setTimeout(r, 1100));
+  await put(key, badChunk);
+
+  const out = await tempDir('lroff-damaged-out-');
+  const r = await runCli(['vendor', 'fetch', '--store', `s3://${bucket}`, '--practice', 'p-damaged', '--latest', '--out', out], { env: vendorEnv(gw) });
+  assert.equal(r.code, 0, r.stderr);
+  const passed = r.stderr.split('\n').filter((l) => l.startsWith('Passed over'));
+  assert.equal(passed.length, 2, r.stderr);
+  assert.match(passed[0]!, /night\.lrb stored .*: it is damaged$/);
+  assert.match(passed[1]!, /night\.lrb stored .*: it is damaged$/);
+  assert.match(r.stdout, /whole: all \d+ chunks and both header copies check out/);
+  // Only the whole file, 0600, byte for byte the original: no damaged copy or temporary is left.
+  assert.deepEqual(await readdir(out), ['night.lrb']);
+  assert.equal((await stat(join(out, 'night.lrb'))).mode & 0o777, 0o600);
+  assert.ok((await readFile(join(out, 'night.lrb'))).equals(original));
 });
