@@ -35,11 +35,12 @@ export interface SnapshotOptions {
 
 async function prepareSession(conn: Connection): Promise<void> {
   await conn.query("SET SESSION time_zone = '+00:00'");
-  // A connection may be held back for a while (its reader paused while another
-  // writes a big row, or --max-rate pacing): the server must not drop it after
-  // its default 60 s of unsent results, as mydumper also ensures. A dead client
+  // A connection may be held back for a long while (its reader paused while
+  // another writes a big row or a whole unsplittable table under --max-rate):
+  // the server must not drop it after its default 60 s of unsent results, as
+  // mydumper also ensures. A day covers any night's window; a dead client
   // still closes the socket, and the hung-server watch covers the other side.
-  await conn.query('SET SESSION net_write_timeout = 3600');
+  await conn.query('SET SESSION net_write_timeout = 86400');
   await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
 }
 

@@ -4,11 +4,11 @@
  * target database and nothing else, whatever account the person gave
  * (usually root). Even if a check of the file's statements were wrong,
  * the server refuses SELECT ... INTO OUTFILE, LOAD_FILE, accounts, grants
- * and writes to other databases. (One gap the server leaves: MariaDB lets
- * any account that may create a table put its files in another folder with
- * DATA DIRECTORY; only the statement check refuses that.) The account is
- * made by the restoring
- * account, with a random password that is never stored or logged, and
+ * and writes to other databases. (MariaDB lets any account that may create
+ * a table put its files in another folder with DATA DIRECTORY; the load
+ * sessions' NO_DIR_IN_CREATE makes the server ignore it: session.ts.) The
+ * account is made by the restoring account, with a random password that is
+ * never stored or logged, and
  * dropped when the restore ends (and, if a restore was killed, by the next
  * restore into the same database).
  *
