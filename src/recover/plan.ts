@@ -64,7 +64,7 @@ export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
 
 export function summaryLines(plan: RecoveryPlan): string[] {
   const h = plan.located.header;
-  const whole = plan.check.intact ? 'whole' : 'damaged: what can be read will be restored';
+  const whole = plan.check.partsChecked === false && plan.check.intact ? 'checked as it is restored' : plan.check.intact ? 'whole' : 'damaged: what can be read will be restored';
   const name = safeText(plan.database.name, 64);
   const into = plan.database.mode === 'resume'
     ? `${name} (continue the restore that was interrupted)`

@@ -14,6 +14,7 @@ import type { OpenedBackup } from '../decrypt/open.js';
 import { restoreBackup, type ParsedBackup } from '../restore/restore.js';
 import { takeRestoreLock } from '../restore/lock.js';
 import type { RestoreReport } from '../restore/report.js';
+import type { CheckResult } from '../identify/check.js';
 import { validateAgainst, validateRestore, type ValidationReport } from '../validate/validate.js';
 import { humanBytes } from '../text.js';
 import { VERSION } from '../version.js';
@@ -69,7 +70,7 @@ function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backu
     producerVersion: VERSION,
     interrupted: stopped ? true : restore.interrupted,
     backupTables: restore.backupTables ?? undefined,
-    backupFile: { path: plan.located.path, bytes: plan.located.fileBytes, database: h.database, serverVersion: h.serverVersion, intact: plan.check.intact, chunks: plan.check.chunks, damagedChunks: plan.check.damagedChunks, truncated: plan.check.truncated },
+    backupFile: { path: plan.located.path, bytes: plan.located.fileBytes, database: h.database, serverVersion: h.serverVersion, ...fileState(plan.check, restore.damage) },
     place: { kind: plan.where.kind, server: describeWhere(plan.where), database: plan.database.name, mode: plan.database.mode, sandboxDir: plan.where.kind === 'sandbox' ? plan.where.sandbox.dir : undefined },
     validation: validation && { match: validation.match, tables: validation.tables, objects: validation.objects, differences: validation.differences, durationMs: validation.durationMs },
     validationNote: checked.validationNote,
@@ -82,6 +83,12 @@ function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backu
   const report: RecoverReport = { ...base, summary: resultHeadline(base), exitCode: exitCodeFor(base) };
   report.nextSteps = nextSteps(report, null, others);
   return report;
+}
+
+/** Whether the file was whole: from the check, or, when that read only the header copies (a link), from what the restore read. */
+function fileState(check: CheckResult, damage: RestoreReport['damage']): { intact: boolean; chunks: number; damagedChunks: number; truncated: boolean } {
+  if (check.partsChecked !== false) return { intact: check.intact, chunks: check.chunks, damagedChunks: check.damagedChunks, truncated: check.truncated };
+  return { intact: check.intact && damage.damagedChunks === 0 && !damage.truncated, chunks: damage.chunks, damagedChunks: damage.damagedChunks, truncated: damage.truncated };
 }
 
 export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBackup, signal: AbortSignal, setLastWords: (words: LastWords | null) => void = () => {}): Promise<RunResult> {
