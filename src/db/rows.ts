@@ -185,9 +185,11 @@ class Flow implements PartSink {
   /** The encoder's rows as a piece (counted in the budget). */
   take(): RowPiece {
     const piece = { bytes: this.encoder.handOff(), rows: this.rows };
-    this.opts.budget?.add(piece.bytes.length - this.counted);
+    const uncounted = piece.bytes.length - this.counted;
     this.counted = 0;
     this.rows = 0;
+    // Last: over the limit, add() has every reader look, this one too (it may resume its connection).
+    this.opts.budget?.add(uncounted);
     return piece;
   }
 
