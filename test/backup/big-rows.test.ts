@@ -14,8 +14,8 @@
  *     whole big row ahead (37 MiB in flight here instead of 20);
  *   - a dump stopped (its sink failed, or the person pressed Ctrl-C) while the
  *     budget holds back a read that is not the one being written, before its
- *     first piece: the read is abandoned and its connection ends, instead of
- *     waiting forever on a paused result set.
+ *     first piece: the read is abandoned, its connection ends, and the backup
+ *     fails at once instead of waiting forever on a paused result set.
  */
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -197,4 +197,31 @@ test('a read the budget holds back before its first piece is abandoned when the 
     left = await imageSelectsLeft();
   }
   assert.equal(left, 0, 'no SELECT of this test left on the server');
+});
+
+test('a backup stopped while the budget holds a read back fails at once and leaves no query running', { timeout: 30_000 }, async () => {
+  const others = (await queryIn(source, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> 'image_store'", [source])).map((r) => String(r.t));
+  const [{ b }] = await queryIn(source, "SELECT DATA_LENGTH AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'image_store'", [source]);
+  // image_store alone, in eight key ranges (ids 1-5, 6-10, ...: a big row at the end of each of the first four), read over two connections.
+  const rangeBytes = Math.ceil(Number(b) / 8);
+  const stop = new AbortController();
+  const backup = backupOf(source, dir, {
+    connections: 2,
+    exclude: others,
+    pieceBytes: 64 << 10,
+    rangeBytes,
+    now: new Date(2026, 0, 3),
+    signal: stop.signal,
+    // Ctrl-C once unit 0's big row is written: the second connection's big row (unit 1) is next, the first one's unit 2 held meanwhile.
+    onProgress: (p) => {
+      if (p.bytes >= 16 * MIB) stop.abort();
+    },
+  });
+  let left = 0;
+  try {
+    await assert.rejects(settles(backup, 15, 'the stopped backup'), (err: Error & { code?: string }) => err.code === 'LR_INTERRUPTED');
+  } finally {
+    left = await imageSelectsLeft();
+  }
+  assert.equal(left, 0, 'no SELECT of the backup left on the server');
 });
