@@ -49,10 +49,17 @@ const AHEAD_PIECES = 2;
  * The dump, read over `conns` (all in one snapshot: snapshot.ts); the first
  * also reads the catalog. Several connections read big tables in key ranges
  * at once; the tar is the same whatever their number, but for where pieces end.
+ * stop() (the caller failed: its sink, say) abandons every read in flight and
+ * fails `done`, even where a read waits on a connection the caller closes.
  */
-export function dumpDatabase(conns: Connection[], opts: DumpOptions): { stream: Readable; done: Promise<DumpResult> } {
+export function dumpDatabase(conns: Connection[], opts: DumpOptions): { stream: Readable; done: Promise<DumpResult>; stop: () => void } {
   const tar = new TarWriter();
-  const done = writeDump(conns, tar, opts).then(
+  const stopped = new AbortController();
+  const follow = () => stopped.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) follow();
+  else opts.signal?.addEventListener('abort', follow, { once: true });
+  const stop = () => stopped.abort(new Error('the dump was stopped'));
+  const done = writeDump(conns, tar, { ...opts, signal: stopped.signal }).then(
     (r) => {
       tar.finish();
       return r;
@@ -63,8 +70,8 @@ export function dumpDatabase(conns: Connection[], opts: DumpOptions): { stream: 
     },
   );
   // The caller observes failures through the pipeline; keep this one from being unhandled.
-  done.catch(() => {});
-  return { stream: tar.stream, done };
+  done.catch(() => {}).finally(() => opts.signal?.removeEventListener('abort', follow));
+  return { stream: tar.stream, done, stop };
 }
 
 async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions): Promise<DumpResult> {

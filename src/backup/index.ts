@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { LrError } from '../errors.js';
-import { connect, isConnectionLost, isServerError, type Connection } from '../db/connect.js';
+import { connect, dropConnection, isConnectionLost, isServerError, type Connection } from '../db/connect.js';
 import { describeDsn } from '../db/dsn.js';
 import { dbTimeoutSeconds, SERVER_STOPPED } from '../db/watchdog.js';
 import type { Dsn } from '../db/dsn.js';
@@ -79,6 +79,8 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   let tmpPath: string | null = null;
   let lanes: Connection[] = [];
   let neededBytes: number | null = null;
+  let finished = false;
+  let stopDump = () => {};
   try {
     const store = await openProducerStore({ path: opts.producerKeyFile });
     const picked = pickRecipients(store, await chooseRecipients(conn, store, opts.source.database, now), opts.source.database);
@@ -93,6 +95,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     tmpPath = join(opts.outDir, temporaryName(backupFileName(opts.source.database, now)));
 
     const dump = dumpDatabase(snapshot.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
+    stopDump = dump.stop;
     const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, ...picked.writer, signingKey: store.signingKey, createdAt: now, chunkSize: opts.chunkSize });
     const fh = await open(tmpPath, 'wx', 0o600);
     try {
@@ -113,6 +116,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     await picked.remember();
     for (const c of snapshot.conns) await c.query('COMMIT');
     for (const c of lanes.splice(0)) await c.end().catch(() => c.destroy());
+    finished = true;
     const out: BackupResult = { file, database: opts.source.database, admin: identity, recovery: picked.writer.recovery !== null, problems: picked.problems, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale, connections: snapshot.conns.length };
     logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, durationMs: out.durationMs, connections: out.connections }, 'backup written');
     return out;
@@ -131,8 +135,14 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     throw new LrError('LR_DB', `The backup failed while reading the database (${code ?? (err as Error).message?.slice(0, 80)}). See the log for detail.`, { cause: err });
   } finally {
     if (tmpPath) await unlink(tmpPath).catch(() => {});
-    for (const c of lanes) c.destroy(); // after a failure: a paused result set must not be read to its end
-    await conn.end().catch(() => conn.destroy());
+    if (finished) {
+      await conn.end().catch(() => conn.destroy());
+    } else {
+      // After a failure (its sink, say) the dump may still be reading, a result set open on any connection,
+      // paused or read by no one: end() would queue behind it, for ever on a paused one. Stop it, then drop them.
+      stopDump();
+      for (const c of [...lanes, conn]) dropConnection(c);
+    }
   }
 }
 

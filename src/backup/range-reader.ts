@@ -14,6 +14,12 @@
  * A connection is given its next unit as soon as its current one ends, before
  * the consumer asks for it. All share one budget of bytes in flight
  * (piece-budget.ts), so that a big row on one connection holds the others back.
+ *
+ * Stopping: close() (the dump failed, or was stopped) aborts every read in
+ * flight through the signal they share, not only return() on their
+ * generators: a read the budget holds back while it waits for its first piece
+ * would never see a return() (rows.ts, abandon()), and its connection could
+ * then never be ended.
  */
 import type { Connection } from '../db/connect.js';
 import type { CatalogTable } from '../archive/layout.js';
@@ -43,6 +49,9 @@ export class RangeReader {
   private started = 0;
   private expected = 0;
   readonly budget: PieceBudget;
+  /** Aborted by close(), or with the dump's own signal: every read is abandoned. */
+  private readonly stop = new AbortController();
+  private readonly stopWith = () => this.stop.abort(this.opts.signal?.reason);
 
   constructor(
     conns: Connection[],
@@ -52,6 +61,8 @@ export class RangeReader {
     this.idle = [...conns];
     // Above what the pieces-ahead rule lets ordinary rows hold (each read: its pieces ahead and one with the consumer).
     this.budget = new PieceBudget((conns.length * (opts.ahead + 1) + 1) * opts.pieceBytes);
+    if (opts.signal?.aborted) this.stopWith();
+    else opts.signal?.addEventListener('abort', this.stopWith, { once: true });
   }
 
   /** A piece given by pieces() has been written: its bytes leave the budget. */
@@ -79,8 +90,10 @@ export class RangeReader {
     this.budget.lookAll(); // the next unit's read is now the one written: it may not be held with nothing to give
   }
 
-  /** Stops every unit in flight (after a failure): their rows are let through unencoded. */
+  /** Stops every unit in flight (after a failure): their rows are let through unencoded. Called once the dump is over, failed or not. */
   close(): void {
+    this.opts.signal?.removeEventListener('abort', this.stopWith);
+    this.stop.abort(new Error('the dump stopped reading'));
     for (const job of this.jobs.splice(0)) job.pieces.return(undefined).catch(ignore);
   }
 
@@ -92,7 +105,7 @@ export class RangeReader {
       if (!encoder) this.encoders.set(conn, (encoder = new WasmRowEncoder(this.opts.pieceBytes + (256 << 10))));
       const index = this.started++;
       const isHead = () => this.expected === index;
-      const pieces = encodedRowPieces(conn, unit.table, { pieceBytes: this.opts.pieceBytes, sql: unit.sql, ahead: this.opts.ahead, encoder, budget: this.budget, isHead, signal: this.opts.signal });
+      const pieces = encodedRowPieces(conn, unit.table, { pieceBytes: this.opts.pieceBytes, sql: unit.sql, ahead: this.opts.ahead, encoder, budget: this.budget, isHead, signal: this.stop.signal });
       const next = pieces.next();
       next.catch(ignore);
       this.jobs.push({ unit: index, conn, pieces, next });

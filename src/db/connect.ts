@@ -48,6 +48,19 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
   }
 }
 
+/**
+ * Closes `conn` at once, a result set still being sent included: mysql2's
+ * destroy() only half-closes the socket, and a result set the client has
+ * paused then stays open on the server, its thread waiting to write for up
+ * to net_write_timeout (an hour on dump connections: snapshot.ts) with the
+ * snapshot held. Destroying the socket too resets it: the server ends the
+ * query at once. For after a failure; end() is the polite way.
+ */
+export function dropConnection(conn: Connection): void {
+  conn.destroy();
+  (conn as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'HANDSHAKE_SSL_ERROR']);
 
 /**

@@ -77,6 +77,7 @@ export interface RowPieceOptions {
   budget?: PieceBudget;
   /** Whether this read's pieces are the ones the consumer writes now (range-reader.ts); always, if not given. */
   isHead?: () => boolean;
+  /** Aborted: the read is abandoned at once (abandon() below), even while the connection is held back. */
   signal?: AbortSignal;
 }
 
@@ -87,6 +88,8 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
   if (encoder.length > 0) encoder.handOff(); // rows left by an abandoned read
   const flow = new Flow(raw, encoder, opts);
   const pieceBytes = opts.pieceBytes;
+  const signal = opts.signal;
+  if (signal?.aborted) throw abortReason(signal);
 
   // A connection lost mid-result (or ended by the hung-server watch) is told to
   // the connection only, not to a query without a callback, and a query on a
@@ -113,6 +116,8 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     setPartSink(raw, query, null);
     flow.notify();
   });
+  const onAbort = () => flow.abandon(abortReason(signal!));
+  signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
     for (;;) {
@@ -121,7 +126,7 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
       flow.out = piece !== undefined;
       flow.look();
       if (piece) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        if (signal?.aborted) throw abortReason(signal);
         yield piece;
         continue;
       }
@@ -130,12 +135,10 @@ export async function* encodedRowPieces(conn: Connection, table: CatalogTable, o
     }
   } finally {
     raw.off('error', flow.fail);
+    signal?.removeEventListener('abort', onAbort);
     unwatch?.();
-    if (!flow.ended) {
-      // Abandoned (error or consumer stopped): let the rest of the result pass unencoded.
-      flow.discard = true;
-      if (flow.paused) raw.resume();
-    }
+    // Abandoned (error or consumer stopped): let the rest of the result pass unencoded.
+    if (!flow.ended) flow.letGo();
   }
   if (flow.rows > 0) yield flow.take();
 }
@@ -182,12 +185,34 @@ class Flow implements PartSink {
     this.notify();
   };
 
+  /**
+   * Stops the read for good (the dump failed or was stopped: its signal).
+   * A generator's return() only queues while it waits for a piece, and a read
+   * held back by the budget may wait for ever (no piece comes, no release):
+   * this lets the connection go and wakes the generator to `err`, so that its
+   * result set is read to its end and the connection can be ended.
+   */
+  readonly abandon = (err: Error): void => {
+    this.letGo();
+    this.fail(err);
+  };
+
+  /** The rest of the result passes unencoded, the connection no longer held back. */
+  letGo(): void {
+    this.discard = true;
+    if (!this.paused) return;
+    this.paused = false;
+    this.raw.resume();
+  }
+
   /** The encoder's rows as a piece (counted in the budget). */
   take(): RowPiece {
     const piece = { bytes: this.encoder.handOff(), rows: this.rows };
-    this.opts.budget?.add(piece.bytes.length - this.counted);
+    const uncounted = piece.bytes.length - this.counted;
     this.counted = 0;
     this.rows = 0;
+    // Last: over the limit, add() has every reader look, this one too (it may resume its connection).
+    this.opts.budget?.add(uncounted);
     return piece;
   }
 
@@ -254,6 +279,10 @@ class Flow implements PartSink {
     this.discard = true;
     this.fail(err);
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
 /**

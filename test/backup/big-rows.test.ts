@@ -11,9 +11,14 @@
  *     read with a slow consumer, they hold one big row whole and of the
  *     others no more than the ordinary limit (a connection is held back in
  *     the middle of a row), where each connection on its own would keep a
- *     whole big row ahead (37 MiB in flight here instead of 20).
+ *     whole big row ahead (37 MiB in flight here instead of 20);
+ *   - a dump stopped (its sink failed, or the person pressed Ctrl-C) while the
+ *     budget holds back a read that is not the one being written, before its
+ *     first piece: the read is abandoned, its connection ends, and the backup
+ *     fails at once instead of waiting forever on a paused result set.
  */
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { parseDsn } from '../../src/db/dsn.js';
@@ -28,7 +33,7 @@ import { cutRanges } from '../../src/db/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { validateRestore } from '../../src/validate/validate.js';
 import { PASSWORD, backupOf, makeSource, manifestOf, tempDir } from '../helpers/backup.js';
-import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, raiseMaxAllowedPacket } from '../helpers/db.js';
+import { compareDatabases, connectServer, createTempDatabase, describeDifferences, dropTempDatabases, dsnFor, queryIn, raiseMaxAllowedPacket } from '../helpers/db.js';
 
 const MIB = 1 << 20;
 /** Ids of the big rows: one in each key range of five ids (cutRanges(1, 40, 8)). */
@@ -129,4 +134,94 @@ test('two connections at big rows share one budget: one big row whole in flight,
   } finally {
     for (const conn of snapshot.conns) await conn.end();
   }
+});
+
+/**
+ * `p`, or a failure once `seconds` have passed: a hang becomes a failed test
+ * whose clean-up runs (a paused socket alone keeps no event loop alive, and
+ * its open snapshot would block dropping the database).
+ */
+async function settles<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${seconds} s`)), seconds * 1000)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * This source's image_store SELECTs still running on the server after a few
+ * seconds' grace (none once every connection that ran one is gone); any left
+ * are killed, so that the database can be dropped.
+ */
+async function imageSelectsLeft(): Promise<number> {
+  const sql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND INFO LIKE 'SELECT%image_store%' AND ID <> CONNECTION_ID()";
+  let left: Record<string, unknown>[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = await queryIn(source, sql, [source]);
+    if (left.length === 0) break;
+    await sleep(100);
+  }
+  for (const { id } of left) await queryIn(source, `KILL CONNECTION ${Number(id)}`).catch(() => {});
+  return left.length;
+}
+
+test('a read the budget holds back before its first piece is abandoned when the reader is closed: its connection ends', { timeout: 30_000 }, async () => {
+  const dsn = parseDsn(dsnFor(source));
+  const first = await connect(dsn);
+  const snapshot = await beginSnapshot(dsn, first, { connections: 2 });
+  let left = 0;
+  try {
+    assert.equal(snapshot.conns.length, 2);
+    const catalog = await readCatalog(first, source, { createdAt: new Date().toISOString() });
+    const table = catalog.tables.find((t) => t.name === 'image_store')!;
+    const units = cutRanges(1n, 40n, 8).map((range) => ({ table, sql: selectRowsSql(table, range) }));
+    const reader = new RangeReader(snapshot.conns, units, { pieceBytes: 64 << 10, ahead: 2 });
+    // Unit 0 (the first connection) written whole: the first connection starts unit 2 (ids 11-15, a 20 MiB row).
+    for await (const p of reader.pieces(0)) reader.written(p);
+    // Unit 1 (the second connection) is being written: its 17 MiB row, taken and not yet written, puts the budget over.
+    const head = reader.pieces(1);
+    const big = await head.next();
+    assert.ok(!big.done && big.value.bytes.length >= 16 * MIB, 'unit 1 starts with its big row');
+    assert.ok(reader.budget.over);
+    await sleep(500); // unit 2's SELECT is running, its connection held back with no piece to give
+    // The sink fails (a full disk): the dump stops as dump.ts does, then the connections end as runBackup's do.
+    await head.return(undefined);
+    reader.close();
+    snapshot.conns[1].destroy();
+    await settles(snapshot.conns[0].end(), 15, 'ending the first connection'); // waited forever: unit 2's paused result set was never read
+  } finally {
+    for (const conn of snapshot.conns) conn.destroy();
+    left = await imageSelectsLeft();
+  }
+  assert.equal(left, 0, 'no SELECT of this test left on the server');
+});
+
+test('a backup stopped while the budget holds a read back fails at once and leaves no query running', { timeout: 30_000 }, async () => {
+  const others = (await queryIn(source, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> 'image_store'", [source])).map((r) => String(r.t));
+  const [{ b }] = await queryIn(source, "SELECT DATA_LENGTH AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'image_store'", [source]);
+  // image_store alone, in eight key ranges (ids 1-5, 6-10, ...: a big row at the end of each of the first four), read over two connections.
+  const rangeBytes = Math.ceil(Number(b) / 8);
+  const stop = new AbortController();
+  const backup = backupOf(source, dir, {
+    connections: 2,
+    exclude: others,
+    pieceBytes: 64 << 10,
+    rangeBytes,
+    now: new Date(2026, 0, 3),
+    signal: stop.signal,
+    // Ctrl-C once unit 0's big row is written: the second connection's big row (unit 1) is next, the first one's unit 2 held meanwhile.
+    onProgress: (p) => {
+      if (p.bytes >= 16 * MIB) stop.abort();
+    },
+  });
+  let left = 0;
+  try {
+    await assert.rejects(settles(backup, 15, 'the stopped backup'), (err: Error & { code?: string }) => err.code === 'LR_INTERRUPTED');
+  } finally {
+    left = await imageSelectsLeft();
+  }
+  assert.equal(left, 0, 'no SELECT of the backup left on the server');
 });
