@@ -26,8 +26,8 @@ import { connect } from '../../src/db/connect.js';
 import { openBackup } from '../../src/decrypt/open.js';
 import type { Manifest } from '../../src/archive/layout.js';
 import { readCatalog } from '../../src/backup/catalog.js';
-import { beginSnapshot } from '../../src/backup/snapshot.js';
-import { RangeReader } from '../../src/backup/range-reader.js';
+import { beginSnapshot, type Snapshot } from '../../src/backup/snapshot.js';
+import { RangeReader, type Unit } from '../../src/backup/range-reader.js';
 import { selectRowsSql } from '../../src/db/rows.js';
 import { cutRanges } from '../../src/db/ranges.js';
 import { restoreBackup } from '../../src/restore/restore.js';
@@ -99,16 +99,21 @@ test('rows of 16 MiB and more: one and two connections give the same rows in the
   assert.equal(validated.match, true, validated.differences.join('\n'));
 });
 
-test('two connections at big rows share one budget: one big row whole in flight, and little of another', async () => {
+/** image_store in 8 key ranges, read over two connections of one snapshot with small pieces. */
+async function imageRanges(): Promise<{ snapshot: Snapshot; units: Unit[]; reader: RangeReader }> {
   const dsn = parseDsn(dsnFor(source));
   const first = await connect(dsn);
   const snapshot = await beginSnapshot(dsn, first, { connections: 2 });
+  assert.equal(snapshot.conns.length, 2);
+  const catalog = await readCatalog(first, source, { createdAt: new Date().toISOString() });
+  const table = catalog.tables.find((t) => t.name === 'image_store')!;
+  const units = cutRanges(1n, 40n, 8).map((range) => ({ table, sql: selectRowsSql(table, range) }));
+  return { snapshot, units, reader: new RangeReader(snapshot.conns, units, { pieceBytes: 64 << 10, ahead: 2 }) };
+}
+
+test('two connections at big rows share one budget: one big row whole in flight, and little of another', async () => {
+  const { snapshot, units, reader } = await imageRanges();
   try {
-    assert.equal(snapshot.conns.length, 2);
-    const catalog = await readCatalog(first, source, { createdAt: new Date().toISOString() });
-    const table = catalog.tables.find((t) => t.name === 'image_store')!;
-    const units = cutRanges(1n, 40n, 8).map((range) => ({ table, sql: selectRowsSql(table, range) }));
-    const reader = new RangeReader(snapshot.conns, units, { pieceBytes: 64 << 10, ahead: 2 });
     let rows = 0;
     let big = 0;
     let largest = 0;
@@ -169,16 +174,9 @@ async function imageSelectsLeft(): Promise<number> {
 }
 
 test('a read the budget holds back before its first piece is abandoned when the reader is closed: its connection ends', { timeout: 30_000 }, async () => {
-  const dsn = parseDsn(dsnFor(source));
-  const first = await connect(dsn);
-  const snapshot = await beginSnapshot(dsn, first, { connections: 2 });
+  const { snapshot, reader } = await imageRanges();
   let left = 0;
   try {
-    assert.equal(snapshot.conns.length, 2);
-    const catalog = await readCatalog(first, source, { createdAt: new Date().toISOString() });
-    const table = catalog.tables.find((t) => t.name === 'image_store')!;
-    const units = cutRanges(1n, 40n, 8).map((range) => ({ table, sql: selectRowsSql(table, range) }));
-    const reader = new RangeReader(snapshot.conns, units, { pieceBytes: 64 << 10, ahead: 2 });
     // Unit 0 (the first connection) written whole: the first connection starts unit 2 (ids 11-15, a 20 MiB row).
     for await (const p of reader.pieces(0)) reader.written(p);
     // Unit 1 (the second connection) is being written: its 17 MiB row, taken and not yet written, puts the budget over.
