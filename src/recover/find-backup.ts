@@ -143,7 +143,8 @@ async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ lo
       const { remoteSource } = await import('../offsite/remote.js');
       const { openRemote } = await import('../offsite/remote-source.js');
       ask.say('Reading the backup straight from the link (nothing is saved on this machine)…');
-      return { located: await locateHeader(await openRemote(remoteSource(path))) };
+      // The wizard's Ctrl-C (ask.signal) ends a pending GET or a pause before resuming, here and in every later read.
+      return { located: await locateHeader(await openRemote(remoteSource(path), ask.signal)) };
     }
     return { located: await locateHeader(path) };
   } catch (err) {
