@@ -148,6 +148,7 @@ async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ lo
     }
     return { located: await locateHeader(path) };
   } catch (err) {
+    if (ask.signal?.aborted) throw cancelled();
     if (!explain || !isLrError(err)) throw err;
     if (err.code === 'LR_INTERRUPTED') throw err;
     return { problem: err.message };
@@ -165,6 +166,9 @@ export async function checkBackup(ask: Ask, located: LocatedHeader, signal?: Abo
         bar.update({ done: offset, total, label: 'checking that the file is whole' });
       },
     });
+  } catch (err) {
+    // Ctrl-C during a link's read ends the GET: said as any stop before the restore is.
+    throw signal?.aborted ? cancelled() : err;
   } finally {
     bar.done();
   }
