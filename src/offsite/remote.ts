@@ -187,5 +187,5 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 
 export function stalledError(src: RemoteSource, ms: number, at?: { byte: number; size: number; tries: number }): LrError {
   const where = at ? ` at byte ${at.byte} of ${at.size} (${at.tries} tries)` : '';
-  return new LrError('LR_IO', `The store stopped sending ${describeSource(src)}${where}: nothing came for ${seconds(ms)}, so the read gave up. Check the network, then try again.`, { detail: { stalled: true } });
+  return new LrError('LR_IO', `The store stopped sending ${describeSource(src)}${where}: nothing, or next to nothing, came for ${seconds(ms)}, so the read gave up. Check the network, then try again.`, { detail: { stalled: true } });
 }

@@ -66,6 +66,8 @@ interface Behaviour {
   stallAfter?: number;
   /** Each answer's body is cut (its connection destroyed) after this many bytes. */
   dropAfter?: number;
+  /** After this many body bytes in all, every answer's body comes one byte each 50 ms. */
+  trickleAfter?: number;
   /** Rewrites the store's headers of answer n (0-based). */
   headers?: (n: number, h: IncomingHttpHeaders) => IncomingHttpHeaders;
 }
@@ -85,6 +87,17 @@ async function proxy(b: Behaviour): Promise<Proxy> {
         if (b.stallAfter !== undefined && p.sent + d.length > b.stallAfter) {
           p.stalledAt = Date.now();
           answer.destroy();
+          return;
+        }
+        if (b.trickleAfter !== undefined && p.sent + d.length > b.trickleAfter) {
+          answer.pause();
+          let left = d;
+          const drip = setInterval(() => {
+            if (res.destroyed || left.length === 0) return clearInterval(drip);
+            res.write(left.subarray(0, 1));
+            left = left.subarray(1);
+            p.sent++;
+          }, 50);
           return;
         }
         if (b.dropAfter !== undefined && mine >= b.dropAfter) return;
@@ -195,8 +208,21 @@ test('a store that stops sending is given up after the stall time and the tries,
     const took = Date.now() - started;
     assert.equal(r.code, 1, r.stderr);
     const u = new URL(link);
-    assert.match(r.stderr, new RegExp(`^lastresort: The store stopped sending ${u.origin}${u.pathname} at byte \\d+ of ${fileBytes} \\(7 tries\\): nothing came for 0\\.5 s, so the read gave up\\. Check the network, then try again\\.\\n$`));
+    assert.match(r.stderr, new RegExp(`^lastresort: The store stopped sending ${u.origin}${u.pathname} at byte \\d+ of ${fileBytes} \\(7 tries\\): nothing, or next to nothing, came for 0\\.5 s, so the read gave up\\. Check the network, then try again\\.\\n$`));
     assert.ok(took < 30_000, `gave up after ${took} ms`);
+  } finally {
+    p.close();
+  }
+});
+
+test('a store that trickles (a byte each 50 ms) is cut like a silent one and given up with the same line', { timeout: 120_000 }, async () => {
+  const p = await proxy({ trickleAfter: 200_000 });
+  try {
+    const link = await linkVia(p);
+    const r = await runCli(['check', link, '--json'], { env: { ...noKeys, LASTRESORT_STORE_STALL_MS: '500', LASTRESORT_STORE_PAUSE_MS: '100' }, timeoutMs: 100_000 });
+    assert.equal(r.code, 1, r.stderr);
+    // Cut during a resumed read (with its tries), or, depending on timing, at the first GET (no tries: said at once).
+    assert.match(r.stderr, /^lastresort: The store stopped sending \S+( at byte \d+ of \d+ \(7 tries\))?: nothing, or next to nothing, came for 0\.5 s, so the read gave up\. Check the network, then try again\.\n$/);
   } finally {
     p.close();
   }
