@@ -28,12 +28,17 @@ export interface RestoreCliOptions {
   json?: boolean;
 }
 
-export function restoreCommands(file: string, targetArg: string, dbPasswordFile?: string): RestoreReport['commands'] {
+/** What restores from a link says before a command naming it: the link itself (a key) is never printed. */
+export const NEW_LINK = 'with a new link from support';
+
+/** `file` null: a link, shown as <LINK> (its signature is a key, and it may have expired by then). */
+export function restoreCommands(file: string | null, targetArg: string, dbPasswordFile?: string): RestoreReport['commands'] {
   const q = shellQuote;
   const pw = dbPasswordFile ? ` --db-password-file ${q(dbPasswordFile)}` : '';
+  const named = file === null ? '<LINK>' : q(file);
   return {
-    resume: `lastresort restore ${q(file)} --target ${q(targetArg)}${pw} --resume`,
-    validate: `lastresort validate ${q(file)} --target ${q(targetArg)}${pw}`,
+    resume: `lastresort restore ${named} --target ${q(targetArg)}${pw} --resume`,
+    validate: `lastresort validate ${named} --target ${q(targetArg)}${pw}`,
   };
 }
 
@@ -58,19 +63,22 @@ export async function restoreCommand(file: string, o: RestoreCliOptions): Promis
   if (!/^(s3|https?):\/\//i.test(file)) return restoreFrom(file, file, o);
   const { remoteSource } = await import('../offsite/remote.js');
   const { openRemote } = await import('../offsite/remote-source.js');
-  const source = await openRemote(remoteSource(file));
+  // Every read of the store ends at once on Ctrl-C: a pending GET, a pause before resuming.
+  const controller = new AbortController();
+  const src = remoteSource(file);
+  const source = await openRemote(src, controller.signal);
   if (!o.json) note('Reading the backup straight from the store as it is restored (nothing is saved on this machine)…');
-  return restoreFrom(source, source.name, o);
+  return restoreFrom(source, src.kind === 'link' ? null : source.name, o, controller);
 }
 
-async function restoreFrom(file: string | ByteSource, shownAs: string, o: RestoreCliOptions): Promise<void> {
+/** `shownAs` null: a link (commands say <LINK>, to be used with a new link from support). */
+async function restoreFrom(file: string | ByteSource, shownAs: string | null, o: RestoreCliOptions, controller = new AbortController()): Promise<void> {
   const located = await locateHeader(file);
   const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
   if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
   const opened = await openBackup(file, password, located);
   const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
   const progress = new Progress(!o.json || !!process.stderr.isTTY);
-  const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
   let report: RestoreReport;
   try {
@@ -88,11 +96,11 @@ async function restoreFrom(file: string | ByteSource, shownAs: string, o: Restor
   } catch (err) {
     if (controller.signal.aborted) {
       progress.done();
-      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`);
+      note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later${shownAs === null ? `, ${NEW_LINK}` : ''}: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`);
     }
-    // The server went away and did not come back in time: the way on is the resume command.
-    if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull)) {
-      const resume = `continue the restore with: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`;
+    // The server, or the store, went away and did not come back in time: the way on is the resume command.
+    if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull) || (typeof file !== 'string' && isLrError(err, 'LR_IO') && !err.detail?.changed)) {
+      const resume = `continue the restore${shownAs === null ? ` ${NEW_LINK}` : ''} with: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`;
       const line = / then try again\.$/.test(err.message) ? err.message.replace(/ then try again\.$/, ` then ${resume}`) : `${err.message} Then ${resume}`;
       throw new LrError(err.code, line, { cause: err.cause, detail: err.detail });
     }
@@ -117,7 +125,7 @@ async function restoreFrom(file: string | ByteSource, shownAs: string, o: Restor
   for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
   if (report.definersReplaced.length) say(`  ${report.definersReplaced.length} view(s), routine(s), trigger(s) or event(s) are now defined by the restoring account instead of the backup's (--keep-definers keeps them).`);
   if (report.commands.enableEvents) say(`  Events were restored disabled. To let them run, run in the database: ${report.commands.enableEvents}`);
-  if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed: ${report.commands.resume}`);
+  if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed${shownAs === null ? `, ${NEW_LINK}` : ''}: ${report.commands.resume}`);
   if (target.sandbox) {
     say(`The restored database ${target.dsn.database} is in the sandbox server, which keeps running.`);
     say(`  Look at it: ${target.sandbox.connectCommand} ${target.dsn.database}`);

@@ -18,6 +18,8 @@ export interface Choice<T extends string> {
 export interface Ask {
   /** False when there is no terminal: questions without an answer from flags become usage errors. */
   readonly interactive: boolean;
+  /** Aborted on Ctrl-C: what waits on the network (a link's reads) ends with it. */
+  readonly signal?: AbortSignal;
   text(q: { message: string; initial?: string; flag?: string }): Promise<string>;
   /** Masked input; an empty answer is allowed (a server may have no password). */
   secret(q: { message: string; flag?: string }): Promise<string>;

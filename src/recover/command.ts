@@ -7,7 +7,7 @@ import { isLrError, LrError } from '../errors.js';
 import { PASSWORD_ENV, obtainDbPassword, readPasswordFile } from '../cli/password.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
 import { onInterrupt } from '../cli/interrupt.js';
-import { scriptAsk, terminalAsk } from './ask.js';
+import { scriptAsk, terminalAsk, type Ask } from './ask.js';
 import { recover } from './wizard.js';
 import { resultLines } from './result.js';
 import type { LastWords } from './run.js';
@@ -49,9 +49,9 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
   const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : fromEnv(PASSWORD_ENV);
   const recoveryCode = o.recoveryCodeFile ? (await readPasswordFile(o.recoveryCodeFile)).trim() : undefined;
   const dbPassword = await obtainDbPassword(o.dbPasswordFile);
-  const ask = interactive ? terminalAsk() : scriptAsk(process.stderr, { quiet: o.json });
-
   const controller = new AbortController();
+  const ask: Ask = { ...(interactive ? terminalAsk() : scriptAsk(process.stderr, { quiet: o.json })), signal: controller.signal };
+
   let lastWords: LastWords | null = null;
   let quitting = false;
   // Kept until the process ends: a second Ctrl-C at any point still gets its last words.

@@ -143,10 +143,12 @@ async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ lo
       const { remoteSource } = await import('../offsite/remote.js');
       const { openRemote } = await import('../offsite/remote-source.js');
       ask.say('Reading the backup straight from the link (nothing is saved on this machine)…');
-      return { located: await locateHeader(await openRemote(remoteSource(path))) };
+      // The wizard's Ctrl-C (ask.signal) ends a pending GET or a pause before resuming, here and in every later read.
+      return { located: await locateHeader(await openRemote(remoteSource(path), ask.signal)) };
     }
     return { located: await locateHeader(path) };
   } catch (err) {
+    if (ask.signal?.aborted) throw cancelled();
     if (!explain || !isLrError(err)) throw err;
     if (err.code === 'LR_INTERRUPTED') throw err;
     return { problem: err.message };
@@ -170,6 +172,9 @@ export async function checkBackup(ask: Ask, located: LocatedHeader, signal?: Abo
         bar.update({ done: offset, total, label: 'checking that the file is whole' });
       },
     });
+  } catch (err) {
+    // Ctrl-C during a link's read ends the GET: said as any stop before the restore is.
+    throw signal?.aborted ? cancelled() : err;
   } finally {
     bar.done();
   }

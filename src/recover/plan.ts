@@ -29,6 +29,13 @@ export interface RecoverCommands {
   repeat: string;
   /** Said beside the commands when the server needs a password. */
   note?: string;
+  /** The backup is a link: the commands say <LINK> (never the link, a key), to be run with a new link from support. */
+  newLink?: boolean;
+}
+
+/** How a person is told to run a command: a link's needs a new link from support in place of <LINK>. */
+export function runWords(c: { newLink?: boolean }): string {
+  return c.newLink ? 'run, with a new link from support in place of <LINK>:' : 'run:';
 }
 
 
@@ -38,7 +45,9 @@ export function describeWhere(where: Where): string {
 }
 
 export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
-  const file = shellQuote(plan.located.path);
+  // A link read in place: its signature is a key and it may have expired by then, so it is never printed.
+  const newLink = !plan.located.source.local && /^https?:\/\//i.test(plan.located.path);
+  const file = newLink ? '<LINK>' : shellQuote(plan.located.path);
   const name = plan.database.name;
   const pw = plan.dbPasswordFile ? ` --db-password-file ${shellQuote(plan.dbPasswordFile)}` : '';
   const reports = ` --report-dir ${shellQuote(plan.reportDir)}`;
@@ -50,6 +59,7 @@ export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
       repeat: `lastresort recover ${file} --target ${shellQuote(`sandbox:${dir}`)}${reports}`,
       validate: `lastresort validate ${file} --target ${shellQuote(socketDsn)}`,
       note: `The sandbox server must be running for the validate command: lastresort sandbox start ${shellQuote(dir)}`,
+      ...(newLink ? { newLink } : {}),
     };
   }
   const target = shellQuote(formatDsn({ ...plan.where.dsn, database: name }));
@@ -59,6 +69,7 @@ export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
     repeat: `lastresort recover ${file} --target ${shellQuote(formatDsn({ ...plan.where.dsn, database: '' }))}${pw}${reports}`,
     validate: `lastresort validate ${file} --target ${target}${pw}`,
     note: needsPassword ? 'The server needs its password: set LASTRESORT_DB_PASSWORD (or add --db-password-file FILE) before these commands.' : undefined,
+    ...(newLink ? { newLink } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { MAIN_TABLES } from '../opendental/main-tables.js';
 import { expectedRows, lossGroups, missingRows, rowFigures, textTable, type RecoverReport } from '../report/recover-report.js';
 import type { SavedReports } from '../report/files.js';
 import { describeLoss } from '../restore/report.js';
+import { runWords } from './plan.js';
 
 const MAX_ROWS_SHOWN = 25;
 const MAIN_NAMES = Object.values(MAIN_TABLES).join(', ');
@@ -92,7 +93,7 @@ function earlierBackupLine(others: string[]): string {
 export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: string[]): string[] {
   const db = safeText(r.place.database, 64);
   if (r.interrupted) {
-    return [`What to do next: ${db} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), run:`, `  ${r.commands.resume}`];
+    return [`What to do next: ${db} is marked as not complete. To finish the restore where it stopped (what is restored so far is kept), ${runWords(r.commands)}`, `  ${r.commands.resume}`];
   }
   if (r.outcome === 'failed') {
     return ['What to do next:', `  - Nothing could be restored from this file: do not use ${db}.`, ...reportLine(saved, true), earlierBackupLine(others)];
@@ -111,7 +112,7 @@ export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: 
     affected.length > 0 ? `  - Open Dental's main tables affected: ${affected.join(', ')}.` : `  - None of Open Dental's main tables (${MAIN_NAMES}) is affected.`,
     ...whereLines(r).slice(0, 1),
     // A restore stopped by the server (its disk full, it went away) can be finished once that is fixed.
-    ...(r.resumable ? [`  - ${db} keeps its progress record, so this restore can be finished once the problem is fixed. Then run:`, `    ${r.commands.resume}`] : []),
+    ...(r.resumable ? [`  - ${db} keeps its progress record, so this restore can be finished once the problem is fixed. Then ${runWords(r.commands)}`, `    ${r.commands.resume}`] : []),
     ...reportLine(saved, true),
     earlierBackupLine(others),
   ];

@@ -23,7 +23,7 @@ import { saveReports, type SavedReports } from '../report/files.js';
 import type { Ask } from './ask.js';
 import { otherBackups } from './find-backup.js';
 import { interruptedReport } from './interrupted.js';
-import { describeWhere, recoverCommands, type RecoveryPlan } from './plan.js';
+import { describeWhere, recoverCommands, runWords, type RecoveryPlan } from './plan.js';
 import { nextSteps, resultLines } from './result.js';
 
 export interface RunResult {
@@ -110,7 +110,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
       log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
       return null;
     });
-    const lines = done ? resultLines(done.report, done.saved, others) : ['What to do next: the restore stopped before the end. To finish it, run:', `  ${recoverCommands(plan).resume}`];
+    const lines = done ? resultLines(done.report, done.saved, others) : ['What to do next: the restore stopped before the end. To finish it, ' + runWords(recoverCommands(plan)), `  ${recoverCommands(plan).resume}`];
     for (const line of lines) ask.say(line);
   };
 

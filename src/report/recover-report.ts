@@ -35,7 +35,7 @@ export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   /** The "What to do next" block, as the wizard said it (for the office manager). */
   nextSteps?: string[];
   exitCode: number;
-  commands: { resume: string; validate: string; repeat: string; note?: string; enableEvents?: string };
+  commands: { resume: string; validate: string; repeat: string; note?: string; enableEvents?: string; newLink?: boolean };
 }
 
 const count = (n: number) => n.toLocaleString('en-US');

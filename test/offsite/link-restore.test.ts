@@ -90,8 +90,9 @@ test('restore LINK reads the backup in place (no copy on disk) and restores iden
   assert.ok(relay.connections >= 2, `the reads resumed on new connections (${relay.connections})`);
   assert.equal(seen.maxBytes, 0, `nothing was written to the temporary folder (${[...seen.names].join(', ')})`);
   // Streamed, resumed, not restarted: the file's size crossed the relay, plus the reads that
-  // map the tables (one frame per table header: a quarter of a file this small, a few per cent
-  // of a real one), what was in flight when the store died, and the answers' HTTP headers.
+  // map the tables (one GET of one frame per tar entry whose header is in a new chunk: every
+  // 4 MiB piece has one; a quarter of a file this small, a few per cent of a real one), what was
+  // in flight when the store died, and the answers' HTTP headers.
   process.stderr.write(`restore LINK moved ${relay.fromStore} bytes over ${relay.connections} connections for a ${fileBytes}-byte backup\n`);
   assert.ok(relay.fromStore >= fileBytes * 0.9 && relay.fromStore < fileBytes * 2, `${relay.fromStore} bytes moved for a ${fileBytes}-byte file`);
   const report = JSON.parse(r.stdout);

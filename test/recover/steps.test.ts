@@ -18,7 +18,7 @@ import { unlockBackup, whosePassword } from '../../src/recover/unlock.js';
 import { chooseServer, probeServer } from '../../src/recover/server.js';
 import { chooseDatabase, defaultDatabaseName, problemWithName, serverInspector } from '../../src/recover/database.js';
 import { createProgressTable } from '../../src/restore/progress-table.js';
-import { confirmPlan, recoverCommands, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
+import { confirmPlan, recoverCommands, runWords, summaryLines, type RecoveryPlan } from '../../src/recover/plan.js';
 import { connectServer, createTempDatabase, dropDatabase, serverDsn } from '../helpers/db.js';
 import { humanDate } from '../../src/text.js';
 import { CTRL_C, said, scriptedAsk } from './helpers/scripted-ask.js';
@@ -290,6 +290,16 @@ describe('recover steps, with scripted answers', { timeout: 60_000 }, () => {
       assert.ok(!JSON.stringify(commands).includes('server-secret'), 'a password leaked into the commands');
       assert.match(commands.resume, /--target mysql:\/\/root@127\.0\.0\.1:3306\/newdb --resume --report-dir '\/reports here'$/);
       assert.match(commands.note ?? '', /LASTRESORT_DB_PASSWORD/);
+      assert.equal(commands.newLink, undefined);
+      assert.equal(runWords(commands), 'run:');
+      // A backup read from a link: the commands say <LINK> (the link is a key, and may have expired), to be run with a new one.
+      const remote = { ...located, path: 'http://127.0.0.1:7480/bucket/night.lrb', source: { ...located.source, local: false, name: 'http://127.0.0.1:7480/bucket/night.lrb' } };
+      const linked = recoverCommands({ ...plan, located: remote });
+      assert.equal(linked.newLink, true);
+      assert.match(linked.resume, /^lastresort recover <LINK> --target mysql:\/\/root@127\.0\.0\.1:3306\/newdb --resume /);
+      assert.match(linked.repeat, /^lastresort recover <LINK> /);
+      assert.ok(!JSON.stringify(linked).includes('7480'), 'the link is not printed');
+      assert.equal(runWords(linked), 'run, with a new link from support in place of <LINK>:');
     });
   });
 });
