@@ -139,7 +139,7 @@ program
 
 program
   .command('validate')
-  .argument('<file>', 'the .lrb backup the database was restored from')
+  .argument('<file>', 'the .lrb backup the database was restored from (a path, s3://bucket/key, or a link from support)')
   .description('prove a restored database matches the backup: row counts, content checksums, schema objects')
   .requiredOption('--target <target>', 'mysql://user@host:port/database (no password in it), or sandbox[:DIR]')
   .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")

@@ -1,5 +1,5 @@
 import { whoOpens } from '../format/header.js';
-import { locateHeader } from '../format/reader.js';
+import { locateHeader, type ByteSource } from '../format/reader.js';
 import { openBackup } from '../decrypt/open.js';
 import { obtainSecret } from '../cli/password.js';
 import { note, printJson, say, setResultCode } from '../cli/output.js';
@@ -9,11 +9,12 @@ import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js
 import { validateRestore } from '../validate/validate.js';
 import { Progress } from '../cli/progress.js';
 
+/** FILE may be a path, s3://bucket/key or a link from `vendor share`: a backup in the store is read in place, as restore reads it. */
 export async function validateCommand(file: string, o: { target: string; dbPasswordFile?: string; passwordFile?: string; recoveryCodeFile?: string; json?: boolean }): Promise<void> {
   checkTargetArgument(o.target);
-  const located = await locateHeader(file);
+  const located = await locateHeader(await openSource(file));
   const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
-  const opened = await openBackup(file, password, located);
+  const opened = await openBackup(located.source, password, located);
   const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
   const progress = new Progress(!o.json || !!process.stderr.isTTY);
   if (!o.json) note('Comparing every table with the backup…');
@@ -29,4 +30,11 @@ export async function validateCommand(file: string, o: { target: string; dbPassw
     say(`The database differs from the backup in ${r.differences.length} way(s):`);
     for (const d of r.differences) say(`  ${d}`);
   }
+}
+
+async function openSource(file: string): Promise<string | ByteSource> {
+  if (!/^(s3|https?):\/\//i.test(file)) return file;
+  const { remoteSource } = await import('../offsite/remote.js');
+  const { openRemote } = await import('../offsite/remote-source.js');
+  return openRemote(remoteSource(file));
 }

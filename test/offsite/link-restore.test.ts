@@ -101,4 +101,8 @@ test('restore LINK reads the backup in place (no copy on disk) and restores iden
   assert.ok(!JSON.stringify(report).includes('X-Amz-Signature'));
   const diffs = await compareDatabases(source, target);
   assert.deepEqual(diffs, [], describeDifferences(diffs));
+  // The restore's "Next: lastresort validate <LINK> ..." works with the link, read in place too.
+  const v = await runCli(['validate', link, '--target', dsnFor(target), '--password-file', pw, '--json'], { env: noKeys, timeoutMs: 120_000 });
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(JSON.parse(v.stdout).match, true);
 });
