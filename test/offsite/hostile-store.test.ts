@@ -134,34 +134,42 @@ async function linkVia(p: Proxy): Promise<string> {
 
 const noKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: undefined, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent' };
 
+/**
+ * Runs the CLI with `args` through proxy `p` (its stall time left long, so only Ctrl-C can end
+ * the read in time), waits until the store has stalled and the reads wait on it, then sends
+ * SIGINT. Returns how long the program took to end after it, its exit code and what it printed.
+ */
+async function interruptWhenStalled(p: Proxy, args: string[]): Promise<{ took: number; code: number | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...noKeys, LASTRESORT_STORE_STALL_MS: '120000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  while (p.stalledAt === undefined && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(p.stalledAt !== undefined, `the store stalled: ${output}`);
+  await new Promise((r) => setTimeout(r, 1500)); // the reads are now waiting on the store
+  const sent = Date.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  clearTimeout(killer);
+  const took = Date.now() - sent;
+  process.stderr.write(`${args[0]} LINK ended ${took} ms after Ctrl-C, saying: ${output.trim().split('\n').slice(-2).join(' | ')}\n`);
+  assert.ok(took < 10_000, `ended ${took} ms after Ctrl-C: ${output}`);
+  assert.ok(!output.includes('X-Amz-Signature'), 'the link (a key) is never printed');
+  return { took, code, output };
+}
+
 test('Ctrl-C while the store sends nothing ends restore LINK at once, with the resume line for a new link (the link never printed)', { timeout: 180_000 }, async () => {
   const p = await proxy({ stallAfter: Math.floor(fileBytes / 2) });
   try {
     const link = await linkVia(p);
     const target = await createTempDatabase('lroff_hostile_int', { create: false });
     const pw = await passwordFile(await tempDir());
-    // The stall time stays long: only Ctrl-C can end the read in time.
-    const child = spawn(process.execPath, [CLI, 'restore', link, '--target', dsnFor(target), '--password-file', pw], { env: { ...process.env, ...noKeys, LASTRESORT_STORE_STALL_MS: '120000' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    while (p.stalledAt === undefined && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(p.stalledAt !== undefined, `the store stalled during the restore: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 1500)); // the reads are now waiting on the store
-    const sent = Date.now();
-    child.kill('SIGINT');
-    const code = await exited;
-    clearTimeout(killer);
-    const took = Date.now() - sent;
-    process.stderr.write(`restore LINK ended ${took} ms after Ctrl-C\n`);
-    assert.ok(took < 10_000, `ended ${took} ms after Ctrl-C: ${stderr}`);
-    assert.equal(code, 1, stderr);
-    assert.match(stderr, /Stopping cleanly/);
-    assert.match(stderr, new RegExp(`Stopped\\. The database ${target} is marked as incomplete\\. To continue later, with a new link from support: lastresort restore <LINK> --target \\S+ --resume`));
-    assert.ok(!`${stdout}${stderr}`.includes('X-Amz-Signature'), 'the link (a key) is never printed');
+    const { code, output } = await interruptWhenStalled(p, ['restore', link, '--target', dsnFor(target), '--password-file', pw]);
+    assert.equal(code, 1, output);
+    assert.match(output, /Stopping cleanly/);
+    assert.match(output, new RegExp(`Stopped\\. The database ${target} is marked as incomplete\\. To continue later, with a new link from support: lastresort restore <LINK> --target \\S+ --resume`));
   } finally {
     p.close();
   }
@@ -174,28 +182,12 @@ test('Ctrl-C during recover LINK (the store sending nothing mid-restore) ends it
     const pw = await passwordFile(await tempDir());
     const target = await createTempDatabase('lroff_hostile_rec', { create: false });
     // --yes: the wizard from a script. Before the password only the header copies are read; the restore stalls half way.
-    const child = spawn(process.execPath, [CLI, 'recover', link, '--yes', '--target', dsnFor(target), '--password-file', pw, '--report-dir', await tempDir()], { env: { ...process.env, ...noKeys, LASTRESORT_STORE_STALL_MS: '120000' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.on('data', (d) => (stderr += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    while (p.stalledAt === undefined && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(p.stalledAt !== undefined, `the store stalled during the restore: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 1500));
-    const sent = Date.now();
-    child.kill('SIGINT');
-    const code = await exited;
-    clearTimeout(killer);
-    const took = Date.now() - sent;
-    process.stderr.write(`recover LINK ended ${took} ms after Ctrl-C, saying: ${stderr.trim().split('\n').slice(-2).join(' | ')}\n`);
-    assert.ok(took < 10_000, `ended ${took} ms after Ctrl-C: ${stderr}`);
-    assert.notEqual(code, 0, stderr);
-    assert.match(stderr, /Stopping cleanly/);
-    assert.match(stderr, /Both copies of its header check out; every part is checked as it is restored/);
-    assert.match(stderr, /new link from support/);
-    assert.match(stderr, /lastresort recover <LINK>|lastresort restore <LINK>/);
-    assert.ok(!stderr.includes('X-Amz-Signature'), 'the link (a key) is never printed');
+    const { code, output } = await interruptWhenStalled(p, ['recover', link, '--yes', '--target', dsnFor(target), '--password-file', pw, '--report-dir', await tempDir()]);
+    assert.notEqual(code, 0, output);
+    assert.match(output, /Stopping cleanly/);
+    assert.match(output, /Both copies of its header check out; every part is checked as it is restored/);
+    assert.match(output, /new link from support/);
+    assert.match(output, /lastresort recover <LINK>|lastresort restore <LINK>/);
   } finally {
     p.close();
   }
