@@ -12,6 +12,8 @@ import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { runBackup, type BackupOptions, type BackupResult } from '../../src/backup/index.js';
 import { generateOpenDental, DEMO_ADMIN } from '../../fixtures/opendental.js';
 import { generateExotic } from '../../fixtures/exotic.js';
+import type { EngineChoice } from '../../fixtures/lib/engine.js';
+import { generateOpenDental2025 } from '../../fixtures/opendental-2025.js';
 import { openBackup, payloadOf } from '../../src/decrypt/open.js';
 import { readTar, readWhole } from '../../src/archive/tar-reader.js';
 import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
@@ -34,14 +36,19 @@ export async function passwordFile(dir: string, password = PASSWORD): Promise<st
 
 const ADMIN_TABLES = ['userod', 'usergroup', 'usergroupattach', 'grouppermission', 'securitylog'];
 
-/** An Open Dental-shaped source (or the exotic one, plus Open Dental's user tables) with jsmith enrolled. */
-export async function makeSource(opts: { kind?: 'opendental' | 'exotic'; patients?: number; prefix?: string } = {}): Promise<string> {
+/**
+ * An Open Dental-shaped source with jsmith enrolled: `opendental` (InnoDB unless `engine` says otherwise),
+ * `opendental2025` (the real 2025 schema, MyISAM unless `engine` says otherwise), or `exotic` plus Open Dental's user tables.
+ */
+export async function makeSource(opts: { kind?: 'opendental' | 'opendental2025' | 'exotic'; patients?: number; prefix?: string; engine?: EngineChoice } = {}): Promise<string> {
   const kind = opts.kind ?? 'opendental';
   const database = await createTempDatabase(opts.prefix ?? `lr_src_${kind}`);
   const conn = await connectServer(database);
   try {
     if (kind === 'opendental') {
-      await generateOpenDental(conn, { database, patients: opts.patients ?? 60, seed: 7 });
+      await generateOpenDental(conn, { database, patients: opts.patients ?? 60, seed: 7, engine: opts.engine });
+    } else if (kind === 'opendental2025') {
+      await generateOpenDental2025(conn, { database, patients: opts.patients ?? 60, seed: 7, engine: opts.engine });
     } else {
       await generateExotic(conn, { database });
       // Borrow Open Dental's user tables so the producer finds an admin.
