@@ -34,6 +34,11 @@ const terminals: Terminal[] = [];
 const noKeys = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL: '' };
 const flat = (text: string) => text.replace(/\s+/g, ' ');
 /** What a shell leaves of an unquoted link: everything before the first `&`. */
+/**
+ * Too-wide lines, but for the question's own input line while the person pastes
+ * (a screen read between the paste and Enter): what they typed, not what lastresort wrote.
+ */
+const wideLines = (t: Terminal) => t.tooWide().filter((l) => !l.startsWith('? Where is the backup file? › '));
 const cutAtAmpersand = (url: string) => url.slice(0, url.indexOf('&'));
 
 before(async () => {
@@ -101,7 +106,7 @@ describe('a link cut by the shell', { timeout: 240_000 }, () => {
         const { code, text } = await t.exit();
         assert.equal(code, 1, text);
         for (const secret of [signature, credential, encodeURIComponent(credential)]) assert.ok(!text.replace(/\n/g, '').includes(secret), 'a part of the signature is on the screen');
-        assert.deepEqual(t.tooWide(), [], `lines wider than the ${columns}-column terminal`);
+        assert.deepEqual(wideLines(t), [], `lines wider than the ${columns}-column terminal`);
         return;
       }
       const name = willCreate(await createTempDatabase('lroff_cutlink_w', { create: false }));
@@ -119,7 +124,7 @@ describe('a link cut by the shell', { timeout: 240_000 }, () => {
       for (const secret of [signature, credential, encodeURIComponent(credential)]) assert.ok(!text.replace(/\n/g, '').includes(secret), 'a part of the signature is on the screen');
       const diffs = await compareDatabases(backup.database, name);
       assert.deepEqual(diffs, [], describeDifferences(diffs));
-      assert.deepEqual(t.tooWide(), [], 'lines wider than the 100-column terminal');
+      assert.deepEqual(wideLines(t), [], 'lines wider than the 100-column terminal');
     });
   }
 });
