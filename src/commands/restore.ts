@@ -42,9 +42,10 @@ export function restoreCommands(file: string | null, targetArg: string, dbPasswo
 }
 
 /** The one command that re-points the restored objects to an account IT chooses (definers.ts). */
-export function repointCommand(targetArg: string, dbPasswordFile?: string): string {
+export function repointCommand(targetArg: string, database: string, dbPasswordFile?: string): string {
   const pw = dbPasswordFile ? ` --db-password-file ${shellQuote(dbPasswordFile)}` : '';
-  return `lastresort definers --target ${shellQuote(targetArg)}${pw} --to 'USER@HOST'`;
+  const db = targetArg.startsWith('sandbox') ? ` --database ${shellQuote(database)}` : '';
+  return `lastresort definers --target ${shellQuote(targetArg)}${db}${pw} --to 'USER@HOST'`;
 }
 
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
@@ -110,7 +111,7 @@ async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: Re
     progress.done();
   }
   report.commands = { ...report.commands, ...restoreCommands(shownAs, target.argument, o.dbPasswordFile) };
-  if (report.objectsRunAs) report.commands.repointDefiners = repointCommand(target.argument, o.dbPasswordFile);
+  if (report.objectsRunAs) report.commands.repointDefiners = repointCommand(target.argument, target.dsn.database, o.dbPasswordFile);
   if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
   if (o.report) await writeReportFiles(o.report, report);
   setResultCode(exitCodeForReport(report));

@@ -231,6 +231,21 @@ export function definerKey(s: string): string {
 }
 const sameDefiner = (a: string, b: string) => definerKey(a) === definerKey(b);
 
+/**
+ * The statement with its DEFINER clause set to `definer` (added after CREATE
+ * when it has none), or null when its head cannot be read. For statements
+ * the server itself wrote (SHOW CREATE).
+ */
+export function withDefiner(create: string, sqlMode: string | undefined, definer: string): string | null {
+  const tokens = tokenize(create, lexModeOf(sqlMode));
+  if (lexError(tokens)) return null;
+  const head = readHead(tokens);
+  if (typeof head === 'string') return null;
+  if (!head.definer) return `CREATE DEFINER=${definer}` + create.slice(tokens[0].end);
+  const [a, b] = head.definer;
+  return create.slice(0, tokens[a].start) + `DEFINER=${definer}` + create.slice(tokens[b].end);
+}
+
 /** The DEFINER value an object's statement gives (as written), or null when it has none or cannot be read. */
 export function fileDefiner(o: ObjectDefinition): string | null {
   const tokens = tokenize(o.create, lexModeOf(o.sqlMode));

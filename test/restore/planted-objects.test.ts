@@ -155,6 +155,21 @@ test('planted objects restored as root: hostile ones refused, the rest defined b
   assert.equal(errors.length, 2, JSON.stringify(errors));
   for (const e of errors) assert.match(e, /ACCESS_DENIED|ER_SPECIFIC_ACCESS|ER_TABLEACCESS_DENIED/);
   assert.deepEqual(await outsideState(CANARY, [`backdoor_${process.pid}`]), before, 'nothing outside the database changed');
+
+  // IT has checked them: the report's one command re-points them to the account IT names.
+  const repoint = report.commands.repointDefiners!.replace("'USER@HOST'", `'${PRACTICE}@localhost'`).split(' ').slice(1);
+  const missing = await runCli(['definers', '--target', dsnFor(target), '--to', `nobody_${process.pid}@localhost`]);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /There is no account/);
+  // A trigger's definer needs TRIGGER on its table, besides the rights its body uses.
+  for (const h of HOSTS) await sql(`GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, TRIGGER ON ${grantDatabase(target)}.* TO ?@?`, [PRACTICE, h]);
+  const moved = await runCli(repoint.map((a) => a.replace(/^'(.*)'$/, '$1')));
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.match(moved.stdout, /7 view\(s\), routine\(s\), trigger\(s\) or event\(s\) of .* now run as/);
+  const after = await definersIn(target);
+  assert.deepEqual(after.filter((d) => d.definer !== `${PRACTICE}@localhost`).map((d) => d.name), [], 'every object re-pointed');
+  assert.deepEqual(await useObjectsAsOrdinaryUser(target, after.map((d) => d.name).filter((n) => !n.startsWith('unchecked'))), [], 'and they still work');
+  for (const h of HOSTS) await sql(`REVOKE ALL PRIVILEGES ON ${grantDatabase(target)}.* FROM ?@?`, [PRACTICE, h]);
   await dropDatabase(target);
 });
 
