@@ -17,6 +17,7 @@ import { LrError } from '../errors.js';
 import { log } from '../log.js';
 import { writeFileAtomic } from '../system/atomic-file.js';
 import { defaultConfigPath } from '../system/paths.js';
+import { openToOthers, privateFix } from '../system/private-file.js';
 import { DEFAULT_KDF, keyFingerprint, newSigningKey, type KdfCost, type KdfParams, type SigningKey } from './crypto.js';
 
 export const PRODUCER_KEY_ENV = 'LASTRESORT_PRODUCER_KEY';
@@ -31,6 +32,19 @@ export interface PinnedKey {
   enrolledAt: string;
   /** keyedPasswordFingerprint of userod.Password at enrollment. */
   passwordFingerprint: string;
+  /**
+   * Set when the password was weak against Open Dental's own hash and the
+   * admin enrolled anyway with --accept-weak-password: raised as an alert
+   * every night until they enroll again with a stronger one.
+   */
+  weakPassword?: WeakPasswordRecord;
+}
+
+export interface WeakPasswordRecord {
+  acceptedAt: string;
+  hashFormat: string;
+  guessesLog10: number;
+  oneGpuSeconds: number;
 }
 
 export interface RecoveryPin {
@@ -67,6 +81,8 @@ export interface ProducerStore {
   pins(database: string): DatabasePins;
   /** Applies a change to one database's pins and writes the file atomically. */
   update(database: string, change: (pins: DatabasePins) => void): Promise<void>;
+  /** Raises the weakest accepted key derivation (never lowers it). */
+  raiseMinimumKdf(kdf: KdfCost): Promise<void>;
 }
 
 export function defaultProducerKeyPath(): string {
@@ -85,9 +101,9 @@ export function weakerThan(kdf: KdfCost, minimum: KdfCost): boolean {
 async function readStore(path: string): Promise<StoreFile | null> {
   let text: string;
   try {
-    const s = await stat(path);
-    // Root-only: a store that others may read has lost its point.
-    if ((s.mode & 0o077) !== 0) throw new LrError('LR_BAD_CONFIG', `The producer key file ${path} can be read by other accounts. Run: chmod 600 ${path}`);
+    await stat(path);
+    // Root-only (administrators only on Windows): a store that others may read has lost its point.
+    if (openToOthers(path).open) throw new LrError('LR_BAD_CONFIG', `The producer key file ${path} can be read by other accounts. Run: ${privateFix(path)}`);
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof LrError) throw err;
@@ -149,6 +165,16 @@ function toStore(path: string, file: StoreFile, created: boolean): ProducerStore
         await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
         file.databases = fresh.databases;
       }),
+    async raiseMinimumKdf(kdf) {
+      await withLock(path, async () => {
+        const fresh = (await readStore(path)) ?? file;
+        if (!weakerThan(fresh.minimumKdf, kdf)) return;
+        fresh.minimumKdf = { memoryKiB: Math.max(fresh.minimumKdf.memoryKiB, kdf.memoryKiB), iterations: Math.max(fresh.minimumKdf.iterations, kdf.iterations), parallelism: kdf.parallelism };
+        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
+        Object.assign(file, fresh);
+      });
+      this.minimumKdf = file.minimumKdf;
+    },
   };
 }
 
@@ -193,6 +219,9 @@ export function noProducerStore(path: string = defaultProducerKeyPath()): Produc
     created: false,
     pins: () => emptyPins(),
     update: async () => {
+      throw new Error('no producer key file');
+    },
+    raiseMinimumKdf: async () => {
       throw new Error('no producer key file');
     },
   };
