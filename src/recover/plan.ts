@@ -4,7 +4,9 @@
  * and the place but never hold a password.
  */
 import { basename } from 'node:path';
-import { describeDsn, formatDsn } from '../db/dsn.js';
+import { describeDsn, formatDsn, type Dsn } from '../db/dsn.js';
+import { connect } from '../db/connect.js';
+import { selectRows } from '../db/query.js';
 import type { LocatedHeader } from '../format/reader.js';
 import type { CheckResult } from '../identify/check.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
@@ -97,9 +99,29 @@ export function summaryLines(plan: RecoveryPlan): string[] {
   ];
 }
 
+/** The tables a database holds now, by name: counted at the moment they are named, not when it was chosen. */
+export async function tablesIn(dsn: Dsn, name: string): Promise<string[]> {
+  const conn = await connect({ ...dsn, database: '' }, { noDatabase: true });
+  try {
+    return (await selectRows<{ t: string }>(conn, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [name])).map((r) => r.t);
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
 export async function confirmPlan(ask: Ask, plan: RecoveryPlan, yes: boolean): Promise<void> {
+  // What a replace deletes is counted again now, just before the question, and named.
+  const doomed = plan.database.mode === 'replace' ? await tablesIn(plan.where.dsn, plan.database.name) : [];
+  if (plan.database.mode === 'replace') plan.database.tablesBefore = doomed.length;
   for (const line of summaryLines(plan)) ask.say(line);
   if (yes) return;
-  const go = await ask.confirm({ message: 'Start the restore?', initial: true, flag: '--yes' });
+  if (plan.database.mode === 'replace') {
+    const shown = doomed.slice(0, 10).map((t) => safeText(t, 40)).join(', ') + (doomed.length > 10 ? ` and ${doomed.length - 10} more` : '');
+    ask.say(`Deleted first from ${safeText(plan.database.name, 64)}, with all their rows: ${shown || 'no tables (the database is empty)'}.`);
+  }
+  // A question that deletes data defaults to No: Enter alone never deletes.
+  const n = plan.database.tablesBefore;
+  const message = plan.database.mode === 'replace' ? `Delete ${n === 1 ? 'that table' : `those ${n} tables`} and restore?` : 'Start the restore?';
+  const go = await ask.confirm({ message, initial: plan.database.mode !== 'replace', flag: '--yes' });
   if (!go) throw cancelled();
 }

@@ -24,7 +24,7 @@ import { saveReports, type SavedReports } from '../report/files.js';
 import type { Ask } from './ask.js';
 import { otherBackups } from './find-backup.js';
 import { interruptedReport } from './interrupted.js';
-import { describeWhere, recoverCommands, runWords, type RecoveryPlan } from './plan.js';
+import { describeWhere, recoverCommands, runWords, tablesIn, type RecoveryPlan } from './plan.js';
 import { nextSteps, resultLines } from './result.js';
 
 export interface RunResult {
@@ -98,6 +98,9 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
   const dsn: Dsn = { ...plan.where.dsn, database: plan.database.name };
   const others = plan.located.source.local ? await otherBackups(plan.located.path) : [];
   if (plan.database.mode === 'replace') {
+    // Counted again right before the drop: a table added since the person said yes is not deleted unseen.
+    const now = (await tablesIn(plan.where.dsn, plan.database.name)).length;
+    if (now !== plan.database.tablesBefore) throw new LrError('LR_TARGET_NOT_EMPTY', `${plan.database.name} changed after you confirmed (it had ${plan.database.tablesBefore} tables, now ${now}): nothing was deleted. Run lastresort recover again to see what it holds now.`);
     log('recover').info({ tables: plan.database.tablesBefore }, 'replacing a database the person confirmed by name');
     await dropDatabase(plan.where.dsn, plan.database.name);
   }
