@@ -124,6 +124,7 @@ async function restoreFrom(file: string | ByteSource, shownAs: string | null, o:
   }
   for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
   if (report.definersReplaced.length) say(`  ${report.definersReplaced.length} view(s), routine(s), trigger(s) or event(s) are now defined by the restoring account instead of the backup's (--keep-definers keeps them).`);
+  for (const line of report.serverNotes ?? []) say(`  ${line}`);
   if (report.commands.enableEvents) say(`  Events were restored disabled. To let them run, run in the database: ${report.commands.enableEvents}`);
   if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed${shownAs === null ? `, ${NEW_LINK}` : ''}: ${report.commands.resume}`);
   if (target.sandbox) {

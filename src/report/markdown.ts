@@ -53,7 +53,8 @@ export function renderReportMarkdown(r: RecoverReport): string {
   for (const o of r.objectErrors) out.push(`- ${o.kind} ${cell(o.name)} was not restored (${cell(o.error)})`);
   for (const d of r.definersReplaced ?? []) out.push(`- ${d.kind} ${cell(d.name)} is defined by the restoring account instead of ${cell(d.definer)} (restore with --keep-definers to keep it)`);
   if (r.commands.enableEvents) out.push(`- Events are restored disabled (${r.eventsDisabled.map(cell).join(', ')}). To let them run on their schedule, run in the database: \`${cell(r.commands.enableEvents)}\``);
-  if (r.objectErrors.length || r.definersReplaced?.length || r.commands.enableEvents) out.push('');
+  for (const l of r.serverNotes ?? []) out.push(`- ${cell(l)}`);
+  if (r.objectErrors.length || r.definersReplaced?.length || r.commands.enableEvents || r.serverNotes?.length) out.push('');
 
   out.push('## Commands (for IT)', '', 'The backup password is asked for when a command runs; it is never written here.', '');
   for (const [label, cmd] of commandList(r)) out.push(label, '', '```', cmd, '```', '');

@@ -55,6 +55,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   for (const e of r.objectErrors) out.push('', `- ${mdText(e.kind)} ${mdText(e.name)} was not restored (${mdText(e.error)}).`);
   for (const d of r.definersReplaced ?? []) out.push('', `- ${mdText(d.kind)} ${mdText(d.name)} is defined by the restoring account instead of ${mdText(d.definer)} (restore with --keep-definers to keep it).`);
   if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.map(mdText).join(', ')}). To let them run on their schedule, run in the database: \`${mdText(r.commands.enableEvents)}\``);
+  const notes = r.serverNotes ?? [];
+  if (notes.length) out.push('', '## The target server', '', ...notes.map((l) => `- ${mdText(l)}`));
   out.push('', '## Damage found in the file', '');
   out.push(`- Parts: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` ${partNumbers(r.damage.damagedRanges)}` : ''}`);
   out.push(`- Bytes missing: ${r.damage.cutBytesEstimate ? 'about ' : ''}${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; spare header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');

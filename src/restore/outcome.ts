@@ -8,6 +8,7 @@ import type { TableState } from './table-state.js';
 import type { RestoreReport, TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
 import { plainTableError } from './server-faults.js';
+import type { EngineNote } from './server-notes.js';
 
 export type { RestoreReport } from './report.js';
 
@@ -24,6 +25,7 @@ export interface OutcomeInput {
   damage: DamageReport;
   started: number;
   subset: boolean;
+  engineNote?: EngineNote | null;
 }
 
 function tableOutcome(s: TableState | undefined, name: string, expected: number | null): TableOutcome {
@@ -125,6 +127,8 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     definersReplaced: i.objectOutcomes.filter((o) => o.restored && o.definerReplaced).map((o) => ({ kind: o.kind, name: o.name, definer: o.definerReplaced! })),
     eventsDisabled,
     damage: damageOf(i, tables),
+    ...(i.engineNote ? { engineNote: i.engineNote } : {}),
+    serverNotes: i.engineNote ? [i.engineNote.line] : [],
     durationMs: Date.now() - i.started,
     startedAt: new Date(i.started).toISOString(),
     commands: { resume: '', validate: '', enableEvents: enableEventsSql(i.database, eventsDisabled) },

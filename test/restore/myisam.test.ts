@@ -74,8 +74,17 @@ test('the real 2025 schema on MyISAM comes back identical: checksums, counts, en
   const target = await createTempDatabase('lr_myi_to', { create: false });
   const r = await runCli(['restore', file, '--target', dsnFor(target), '--password-file', pw, '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout).outcome, 'complete');
+  const report = JSON.parse(r.stdout) as { outcome: string; engineNote?: { tablesEngine: string; serverDefault: string }; serverNotes: string[] };
+  assert.equal(report.outcome, 'complete');
   await assertIdentical(target);
+  // This server's default engine is InnoDB: the report says what Open Dental's upgrade will need.
+  const [{ e }] = await queryIn(target, 'SELECT @@GLOBAL.default_storage_engine AS e');
+  assert.equal(e, 'InnoDB', 'the test server keeps its default engine');
+  assert.deepEqual(report.engineNote && { ...report.engineNote, line: undefined }, { tablesEngine: 'MyISAM', serverDefault: 'InnoDB', line: undefined });
+  assert.equal(report.serverNotes.filter((l) => /default_storage_engine=MyISAM/.test(l)).length, 1, report.serverNotes.join('\n'));
+  const human = await runCli(['restore', file, '--target', dsnFor(await createTempDatabase('lr_myi_words', { create: false })), '--password-file', pw]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout + human.stderr, /default_storage_engine is InnoDB: before Open Dental's upgrade, set default_storage_engine=MyISAM/);
 });
 
 /** Waits for the big table's ENABLE KEYS to be running on the server; its processlist id, or null if the restore ended first. */
