@@ -54,6 +54,7 @@ keys
   .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .requiredOption('--user <username>', 'the Open Dental admin user name')
   .option('--password-file <file>', "file holding the admin's password (else LASTRESORT_PASSWORD, else a prompt)")
+  .option('--accept-weak-password', "enroll even if the password is weak against Open Dental's own hash (recorded, and reported every night)")
   .addOption(new Option('--test-kdf', 'cheap key derivation: ONLY for tests and demos, never for real backups').hideHelp())
   .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
@@ -151,15 +152,15 @@ program
 const sandbox = program.command('sandbox').description('a private scratch MariaDB/MySQL server for restoring without touching a real one');
 sandbox
   .command('start')
-  .argument('[dir]', 'its folder', 'lastresort-sandbox')
+  .argument('[dir]', 'its folder (default ./lastresort-sandbox; for root in a folder other accounts cannot enter, /var/lib/lastresort-sandbox/sandbox)')
   .action(async (dir) => (await import('./commands/sandbox.js')).sandboxStart(dir));
 sandbox
   .command('stop')
-  .argument('[dir]', 'its folder', 'lastresort-sandbox')
+  .argument('[dir]', 'its folder (default ./lastresort-sandbox; for root in a folder other accounts cannot enter, /var/lib/lastresort-sandbox/sandbox)')
   .action(async (dir) => (await import('./commands/sandbox.js')).sandboxStop(dir));
 sandbox
   .command('status')
-  .argument('[dir]', 'its folder', 'lastresort-sandbox')
+  .argument('[dir]', 'its folder (default ./lastresort-sandbox; for root in a folder other accounts cannot enter, /var/lib/lastresort-sandbox/sandbox)')
   .option('--json', 'print as JSON')
   .action(async (dir, o) => (await import('./commands/sandbox.js')).sandboxStatusCommand(dir, o));
 
