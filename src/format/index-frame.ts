@@ -13,7 +13,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { openIndex, sealIndex } from '../keys/crypto.js';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, INDEX_HEAD_BYTES, INDEX_MARKER, INDEX_TAIL_BYTES } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, INDEX_HEAD_BYTES, INDEX_MARKER, INDEX_TAIL_BYTES, TRAILER_BYTES } from './limits.js';
 
 export function encodeIndexFrame(fileTag: Buffer, payloadKey: Buffer, firstFrameAt: number, frameLengths: readonly number[]): Buffer {
   const plain = Buffer.allocUnsafe(8 + 4 * frameLengths.length);
@@ -55,6 +55,16 @@ export function indexFrameLength(tail4: Buffer, endsAt: number, fileBytes: numbe
   return n >= INDEX_HEAD_BYTES + AEAD_TAG_BYTES + 8 + INDEX_TAIL_BYTES && n <= Math.min(endsAt, indexFrameMax(fileBytes)) ? n : null;
 }
 
+/** Without the key: `frame` is a whole index frame of this file for `chunks` chunks, both checksums holding. */
+export function indexFrameIntact(frame: Buffer, fileTag: Buffer, chunks: number): boolean {
+  if (frame.length < INDEX_HEAD_BYTES + INDEX_TAIL_BYTES || !frame.subarray(0, 4).equals(INDEX_MARKER) || !frame.subarray(4, 8).equals(fileTag)) return false;
+  if (crc32(frame.subarray(0, 16)) !== frame.readUInt32BE(16) || frame.readUInt32BE(8) !== chunks) return false;
+  const sealedLength = frame.readUInt32BE(12);
+  if (sealedLength !== 8 + 4 * chunks + AEAD_TAG_BYTES || frame.length !== INDEX_HEAD_BYTES + sealedLength + INDEX_TAIL_BYTES) return false;
+  const sealed = frame.subarray(INDEX_HEAD_BYTES, INDEX_HEAD_BYTES + sealedLength);
+  return crc32(sealed) === frame.readUInt32BE(INDEX_HEAD_BYTES + sealedLength) && frame.readUInt32BE(frame.length - 4) === frame.length;
+}
+
 /**
  * The chunk places from an index frame (the whole frame, as read), or null
  * when it is damaged, not this file's, or does not authenticate. Every place
@@ -76,4 +86,18 @@ export function parseIndexFrame(frame: Buffer, fileTag: Buffer, payloadKey: Buff
     offsets.push(offsets[i]! + length);
   }
   return offsets[count]! <= fileBytes ? { offsets } : null;
+}
+
+/**
+ * The index frame's bytes, found back from the header copy at the end (the
+ * trailer being the file's last 16 bytes, the copy `copyLength` long), or
+ * null when its length field is out of bounds.
+ */
+export async function readIndexFrameBytes(readAt: (position: number, length: number) => Promise<Buffer>, fileBytes: number, copyLength: number): Promise<Buffer | null> {
+  const copyAt = fileBytes - TRAILER_BYTES - copyLength;
+  if (copyAt < 4) return null;
+  const length = indexFrameLength(await readAt(copyAt - 4, 4), copyAt, fileBytes);
+  if (length === null) return null;
+  const frame = await readAt(copyAt - length, length);
+  return frame.length === length ? frame : null;
 }

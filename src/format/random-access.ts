@@ -15,8 +15,8 @@
 import { openChunk } from '../keys/crypto.js';
 import { parseHead } from './chunks.js';
 import { fileTagOf } from './header.js';
-import { indexFrameLength, parseIndexFrame, type ChunkPlaces } from './index-frame.js';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, maxSealedOf, TRAILER_BYTES } from './limits.js';
+import { parseIndexFrame, readIndexFrameBytes, type ChunkPlaces } from './index-frame.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, maxSealedOf } from './limits.js';
 import { unpackChunk } from './zstd/chunk.js';
 import { markDamaged, type DamageReport } from './damage.js';
 import type { Segment, UnlockedBackup } from './reader.js';
@@ -196,13 +196,11 @@ export class PayloadReader {
  */
 async function readPlaces(input: SourceReader, unlocked: UnlockedBackup): Promise<ChunkPlaces | null> {
   const { fileBytes, frame, header } = unlocked.located;
-  const copyAt = fileBytes - TRAILER_BYTES - frame.frameLength;
-  if (copyAt < 4) return null;
-  const tail4 = Buffer.alloc(4);
-  await input.read(tail4, 0, 4, copyAt - 4);
-  const length = indexFrameLength(tail4, copyAt, fileBytes);
-  if (length === null) return null;
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await input.read(buf, 0, length, copyAt - length);
-  return bytesRead === length ? parseIndexFrame(buf, fileTagOf(header), unlocked.payloadKey, fileBytes) : null;
+  const readAt = async (position: number, length: number) => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await input.read(buf, 0, length, position);
+    return buf.subarray(0, bytesRead);
+  };
+  const bytes = await readIndexFrameBytes(readAt, fileBytes, frame.frameLength);
+  return bytes && parseIndexFrame(bytes, fileTagOf(header), unlocked.payloadKey, fileBytes);
 }

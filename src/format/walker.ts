@@ -14,7 +14,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { openChunk } from '../keys/crypto.js';
-import { AEAD_TAG_BYTES } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from './limits.js';
 import type { FrameEvent } from './chunks.js';
 import { unpackChunk } from './zstd/chunk.js';
 import { markDamaged, type DamageReport } from './damage.js';
@@ -43,12 +43,17 @@ export type WalkStep<T> =
 
 /**
  * An index that a file of this size can hold: chunk i's plaintext starts at
- * i * chunkSize, and a whole file holds every plaintext byte plus overhead,
- * so a genuine index passes unless bytes were deleted from the file.
+ * i * chunkSize, and a whole version 2 file holds every plaintext byte plus
+ * overhead, a version 3 file at least 48 bytes a chunk, so a genuine index
+ * passes unless bytes were deleted from the file.
  */
 export function plausibleIndex(index: number, shape: PayloadShape): boolean {
-  return index * shape.chunkSize < shape.fileBytes;
+  // Version 3: a compressed span may take fewer file bytes than its span, but no frame is shorter than its 48 bytes of framing.
+  return index * (shape.version === 3 ? MIN_FRAME_BYTES : shape.chunkSize) < shape.fileBytes;
 }
+
+/** A chunk frame's bytes besides its sealed plaintext: head, tag, body checksum. */
+const MIN_FRAME_BYTES = CHUNK_HEAD_BYTES + AEAD_TAG_BYTES + CHUNK_CRC_BYTES;
 
 /**
  * All sealed bytes present, and in version 2 a non-final frame at the full
