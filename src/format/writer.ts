@@ -96,7 +96,8 @@ export function encodeTrailer(headerCopyLength: number): Buffer {
   return t;
 }
 
-export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
+/** A new file's header, payload key, and the signed header frame with the magic line it is signed with. */
+function startFile(opts: WriterOptions): { header: BackupHeader; payloadKey: Buffer; magicLine: Buffer; headerFrame: Buffer } {
   const fileKey = newFileKey();
   const header = buildHeader(opts, fileKey);
   const payloadKey = derivePayloadKey(fileKey, Buffer.from(header.fileId, 'base64'));
@@ -104,6 +105,11 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
   const signedPart = headerSignedPart(Buffer.from(JSON.stringify(header), 'utf8'));
   const magicLine = Buffer.from(magicLineOf(header.formatVersion));
   const headerFrame = encodeHeaderFrame(signedPart, signHeader(opts.signingKey, Buffer.concat([magicLine, signedPart])));
+  return { header, payloadKey, magicLine, headerFrame };
+}
+
+export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
+  const { header, payloadKey, magicLine, headerFrame } = startFile(opts);
   const fileTag = fileTagOf(header);
   const chunkSize = header.chunkSize;
   const v3 = header.formatVersion === 3;
