@@ -151,15 +151,15 @@ program
 const sandbox = program.command('sandbox').description('a private scratch MariaDB/MySQL server for restoring without touching a real one');
 sandbox
   .command('start')
-  .argument('[dir]', 'its folder', 'lastresort-sandbox')
+  .argument('[dir]', 'its folder (default ./lastresort-sandbox; for root in a folder other accounts cannot enter, /var/lib/lastresort-sandbox/sandbox)')
   .action(async (dir) => (await import('./commands/sandbox.js')).sandboxStart(dir));
 sandbox
   .command('stop')
-  .argument('[dir]', 'its folder', 'lastresort-sandbox')
+  .argument('[dir]', 'its folder (default ./lastresort-sandbox; for root in a folder other accounts cannot enter, /var/lib/lastresort-sandbox/sandbox)')
   .action(async (dir) => (await import('./commands/sandbox.js')).sandboxStop(dir));
 sandbox
   .command('status')
-  .argument('[dir]', 'its folder', 'lastresort-sandbox')
+  .argument('[dir]', 'its folder (default ./lastresort-sandbox; for root in a folder other accounts cannot enter, /var/lib/lastresort-sandbox/sandbox)')
   .option('--json', 'print as JSON')
   .action(async (dir, o) => (await import('./commands/sandbox.js')).sandboxStatusCommand(dir, o));
 

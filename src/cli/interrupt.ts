@@ -4,6 +4,7 @@
  * `quit` (if given) has had a few seconds to say and save what it must.
  */
 import { ERROR_CODES } from '../errors.js';
+import { isLink } from '../open/index.js';
 
 const QUIT_GRACE_MS = 8000;
 /** Quitting at once is still an interruption: the contract's exit code, not the shell's 130. */
@@ -32,4 +33,21 @@ export function onInterrupt(stop: () => void, quit?: () => Promise<void>): () =>
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * Read-only work on the backup `file` names. For a link, the first Ctrl-C
+ * aborts the signal `work` opens it with, so a pending store read or a pause
+ * before resuming ends at once with LR_INTERRUPTED and its plain line; a
+ * local file's reads end with the program, as Ctrl-C always did.
+ */
+export async function readingInterruptibly<T>(file: string, work: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  if (!isLink(file)) return work();
+  const controller = new AbortController();
+  const release = onInterrupt(() => controller.abort());
+  try {
+    return await work(controller.signal);
+  } finally {
+    release();
+  }
 }

@@ -7,6 +7,10 @@ import { readFile } from 'node:fs/promises';
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
 import { parseDsn, type Dsn } from '../db/dsn.js';
+import { whoOpens } from '../format/header.js';
+import type { LocatedHeader } from '../format/reader.js';
+import { openBackup, type OpenedBackup } from '../decrypt/open.js';
+import { safeText } from '../text.js';
 
 export const PASSWORD_ENV = 'LASTRESORT_PASSWORD';
 /** The database server's password (not the admin's backup password). */
@@ -80,4 +84,15 @@ export async function obtainSecret(src: PasswordSource & { recoveryCodeFile?: st
     }
   }
   return obtainPassword(src);
+}
+
+/**
+ * Opens a located backup with the secret of whoever the header names: the
+ * recovery code from --recovery-code-file, else the password of that admin
+ * (file, environment, or a prompt naming them). Wrong: LR_WRONG_PASSWORD.
+ */
+export async function unlockLocated(located: LocatedHeader, o: { passwordFile?: string; recoveryCodeFile?: string; onKeyDerivation?: () => void }): Promise<OpenedBackup> {
+  const secret = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
+  o.onKeyDerivation?.();
+  return openBackup(located.source, secret, located);
 }

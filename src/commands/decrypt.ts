@@ -1,19 +1,17 @@
 import { existsSync } from 'node:fs';
-import { whoOpens } from '../format/header.js';
-import { obtainSecret } from '../cli/password.js';
+import { unlockLocated } from '../cli/password.js';
 import { decryptToFile } from '../decrypt/decrypt.js';
-import { locateHeader } from '../format/reader.js';
+import { locateNamed } from '../open/index.js';
+import { readingInterruptibly } from '../cli/interrupt.js';
 import { LrError } from '../errors.js';
 import { note, printJson } from '../cli/output.js';
-import { humanBytes, safeText } from '../text.js';
+import { humanBytes } from '../text.js';
 import { alreadyExists } from '../system/atomic-file.js';
 
 export async function decryptCommand(file: string, o: { out: string; passwordFile?: string; recoveryCodeFile?: string; force?: boolean; json?: boolean }): Promise<void> {
   // Said before the password is asked; checked again when the file is put in place.
   if (o.out !== '-' && !o.force && existsSync(o.out)) throw alreadyExists(o.out);
-  const located = await locateHeader(file);
-  const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
-  const r = await decryptToFile(file, password, o.out, { replace: !!o.force });
+  const r = await readingInterruptibly(file, async (signal) => decryptToFile(await unlockLocated(await locateNamed(file, signal), o), o.out, { replace: !!o.force }));
   const lost = r.damage.damagedChunks > 0 || r.damage.truncated;
   if (o.json && o.out !== '-') printJson({ out: r.out, bytes: r.bytes, damage: r.damage });
   else if (o.out !== '-') note(`Decrypted ${humanBytes(r.bytes)} to ${r.out}.`);

@@ -1,18 +1,17 @@
 import { identify, type Identity } from '../identify/identify.js';
 import { shortDate } from '../keys/choose.js';
 import { checkFile } from '../identify/check.js';
-import { locateHeader } from '../format/reader.js';
+import { isLink, locateNamed } from '../open/index.js';
+import { readingInterruptibly } from '../cli/interrupt.js';
 import { EXIT } from '../errors.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
 import { readPasswordFile } from '../cli/password.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
 
-/** s3://bucket/key or a link from `vendor share`, as well as a path. */
-const isRemote = (file: string) => /^(s3|https?):\/\//i.test(file);
-
 export async function identifyCommand(file: string, o: { json?: boolean }): Promise<void> {
-  const id = isRemote(file) ? await (await import('../offsite/remote-identify.js')).identifyRemote((await import('../offsite/remote.js')).remoteSource(file)) : await identify(file);
+  // s3://bucket/key or a link from `vendor share`, as well as a path.
+  const id = isLink(file) ? await (await import('../offsite/remote-identify.js')).identifyRemote((await import('../offsite/remote.js')).remoteSource(file.trim())) : await identify(file);
   if (o.json) {
     printJson(id);
     return;
@@ -26,10 +25,11 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
 
 /** A backup in the store is read in place, streamed, like a restore reads it. */
 export async function checkCommand(file: string, o: { json?: boolean; passwordFile?: string }): Promise<void> {
-  const source = isRemote(file) ? await (await import('../offsite/remote-source.js')).openRemote((await import('../offsite/remote.js')).remoteSource(file)) : file;
-  const located = await locateHeader(source);
-  const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
-  const r = await checkFile(source, { located, password });
+  const r = await readingInterruptibly(file, async (signal) => {
+    const located = await locateNamed(file, signal);
+    const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
+    return checkFile(located.source, { located, password });
+  });
   if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
   else if (r.intact) say(`The backup is whole: ${WHOLE_TEXT(r.chunks)}, and so do both header copies.`);
   else {

@@ -1,7 +1,6 @@
-import { whoOpens } from '../format/header.js';
-import { locateHeader, type ByteSource } from '../format/reader.js';
-import { openBackup } from '../decrypt/open.js';
-import { obtainSecret } from '../cli/password.js';
+import { isLink, locateNamed } from '../open/index.js';
+import type { LocatedHeader } from '../format/reader.js';
+import { unlockLocated } from '../cli/password.js';
 import { note, printJson, say, setResultCode } from '../cli/output.js';
 import { jsonSafe, safeText } from '../text.js';
 import { Progress } from '../cli/progress.js';
@@ -60,23 +59,18 @@ export function exitCodeForReport(r: RestoreReport): number {
  */
 export async function restoreCommand(file: string, o: RestoreCliOptions): Promise<void> {
   checkTargetArgument(o.target);
-  if (!/^(s3|https?):\/\//i.test(file)) return restoreFrom(file, file, o);
-  const { remoteSource } = await import('../offsite/remote.js');
-  const { openRemote } = await import('../offsite/remote-source.js');
   // Every read of the store ends at once on Ctrl-C: a pending GET, a pause before resuming.
   const controller = new AbortController();
-  const src = remoteSource(file);
-  const source = await openRemote(src, controller.signal);
-  if (!o.json) note('Reading the backup straight from the store as it is restored (nothing is saved on this machine)…');
-  return restoreFrom(source, src.kind === 'link' ? null : source.name, o, controller);
+  const located = await locateNamed(file, controller.signal);
+  if (isLink(file) && !o.json) note('Reading the backup straight from the store as it is restored (nothing is saved on this machine)…');
+  // A link is shown as <LINK> (its signature is a key); s3://bucket/key by its name.
+  const shownAs = !isLink(file) ? file : /^s3:/i.test(file.trim()) ? located.source.name : null;
+  return restoreFrom(located, shownAs, o, controller);
 }
 
 /** `shownAs` null: a link (commands say <LINK>, to be used with a new link from support). */
-async function restoreFrom(file: string | ByteSource, shownAs: string | null, o: RestoreCliOptions, controller = new AbortController()): Promise<void> {
-  const located = await locateHeader(file);
-  const password = await obtainSecret({ passwordFile: o.passwordFile, recoveryCodeFile: o.recoveryCodeFile, prompt: `Password of Open Dental admin ${safeText(whoOpens(located.header).userName, 60)}` });
-  if (!o.json) note('Opening the backup (deriving the key takes a moment)…');
-  const opened = await openBackup(file, password, located);
+async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: RestoreCliOptions, controller: AbortController): Promise<void> {
+  const opened = await unlockLocated(located, { ...o, onKeyDerivation: () => void (o.json || note('Opening the backup (deriving the key takes a moment)…')) });
   const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
   const progress = new Progress(!o.json || !!process.stderr.isTTY);
   const release = onInterrupt(() => controller.abort());
@@ -99,7 +93,7 @@ async function restoreFrom(file: string | ByteSource, shownAs: string | null, o:
       note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later${shownAs === null ? `, ${NEW_LINK}` : ''}: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`);
     }
     // The server, or the store, went away and did not come back in time: the way on is the resume command.
-    if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull) || (typeof file !== 'string' && isLrError(err, 'LR_IO') && !err.detail?.changed)) {
+    if (isLrError(err, 'LR_DB_UNREACHABLE') || (isLrError(err) && err.detail?.diskFull) || (!located.source.local && isLrError(err, 'LR_IO') && !err.detail?.changed)) {
       const resume = `continue the restore${shownAs === null ? ` ${NEW_LINK}` : ''} with: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`;
       const line = / then try again\.$/.test(err.message) ? err.message.replace(/ then try again\.$/, ` then ${resume}`) : `${err.message} Then ${resume}`;
       throw new LrError(err.code, line, { cause: err.cause, detail: err.detail });

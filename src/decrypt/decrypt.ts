@@ -1,10 +1,9 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DamageReport, Segment } from '../format/reader.js';
-import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeAtomic } from '../system/atomic-file.js';
-import { openBackup, payloadOf, type Secret } from './open.js';
+import { payloadOf, type OpenedBackup } from './open.js';
 import { LrError } from '../errors.js';
 import { diskFullLine } from '../backup/space.js';
 
@@ -36,8 +35,7 @@ async function* plaintextBytes(segments: AsyncIterable<Segment>, counter: { byte
  * written under a temporary name with mode 0600 and moved into place when
  * complete; an existing `out` is replaced only with `replace`.
  */
-export async function decryptToFile(path: string, password: Secret, out: string, opts: { replace?: boolean } = {}): Promise<DecryptResult> {
-  const opened = await openBackup(path, password);
+export async function decryptToFile(opened: OpenedBackup, out: string, opts: { replace?: boolean } = {}): Promise<DecryptResult> {
   const { segments, damage } = payloadOf(opened);
   const counter = { bytes: 0 };
   const source = Readable.from(plaintextBytes(segments, counter), { objectMode: false });
@@ -52,7 +50,7 @@ export async function decryptToFile(path: string, password: Secret, out: string,
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      const needed = await stat(path).then((s) => s.size, () => null); // the tar is about the size of the backup
+      const needed = opened.located.fileBytes; // the tar is about the size of the backup
       throw new LrError('LR_IO', await diskFullLine(dirname(out), needed, 'decrypted file'), { cause: err });
     }
     throw err;

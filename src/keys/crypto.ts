@@ -16,7 +16,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { freemem } from 'node:os';
-import argon2 from 'argon2';
+import { argon2idHash } from './argon2id.js';
 import { LrError } from '../errors.js';
 
 export interface KdfParams {
@@ -83,15 +83,7 @@ export function checkKdfMemory(kdf: Pick<KdfParams, 'memoryKiB'>, availableBytes
 export async function deriveSealKey(password: string, kdf: KdfParams): Promise<Buffer> {
   checkKdfParams(kdf);
   checkKdfMemory(kdf);
-  return argon2.hash(password, {
-    type: argon2.argon2id,
-    memoryCost: kdf.memoryKiB,
-    timeCost: kdf.iterations,
-    parallelism: kdf.parallelism,
-    salt: Buffer.from(kdf.salt, 'base64'),
-    hashLength: 32,
-    raw: true,
-  });
+  return argon2idHash({ password, salt: Buffer.from(kdf.salt, 'base64'), memoryKiB: kdf.memoryKiB, iterations: kdf.iterations, parallelism: kdf.parallelism, hashLength: 32 });
 }
 
 function aeadSeal(key: Buffer, nonce: Buffer, plaintext: Buffer, aad?: Buffer): Buffer {

@@ -11,10 +11,6 @@ import { parseObjectUrl } from './location.js';
 
 export type RemoteSource = { kind: 's3'; client: S3Client; bucket: string; key: string; versionId?: string } | { kind: 'link'; url: URL };
 
-export function isRemote(file: string): boolean {
-  return /^(s3|https?):\/\//i.test(file);
-}
-
 /** `file` as given on the command line: s3://bucket/key or an http(s) link. */
 export function remoteSource(file: string, opts: { endpoint?: string } = {}): RemoteSource {
   if (/^s3:\/\//i.test(file)) {

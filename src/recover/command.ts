@@ -3,6 +3,7 @@
  * environment (never argv), picks the terminal or the script conversation,
  * turns Ctrl-C into a clean stop, and prints the result.
  */
+import { liveWidth } from '../cli/progress.js';
 import { isLrError, LrError } from '../errors.js';
 import { PASSWORD_ENV, obtainDbPassword, readPasswordFile } from '../cli/password.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
@@ -96,7 +97,7 @@ export async function recoverCommand(file: string | undefined, o: RecoverCliOpti
   const ending = (async () => {
     if (o.json) printJson({ ...report, reports: saved });
     // On a terminal the wizard's own output wraps lines at words; a script reads the plain lines on stdout.
-    for (const line of resultLines(report, saved, others)) (o.json || interactive ? ask.say : say)(line);
+    for (const line of resultLines(report, saved, others, liveWidth(process.stderr))) (o.json || interactive ? ask.say : say)(line);
   })();
   lastWords = () => ending;
   await ending;

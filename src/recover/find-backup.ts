@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isLrError, LrError } from '../errors.js';
 import { locateHeader, readTailHeaderCopy, type LocatedHeader } from '../format/reader.js';
+import { isLink, locateNamed } from '../open/index.js';
 import { checkFile, checkHeaderCopies, type CheckResult } from '../identify/check.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
@@ -53,9 +54,6 @@ export function cleanTypedPath(text: string, cwd: string): string {
 
 const TYPE_PATH = ':type-a-path';
 
-/** A link from support (`vendor share`) or s3://bucket/key, pasted or given instead of a path. */
-const isRemote = (text: string) => /^(s3|https?):\/\//i.test(text.trim());
-
 /**
  * The backup to restore: the one named on the command line, or a choice among
  * the .lrb files in `cwd`, or a typed path. A file that is not a readable
@@ -64,7 +62,7 @@ const isRemote = (text: string) => /^(s3|https?):\/\//i.test(text.trim());
 export async function findBackup(ask: Ask, opts: { file?: string; cwd: string }): Promise<LocatedHeader> {
   let problem: string | null = null;
   if (opts.file !== undefined) {
-    const tried = await tryLocate(isRemote(opts.file) ? opts.file.trim() : resolve(opts.cwd, opts.file), ask.interactive, ask);
+    const tried = await tryLocate(isLink(opts.file) ? opts.file.trim() : resolve(opts.cwd, opts.file), ask.interactive, ask);
     if ('located' in tried) return tried.located;
     problem = tried.problem;
     ask.say(problem);
@@ -133,20 +131,15 @@ async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<stri
   }
   const typed = await ask.text({ message: 'Where is the backup file? Type its path (or drag the file here, or paste the link from support), then Enter' });
   if (typed.trim() === '') throw cancelled();
-  return isRemote(typed) ? typed.trim() : cleanTypedPath(typed, cwd);
+  return isLink(typed) ? typed.trim() : cleanTypedPath(typed, cwd);
 }
 
 async function tryLocate(path: string, explain: boolean, ask: Ask): Promise<{ located: LocatedHeader } | { problem: string }> {
   try {
-    if (isRemote(path)) {
-      // Read in place from the store, like restore LINK: nothing is saved on this machine.
-      const { remoteSource } = await import('../offsite/remote.js');
-      const { openRemote } = await import('../offsite/remote-source.js');
-      ask.say('Reading the backup straight from the link (nothing is saved on this machine)…');
-      // The wizard's Ctrl-C (ask.signal) ends a pending GET or a pause before resuming, here and in every later read.
-      return { located: await locateHeader(await openRemote(remoteSource(path), ask.signal)) };
-    }
-    return { located: await locateHeader(path) };
+    // A link is read in place from the store, like restore LINK: nothing is saved on this machine.
+    if (isLink(path)) ask.say('Reading the backup straight from the link (nothing is saved on this machine)…');
+    // The wizard's Ctrl-C (ask.signal) ends a pending GET or a pause before resuming, here and in every later read.
+    return { located: await locateNamed(path, ask.signal) };
   } catch (err) {
     if (ask.signal?.aborted) throw cancelled();
     if (!explain || !isLrError(err)) throw err;

@@ -15,7 +15,7 @@ import { payloadOf, type OpenedBackup } from '../decrypt/open.js';
 import { whoOpens } from '../format/header.js';
 import type { CheckResult } from '../identify/check.js';
 import { keys, PROGRESS_TABLE } from '../restore/progress-table.js';
-import type { RestoreReport, TableOutcome } from '../restore/report.js';
+import { rowTotals, type RestoreReport, type TableOutcome } from '../restore/report.js';
 import { selectOne, selectRows } from '../db/query.js';
 
 export async function readCatalog(opened: OpenedBackup): Promise<Catalog | null> {
@@ -68,6 +68,7 @@ export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: C
     target: where,
     backup: { file: opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) } },
     tables,
+    rows: rowTotals(tables),
     objects: { views: { expected: 0, restored: 0 }, triggers: { expected: 0, restored: 0 }, routines: { expected: 0, restored: 0 }, events: { expected: 0, restored: 0 } },
     objectErrors: [],
     definersReplaced: [],

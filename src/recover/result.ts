@@ -6,7 +6,9 @@
 import { basename } from 'node:path';
 import { humanBytes, safeText } from '../text.js';
 import { MAIN_TABLES } from '../opendental/main-tables.js';
-import { expectedRows, lossGroups, missingRows, rowFigures, textTable, type RecoverReport } from '../report/recover-report.js';
+import { expectedRows, lossGroups, mainFirst, missingRows, rowFigures, rowTotalsText, textTable, type RecoverReport } from '../report/recover-report.js';
+import { countNotes } from '../report/content.js';
+import { cutShortText } from '../report/words.js';
 import type { SavedReports } from '../report/files.js';
 import { describeLoss } from '../restore/report.js';
 import { runWords } from './plan.js';
@@ -20,43 +22,48 @@ export function tableLabel(name: string): string {
   return words ? `${safeText(name, 40)} (${words})` : safeText(name, 40);
 }
 
-/** How much of the file is lost, in bytes and parts, or null for a whole file. */
+/**
+ * How much of the file is lost, or null for a whole file. A cut gets no
+ * size: the file does not record its length, and nothing read before the
+ * cut proves how much followed it.
+ */
 export function fileLossLine(r: Pick<RecoverReport, 'damage'>): string | null {
   const d = r.damage;
   const said: string[] = [];
-  if (d.truncated) {
-    said.push(d.cutBytesEstimate !== undefined && d.cutBytesEstimate > 0
-      ? `it is cut short: about ${humanBytes(d.cutBytesEstimate)} at its end is missing (an estimate: the file does not record its full length)`
-      : 'it is cut short: its end is missing');
-  }
-  if (d.damagedChunks > 0) said.push(`${d.damagedChunks} of its ${d.chunks} parts could not be read (${humanBytes(d.bytesLost - (d.cutBytesEstimate ?? 0))})`);
+  if (d.truncated) said.push(`${cutShortText(d.chunks)}; how much is missing cannot be told (the file does not record its full length)`);
+  if (d.damagedChunks > 0) said.push(`${d.damagedChunks} of its ${d.chunks} parts could not be read (${humanBytes(d.bytesLost)})`);
   return said.length ? `The backup file is damaged: ${said.join('; ')}.` : null;
 }
 
-function lossLines(r: RecoverReport): string[] {
+/** Said when tables did not come back at all: Open Dental needs every one of its tables. */
+export const WILL_NOT_START = 'Open Dental will not start on this database: tables it needs are missing entirely.';
+
+function lossLines(r: RecoverReport, width: number): string[] {
   const out: string[] = [];
   const line = fileLossLine(r);
   if (line) out.push('', line);
   const { incomplete, absent } = lossGroups(r);
   const capped = <T>(rows: T[]) => rows.slice(0, MAX_ROWS_SHOWN);
   const more = (n: number) => (n > MAX_ROWS_SHOWN ? [`  … and ${n - MAX_ROWS_SHOWN} more: see the report.`] : []);
+  const shown: { inBackup: string }[] = [];
+  if (absent.length > 0) {
+    // First: what a person most needs to know is what is not there at all, Open Dental's own tables at the top.
+    out.push('', r.damage.truncated ? 'Tables missing entirely (the file ends before them):' : 'Tables missing entirely (they were in damaged parts of the file):');
+    const body = capped(mainFirst(absent)).map((t) => [tableLabel(t.name), expectedRows(rowFigures(t))]);
+    shown.push(...body.map(([, inBackup]) => ({ inBackup })));
+    for (const l of textTable(['Table', 'Rows in backup'], body, { numeric: [1], maxWidth: 40, width: width - 2 })) out.push(`  ${l}`);
+    out.push(...more(absent.length), WILL_NOT_START);
+  }
   if (incomplete.length > 0) {
     out.push('', 'Tables with some rows missing:');
-    const body = capped(incomplete).map((t) => [tableLabel(t.name), expectedRows(rowFigures(t)), t.rowsRestored.toLocaleString('en-US'), missingRows(rowFigures(t))]);
-    for (const l of textTable(['Table', 'Rows in backup', 'Restored', 'Missing'], body, { numeric: [1, 2, 3], maxWidth: 40 })) out.push(`  ${l}`);
+    const body = capped(mainFirst(incomplete)).map((t) => [tableLabel(t.name), expectedRows(rowFigures(t)), t.rowsRestored.toLocaleString('en-US'), missingRows(rowFigures(t))]);
+    shown.push(...body.map(([, inBackup]) => ({ inBackup })));
+    for (const l of textTable(['Table', 'Rows in backup', 'Restored', 'Missing'], body, { numeric: [1, 2, 3], maxWidth: 40, width: width - 2 })) out.push(`  ${l}`);
     out.push(...more(incomplete.length));
-    const which = capped(incomplete).filter((t) => t.lostKeyRanges?.length).map((t) => `  ${safeText(t.name, 40)}: missing ${describeLoss(t.name, t.lostKeyRanges)}`);
+    const which = capped(mainFirst(incomplete)).filter((t) => t.lostKeyRanges?.length).map((t) => `  ${safeText(t.name, 40)}: missing ${describeLoss(t.name, t.lostKeyRanges)}`);
     if (which.length) out.push('Which rows are missing:', ...which);
   }
-  if (absent.length > 0) {
-    out.push('', r.damage.truncated ? 'Tables never reached (the file ends before them):' : 'Tables lost entirely (they were in damaged parts of the file):');
-    const body = capped(absent).map((t) => [tableLabel(t.name), expectedRows(rowFigures(t))]);
-    for (const l of textTable(['Table', 'Rows in backup'], body, { numeric: [1], maxWidth: 40 })) out.push(`  ${l}`);
-    out.push(...more(absent.length));
-  }
-  if (r.tables.some((t) => t.status !== 'restored' && t.rowsExpected === null && t.rowsEstimate !== undefined)) {
-    out.push('"about": the exact count was in the lost part; the backup\'s own estimate is shown instead.');
-  }
+  if (absent.length + incomplete.length > 0) out.push(...countNotes(shown), '', rowTotalsText(r));
   return out;
 }
 
@@ -102,14 +109,20 @@ export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: 
   if (r.outcome === 'complete' && !r.validation) {
     return ['What to do next:', `  - Everything was restored, but not yet checked against the backup: do not use ${db} for daily work until it is. To check it, run:`, `    ${r.commands.validate}`, ...whereLines(r), ...reportLine(saved)];
   }
-  const affected = r.tables.filter((t) => t.status !== 'restored' && t.status !== 'skipped' && MAIN_TABLES[t.name]).map((t) => tableLabel(t.name));
+  const { incomplete, absent } = lossGroups(r);
+  const mainOf = (list: typeof absent) => mainFirst(list).filter((t) => MAIN_TABLES[t.name]).map((t) => tableLabel(t.name));
+  const [mainAbsent, mainIncomplete] = [mainOf(absent), mainOf(incomplete)];
   const differs = r.outcome === 'complete';
   return [
     'What to do next:',
+    // A cut file is most often a copy or download that stopped: the whole file, sent again, is the way back.
+    ...(r.damage.truncated ? [`  - Ask support to send the file again${r.commands.newLink ? ' (a new link to it)' : ''}: this copy is cut short, so part of the backup never arrived.`] : []),
     differs
       ? `  - Do not use ${db} for daily work until IT has read the report: the check found differences with the backup.`
       : `  - Do not use ${db} for daily work yet: part of the practice's data is not in it. Looking things up in it is safe.`,
-    affected.length > 0 ? `  - Open Dental's main tables affected: ${affected.join(', ')}.` : `  - None of Open Dental's main tables (${MAIN_NAMES}) is affected.`,
+    ...(absent.length > 0 ? [`  - ${WILL_NOT_START}${mainAbsent.length ? ` Among them: ${mainAbsent.join(', ')}.` : ''}`] : []),
+    ...(mainIncomplete.length > 0 ? [`  - Open Dental's main tables with rows missing: ${mainIncomplete.join(', ')}.`] : []),
+    ...(mainAbsent.length + mainIncomplete.length === 0 ? [`  - None of Open Dental's main tables (${MAIN_NAMES}) is affected.`] : []),
     ...whereLines(r).slice(0, 1),
     // A restore stopped by the server (its disk full, it went away) can be finished once that is fixed.
     ...(r.resumable ? [`  - ${db} keeps its progress record, so this restore can be finished once the problem is fixed. Then ${runWords(r.commands)}`, `    ${r.commands.resume}`] : []),
@@ -118,9 +131,10 @@ export function nextSteps(r: RecoverReport, saved: SavedReports | null, others: 
   ];
 }
 
-export function resultLines(r: RecoverReport, saved: SavedReports | null, others: string[] = []): string[] {
+/** `width`: the room a line has on the screen (liveWidth), so tables stack rather than break. */
+export function resultLines(r: RecoverReport, saved: SavedReports | null, others: string[] = [], width = 97): string[] {
   const out = ['', r.summary];
-  if (!r.interrupted) out.push(...lossLines(r));
+  if (!r.interrupted) out.push(...lossLines(r, width));
   if (r.commands.note && !r.sandbox) out.push('', r.commands.note);
   if (r.commands.enableEvents) out.push('', `Scheduled jobs (events) in the backup were restored switched off, so nothing runs by itself until IT decides. To switch them on, IT runs in the database: ${r.commands.enableEvents}`);
   if (saved) out.push('', `Reports saved: ${saved.html}`, `  (also as JSON and Markdown: ${basename(saved.json)}, ${basename(saved.md)})`);

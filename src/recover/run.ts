@@ -6,6 +6,7 @@
  * A second Ctrl-C does not wait for the restore to unwind, but the report of
  * what is there is still written and the resume command still said.
  */
+import { liveWidth } from '../cli/progress.js';
 import { connect, quoteId } from '../db/connect.js';
 import { describeDsn, type Dsn } from '../db/dsn.js';
 import { LrError, isLrError } from '../errors.js';
@@ -13,7 +14,7 @@ import { log } from '../log.js';
 import type { OpenedBackup } from '../decrypt/open.js';
 import { restoreBackup, type ParsedBackup } from '../restore/restore.js';
 import { takeRestoreLock } from '../restore/lock.js';
-import type { RestoreReport } from '../restore/report.js';
+import { rowTotals, type RestoreReport } from '../restore/report.js';
 import type { CheckResult } from '../identify/check.js';
 import { validateAgainst, validateRestore, type ValidationReport } from '../validate/validate.js';
 import { humanBytes } from '../text.js';
@@ -70,6 +71,7 @@ function buildRecoverReport(plan: RecoveryPlan, restore: RestoreReport & { backu
     producerVersion: VERSION,
     interrupted: stopped ? true : restore.interrupted,
     backupTables: restore.backupTables ?? undefined,
+    rows: rowTotals(restore.tables),
     backupFile: { path: plan.located.path, bytes: plan.located.fileBytes, database: h.database, serverVersion: h.serverVersion, ...fileState(plan.check, restore.damage) },
     place: { kind: plan.where.kind, server: describeWhere(plan.where), database: plan.database.name, mode: plan.database.mode, sandboxDir: plan.where.kind === 'sandbox' ? plan.where.sandbox.dir : undefined },
     validation: validation && { match: validation.match, tables: validation.tables, objects: validation.objects, differences: validation.differences, durationMs: validation.durationMs },
@@ -110,7 +112,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
       log('recover').warn({ code: (e as { code?: string }).code }, 'could not describe the stopped restore');
       return null;
     });
-    const lines = done ? resultLines(done.report, done.saved, others) : ['What to do next: the restore stopped before the end. To finish it, ' + runWords(recoverCommands(plan)), `  ${recoverCommands(plan).resume}`];
+    const lines = done ? resultLines(done.report, done.saved, others, liveWidth(process.stderr)) : ['What to do next: the restore stopped before the end. To finish it, ' + runWords(recoverCommands(plan)), `  ${recoverCommands(plan).resume}`];
     for (const line of lines) ask.say(line);
   };
 
@@ -153,7 +155,7 @@ export async function runRecovery(ask: Ask, plan: RecoveryPlan, opened: OpenedBa
     setLastWords(async () => {
       const report = buildRecoverReport(plan, restore, { validation: null, validationNote: 'the check was stopped' }, started, false, others);
       const saved = await saveReports(plan.reportDir, report);
-      for (const line of resultLines(report, saved, others)) ask.say(line);
+      for (const line of resultLines(report, saved, others, liveWidth(process.stderr))) ask.say(line);
     });
   });
   setLastWords(null);

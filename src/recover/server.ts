@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { connect, type Connection } from '../db/connect.js';
 import { describeDsn, type Dsn, type DsnTls } from '../db/dsn.js';
 import { isLrError, LrError } from '../errors.js';
-import { parseTarget, startSandbox, DEFAULT_SANDBOX_DIR, type SandboxInfo } from '../sandbox/index.js';
+import { parseTarget, startSandbox, defaultSandboxDir, type SandboxInfo } from '../sandbox/index.js';
 import { safeText } from '../text.js';
 import { shortenMiddle } from '../cli/progress.js';
 import type { Ask } from './ask.js';
@@ -88,13 +88,13 @@ async function serverAt(ask: Ask, dsn: Dsn): Promise<Where> {
 }
 
 /** The answers given as flags, checked and turned into a place; null when nothing was given. */
-function fromFlags(a: ServerAnswers): { dsn: Dsn; database?: string } | { sandboxDir: string } | null {
+async function fromFlags(a: ServerAnswers): Promise<{ dsn: Dsn; database?: string } | { sandboxDir: string } | null> {
   if (a.target !== undefined) {
     if (a.host !== undefined || a.port !== undefined || a.user !== undefined) {
       throw new LrError('LR_USAGE', 'Give either --target or --host/--port/--user, not both.');
     }
     const t = parseTarget(a.target, { requireDatabase: false });
-    if (t.kind === 'sandbox') return { sandboxDir: resolve(a.cwd, t.dir ?? DEFAULT_SANDBOX_DIR) };
+    if (t.kind === 'sandbox') return { sandboxDir: t.dir === undefined ? await defaultSandboxDir(a.cwd) : resolve(a.cwd, t.dir) };
     if (t.dsn.password) {
       throw new LrError('LR_USAGE', 'Leave the password out of --target: other users of this computer can read command lines. Put it in a file for --db-password-file, or in LASTRESORT_DB_PASSWORD.');
     }
@@ -110,7 +110,7 @@ function fromFlags(a: ServerAnswers): { dsn: Dsn; database?: string } | { sandbo
  * failure. Also returns the database named in --target, if any.
  */
 export async function chooseServer(ask: Ask, a: ServerAnswers): Promise<{ where: Where; database?: string }> {
-  const flags = fromFlags(a);
+  const flags = await fromFlags(a);
   if (flags && 'sandboxDir' in flags) return { where: await sandboxAt(ask, flags.sandboxDir) };
   if (flags) return { where: await serverAt(ask, flags.dsn), database: flags.database };
   const defaults: Dsn = { ...SERVER_DEFAULTS, password: a.dbPassword ?? '', database: '', ...withTls(a.ssl) };
@@ -126,7 +126,7 @@ export async function chooseServer(ask: Ask, a: ServerAnswers): Promise<{ where:
       ],
     });
     try {
-      if (kind === 'sandbox') return { where: await sandboxAt(ask, resolve(a.cwd, DEFAULT_SANDBOX_DIR)) };
+      if (kind === 'sandbox') return { where: await sandboxAt(ask, await defaultSandboxDir(a.cwd)) };
       last = await askServerDetails(ask, last, a.dbPassword);
       return { where: await serverAt(ask, last) };
     } catch (err) {

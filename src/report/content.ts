@@ -6,8 +6,8 @@
 import { basename } from 'node:path';
 import { humanBytes, humanDate } from '../text.js';
 import { describeLoss } from '../restore/report.js';
-import { damagedPartsText, partNumbers } from './words.js';
-import { expectedRows, incompleteTables, missingRows, rowFigures, tableState, type RecoverReport } from './recover-report.js';
+import { cutShortText, damagedPartsText, partNumbers } from './words.js';
+import { expectedRows, incompleteTables, missingRows, rowFigures, rowTotalsWords, tableState, type RecoverReport } from './recover-report.js';
 
 export type Fact = [label: string, value: string];
 
@@ -45,18 +45,25 @@ export function placeFacts(r: RecoverReport): Fact[] {
     ['Started', humanDate(r.timings.startedAt)],
     ['Restore took', duration(r.timings.restoreMs)],
     ['Check took', duration(r.timings.validationMs)],
+    ...rowFacts(r),
   ];
+}
+
+/** The totals, as two facts: "Rows restored", "Rows lost". */
+function rowFacts(r: RecoverReport): Fact[] {
+  if (r.interrupted) return [];
+  const w = rowTotalsWords(r);
+  return [['Rows restored', w.restored], ['Rows lost', w.lost]];
 }
 
 export function damageFacts(r: RecoverReport): Fact[] {
   const d = r.damage;
-  const cut = d.cutBytesEstimate ?? 0;
-  const partsLost = d.bytesLost - cut;
+  const cutAlso = d.truncated ? ', and the end of the file (how much cannot be told)' : '';
   return [
     ['Parts in the file', d.truncated ? `${d.chunks.toLocaleString('en-US')} read before the cut` : d.chunks.toLocaleString('en-US')],
-    ['Damaged parts', d.damagedChunks === 0 ? 'none' : `${d.damagedChunks.toLocaleString('en-US')} ${partNumbers(d.damagedRanges)} (${humanBytes(partsLost)})`],
-    ['Cut short', d.truncated ? (cut > 0 ? `yes: about ${humanBytes(cut)} at the end of the file is missing (an estimate: the file does not record its full length)` : 'yes: the end of the file is missing') : 'no'],
-    ['Missing from the file in all', d.bytesLost > 0 ? `${cut > 0 ? 'about ' : ''}${humanBytes(d.bytesLost)}` : 'nothing'],
+    ['Damaged parts', d.damagedChunks === 0 ? 'none' : `${d.damagedChunks.toLocaleString('en-US')} ${partNumbers(d.damagedRanges)} (${humanBytes(d.bytesLost)})`],
+    ['Cut short', d.truncated ? `yes: ${cutShortText(d.chunks).replace(/^it is cut short: /, '')}; how much is missing cannot be told (the file does not record its full length)` : 'no'],
+    ['Missing from the file in all', d.bytesLost > 0 ? `${humanBytes(d.bytesLost)}${cutAlso}` : d.truncated ? 'the end of the file (how much cannot be told)' : 'nothing'],
     ['Header', d.headerCopyUsed ? 'the first copy was damaged: the spare copy at the end was used' : 'whole'],
   ];
 }
@@ -101,8 +108,17 @@ export function incompleteRows(r: RecoverReport): TableRow[] {
   }));
 }
 
-/** Said under a table that shows an estimate. */
+/** Said under a table that shows an estimate or a lower bound. */
 export const ESTIMATE_NOTE = '"about": the exact count was in the lost part of the file; the backup\'s own estimate (from the server\'s statistics) is shown instead.';
+export const AT_LEAST_NOTE = '"at least": the exact count was in the lost part of the file; the table held at least the rows that were restored.';
+
+/** The notes that the rows shown need. */
+export function countNotes(rows: { inBackup: string }[]): string[] {
+  const notes: string[] = [];
+  if (rows.some((t) => /^about /.test(t.inBackup))) notes.push(ESTIMATE_NOTE);
+  if (rows.some((t) => /^at least /.test(t.inBackup))) notes.push(AT_LEAST_NOTE);
+  return notes;
+}
 
 export function validationText(r: RecoverReport): { head: string; differences: string[] } {
   const v = r.validation;

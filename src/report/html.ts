@@ -5,7 +5,7 @@
  */
 import { humanDate } from '../text.js';
 import type { RecoverReport } from './recover-report.js';
-import { allTableRows, backupFacts, commandList, damageFacts, duration, ESTIMATE_NOTE, fileCheckText, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
+import { allTableRows, backupFacts, commandList, damageFacts, countNotes, duration, fileCheckText, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -59,7 +59,7 @@ function facts(rows: Fact[], html: Partial<Record<string, string>> = {}): string
   return `<dl>${rows.map(([k, v]) => `<dt>${e(k)}</dt><dd>${html[k] ?? e(v)}</dd>`).join('')}</dl>`;
 }
 
-const estimateNote = (rows: TableRow[]) => (rows.some((t) => /^about /.test(t.inBackup) || /^about /.test(t.missing)) ? `<p class="muted">${e(ESTIMATE_NOTE)}</p>` : '');
+const estimateNote = (rows: TableRow[]) => countNotes(rows).map((n) => `<p class="muted">${e(n)}</p>`).join('');
 
 function nextStepsSection(r: RecoverReport): string {
   const lines = r.nextSteps ?? [];

@@ -4,7 +4,7 @@
  */
 import { humanDate, neutralise } from '../text.js';
 import type { RecoverReport } from './recover-report.js';
-import { allTableRows, backupFacts, commandList, damageFacts, ESTIMATE_NOTE, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
+import { allTableRows, backupFacts, commandList, countNotes, damageFacts, incompleteRows, placeFacts, validationText, type Fact, type TableRow } from './content.js';
 
 /** A cell never breaks the table: pipes escaped, line breaks flattened. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
@@ -18,7 +18,6 @@ function tableOf(header: string[], numeric: number[], rows: string[][]): string[
   return [`| ${header.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`), ''];
 }
 
-const hasEstimate = (rows: TableRow[]) => rows.some((t) => /^about /.test(t.inBackup) || /^about /.test(t.missing));
 
 export function renderReportMarkdown(r: RecoverReport): string {
   const out: string[] = [`# Restore report: ${r.database}`, '', `**${r.summary}**`, ''];
@@ -39,7 +38,7 @@ export function renderReportMarkdown(r: RecoverReport): string {
     const extra = [['Which rows are missing', (t: TableRow) => t.which], ['Problem', (t: TableRow) => t.problem]] as const;
     const shown = extra.filter(([, get]) => incomplete.some((t) => get(t)));
     out.push(...tableOf(['Table', 'State', 'Rows in backup', 'Rows restored', 'Rows missing', ...shown.map(([h]) => h)], [2, 3, 4], incomplete.map((t) => [t.name, t.state, t.inBackup, t.restored, t.missing, ...shown.map(([, get]) => get(t))])));
-    if (hasEstimate(incomplete)) out.push(ESTIMATE_NOTE, '');
+    for (const note of countNotes(incomplete)) out.push(note, '');
   }
 
   const v = validationText(r);

@@ -9,6 +9,8 @@ import type { ValidationReport } from '../validate/validate.js';
 import { EXIT } from '../errors.js';
 import { describeLoss } from '../restore/report.js';
 import { resumeAdvice } from '../restore/server-faults.js';
+import { rowTotals } from '../restore/report.js';
+import { MAIN_TABLES } from '../opendental/main-tables.js';
 
 export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   kind: 'lastresort-recover-report';
@@ -69,8 +71,8 @@ export function resultHeadline(r: Omit<RecoverReport, 'summary' | 'exitCode'>): 
   const said: string[] = [];
   if (incomplete.length > 0) said.push(`${count(incomplete.length)} of ${plural(tables.length, 'table')} ${incomplete.length === 1 ? 'is' : 'are'} incomplete`);
   if (absent.length > 0) {
-    const how = r.damage.truncated ? 'never reached (the file ends before them)' : 'lost entirely';
-    said.push(`${incomplete.length > 0 ? count(absent.length) : `${count(absent.length)} of ${count(tables.length)}`} ${absent.length === 1 ? 'table was' : 'tables were'} ${how}`);
+    const how = r.damage.truncated ? 'missing entirely (the file ends before them)' : 'missing entirely (they were in damaged parts of the file)';
+    said.push(`${incomplete.length > 0 ? count(absent.length) : `${count(absent.length)} of ${count(tables.length)}`} ${absent.length === 1 ? 'table is' : 'tables are'} ${how}`);
   }
   if (said.length === 0) return 'Restored with losses: some views, triggers, routines or events could not be restored.';
   const lost = incomplete.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
@@ -112,12 +114,12 @@ const STATE: Record<TableOutcome['status'], string> = {
 
 /**
  * A table's restore state in plain words. A table that did not come back at
- * all was "not started yet" (interrupted), "never reached" (the file ends
- * before it) or "lost" (in damaged parts).
+ * all was "not started yet" (interrupted), or is "missing entirely" (the
+ * file ends before it, or it was in damaged parts).
  */
 export function tableState(r: Pick<RecoverReport, 'interrupted'> & { damage?: { truncated: boolean } }, t: TableOutcome): string {
   if (t.status !== 'missing') return STATE[t.status];
-  return r.interrupted ? 'not started yet' : r.damage?.truncated ? 'never reached' : 'lost';
+  return r.interrupted ? 'not started yet' : 'missing entirely';
 }
 
 /** Tables that are not whole, from the restore and from the validation, once each. */
@@ -153,8 +155,30 @@ export function incompleteTables(r: Pick<RecoverReport, 'tables' | 'validation' 
   return rows;
 }
 
-/** A plain-text table for the terminal, columns padded to fit. */
-export function textTable(header: string[], rows: string[][], opts: { numeric?: number[]; maxWidth?: number } = {}): string[] {
+/**
+ * A plain-text table for the terminal, columns padded to fit. With `width`
+ * (the room a line has), a table wider than that is stacked instead: each
+ * row's first cell on a line, then its other cells as "Label: value" pairs
+ * packed into indented lines, so nothing is broken apart by the terminal.
+ */
+export function textTable(header: string[], rows: string[][], opts: { numeric?: number[]; maxWidth?: number; width?: number } = {}): string[] {
+  const lines = columnTable(header, rows, opts);
+  if (opts.width === undefined || lines.every((l) => l.length <= opts.width!)) return lines;
+  return rows.flatMap((r) => [r[0], ...packFields(r.slice(1).map((c, i) => `${header[i + 1]}: ${c}`), opts.width! - 2).map((l) => `  ${l}`)]);
+}
+
+/** "A: 1 · B: 2" pairs packed into lines of at most `width`, a pair never split. */
+function packFields(fields: string[], width: number): string[] {
+  const out: string[] = [];
+  for (const f of fields) {
+    const last = out.length - 1;
+    if (last >= 0 && out[last].length + 3 + f.length <= width) out[last] += ` · ${f}`;
+    else out.push(f);
+  }
+  return out;
+}
+
+function columnTable(header: string[], rows: string[][], opts: { numeric?: number[]; maxWidth?: number }): string[] {
   const maxWidth = opts.maxWidth ?? 60;
   const cut = (s: string) => (s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s);
   const all = [header, ...rows].map((r) => r.map(cut));
@@ -165,17 +189,49 @@ export function textTable(header: string[], rows: string[][], opts: { numeric?: 
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)];
 }
 
-/** Rows in the backup: exact, or the catalog's estimate said as one, or unknown. */
-export function expectedRows(t: { expected: number | null; estimate?: number }): string {
-  return t.expected !== null ? count(t.expected) : t.estimate !== undefined ? `about ${count(t.estimate)}` : 'unknown';
+/**
+ * Rows in the backup: exact; else at least the rows that came back (the
+ * catalog's estimate can be lower than that, and is then no help); else,
+ * for a table of which nothing came back, the estimate said as one.
+ */
+export function expectedRows(t: { expected: number | null; restored?: number | null; estimate?: number }): string {
+  if (t.expected !== null) return count(t.expected);
+  if ((t.restored ?? 0) > 0) return `at least ${count(t.restored!)}`;
+  return t.estimate ? `about ${count(t.estimate)}` : 'unknown';
 }
 
-/** Rows missing: exact, or estimated from the catalog, or unknown. */
+/** Rows missing: exact; "all" of a table of which nothing came back; else unknown, never a guess that could be low. */
 export function missingRows(t: { expected: number | null; restored: number | null; lost: number | null; estimate?: number }): string {
   if (t.lost !== null) return count(t.lost);
-  if (t.estimate !== undefined && t.restored !== null) return `about ${count(Math.max(0, t.estimate - t.restored))}`;
-  return 'unknown';
+  return t.restored === 0 ? 'all' : 'unknown';
 }
 
+/** Where the counts that were lost were: said with the totals and under the tables. */
+const lostWhere = (r: { damage?: { truncated: boolean } }) => (r.damage?.truncated ? 'in the missing end of the file' : 'in damaged parts of the file');
+
+/** The totals in words: "9,745" restored, "255" lost, or why the loss is unknown. */
+export function rowTotalsWords(r: Pick<RecoverReport, 'tables'> & { damage?: { truncated: boolean } }): { restored: string; lost: string } {
+  const t = rowTotals(r.tables);
+  if (t.lost !== null) return { restored: count(t.restored), lost: count(t.lost) };
+  const known = t.lostCounted > 0 ? `; ${plural(t.lostCounted, 'row')} ${t.lostCounted === 1 ? 'is' : 'are'} known to be lost in the other tables` : '';
+  return { restored: count(t.restored), lost: `unknown: the exact counts of ${plural(t.uncountedTables, 'table')} were ${lostWhere(r)}${known}` };
+}
+
+/** "Rows restored: 9,745. Rows lost: 255." */
+export function rowTotalsText(r: Pick<RecoverReport, 'tables'> & { damage?: { truncated: boolean } }): string {
+  const w = rowTotalsWords(r);
+  return `Rows restored: ${w.restored}. Rows lost: ${w.lost}.`;
+}
+
+/** Open Dental's main tables first (in MAIN_TABLES' order), then the others in the backup's order. */
+export function mainFirst<T extends { name: string }>(tables: T[]): T[] {
+  const rank = (name: string) => {
+    const i = MAIN_ORDER.indexOf(name);
+    return i < 0 ? MAIN_ORDER.length : i;
+  };
+  return tables.map((t, i) => ({ t, i })).sort((a, b) => rank(a.t.name) - rank(b.t.name) || a.i - b.i).map((x) => x.t);
+}
+const MAIN_ORDER = Object.keys(MAIN_TABLES);
+
 /** A TableOutcome in the shape the two helpers above read. */
-export const rowFigures = (t: TableOutcome) => ({ expected: t.rowsExpected, restored: t.rowsRestored, lost: t.rowsLost, estimate: t.rowsEstimate });
+export const rowFigures = (t: TableOutcome) => ({ expected: t.rowsExpected, restored: t.rowsRestored as number | null, lost: t.rowsLost, estimate: t.rowsEstimate });

@@ -1,7 +1,7 @@
 /** The report for IT as Markdown: what was restored, what was lost, and the commands to go on. */
 import { humanDate, neutralise } from '../text.js';
 import { partNumbers } from './words.js';
-import { describeLoss, type RestoreReport } from '../restore/report.js';
+import { describeLoss, rowTotals, type RestoreReport } from '../restore/report.js';
 import { resumeAdvice } from '../restore/server-faults.js';
 
 /**
@@ -22,8 +22,10 @@ export function headline(r: RestoreReport): string {
   if (r.outcome === 'complete') return `All ${tables.length} tables restored.`;
   const advice = resumeAdvice(r);
   if (r.outcome === 'failed') return `The restore failed: no rows could be restored.${advice ? ` ${advice}` : ''}`;
-  const lost = bad.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
-  return `Restored with losses: ${bad.length} of ${tables.length} tables are incomplete${lost > 0 ? `; ${n(lost)} rows are missing` : ''}.${advice ? ` ${advice}` : ''}`;
+  // A loss summed only over the tables whose counts survived would be low: it is said as unknown instead.
+  const t = rowTotals(r.tables);
+  const lost = t.lost === null ? `; ${n(t.restored)} rows restored, how many are missing is unknown` : t.lost > 0 ? `; ${n(t.restored)} rows restored, ${n(t.lost)} missing` : '';
+  return `Restored with losses: ${bad.length} of ${tables.length} tables are incomplete${lost}.${advice ? ` ${advice}` : ''}`;
 }
 
 export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lines: string[] }): string {
@@ -57,7 +59,7 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.map(mdText).join(', ')}). To let them run on their schedule, run in the database: \`${mdText(r.commands.enableEvents)}\``);
   out.push('', '## Damage found in the file', '');
   out.push(`- Parts: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` ${partNumbers(r.damage.damagedRanges)}` : ''}`);
-  out.push(`- Bytes missing: ${r.damage.cutBytesEstimate ? 'about ' : ''}${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes' : 'no'}; spare header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
+  out.push(`- Bytes missing in damaged parts: ${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes (how much is missing at the end cannot be told: the file does not record its full length)' : 'no'}; spare header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');
   if (validation) {
     out.push('## Validation', '', validation.ok ? 'The restored database matches the backup.' : 'The restored database differs from the backup:', '');
     for (const l of validation.lines) out.push(`- ${mdText(l)}`);

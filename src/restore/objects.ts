@@ -10,6 +10,8 @@
 import { quoteId, type Connection } from '../db/connect.js';
 import type { ObjectDefinition, ObjectKind } from '../archive/layout.js';
 import { checkCreateObject, type ObjectContext } from '../sql/create-object.js';
+import { settingsProblem } from '../sql/object-settings.js';
+import { safeText } from '../text.js';
 import { log } from '../log.js';
 import { selectOne, selectRows } from '../db/query.js';
 
@@ -33,13 +35,19 @@ function dropStatement(o: ObjectDefinition): string {
   return `DROP ${what} IF EXISTS ${quoteId(o.name)}`;
 }
 
+function refused(o: ObjectDefinition, reason: string): ObjectOutcome {
+  log('restore').warn({ kind: o.kind, reason }, 'schema object refused');
+  return { kind: o.kind, name: o.name, restored: false, refused: true, error: `not created: ${safeText(reason)}` };
+}
+
+/**
+ * The object is checked under the sql_mode the server applies: the file's
+ * mode is set, then read back (the server expands ANSI, POSTGRESQL, MSSQL...
+ * into ANSI_QUOTES and more), and the lexer follows what was read.
+ */
 async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectContext): Promise<ObjectOutcome> {
-  const checked = checkCreateObject(o, ctx);
-  if (!checked.ok) {
-    log('restore').warn({ kind: o.kind, reason: checked.reason }, 'schema object refused');
-    return { kind: o.kind, name: o.name, restored: false, refused: true, error: `not created: ${checked.reason}` };
-  }
-  const { sql, definerReplaced, eventDisabled } = checked.value;
+  const settingsRefused = settingsProblem(o);
+  if (settingsRefused) return refused(o, settingsRefused);
   const settings: string[] = [];
   if (o.sqlMode !== undefined) settings.push(`sql_mode = ${conn.escape(o.sqlMode)}`);
   if (o.characterSetClient) settings.push(`character_set_client = ${conn.escape(o.characterSetClient)}`);
@@ -47,6 +55,10 @@ async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectConte
   const saved = (await selectOne<{ m: string; c: string; k: string }>(conn, 'SELECT @@SESSION.sql_mode AS m, @@SESSION.character_set_client AS c, @@SESSION.collation_connection AS k'))!;
   try {
     if (settings.length) await conn.query(`SET SESSION ${settings.join(', ')}`);
+    const applied = (await selectOne<{ m: string }>(conn, 'SELECT @@SESSION.sql_mode AS m'))!.m;
+    const checked = checkCreateObject({ ...o, sqlMode: applied }, ctx);
+    if (!checked.ok) return refused(o, checked.reason);
+    const { sql, definerReplaced, eventDisabled } = checked.value;
     // A forced or resumed restore may meet the object already there.
     await conn.query(dropStatement(o));
     await conn.query(sql);

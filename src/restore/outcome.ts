@@ -5,7 +5,7 @@ import { whoOpens } from '../format/header.js';
 import type { OpenedBackup } from '../decrypt/open.js';
 import type { ObjectOutcome } from './objects.js';
 import type { TableState } from './table-state.js';
-import type { RestoreReport, TableOutcome } from './report.js';
+import { rowTotals, type RestoreReport, type TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
 import { plainTableError } from './server-faults.js';
 
@@ -45,21 +45,6 @@ function tableOutcome(s: TableState | undefined, name: string, expected: number 
 function enableEventsSql(database: string, events: string[]): string | undefined {
   if (events.length === 0) return undefined;
   return events.map((e) => `ALTER EVENT ${quoteId(database)}.${quoteId(e)} ENABLE;`).join(' ');
-}
-
-/**
- * A file cut short does not record how long it was, so what was cut off is
- * estimated: the rows the catalog expects that never arrived, at the bytes
- * per row of the part that was read. Null when nothing is left to go on.
- */
-export function estimateCutBytes(tables: TableOutcome[], payloadBytesRead: number): number | null {
-  const read = tables.reduce((sum, t) => sum + t.rowsRestored, 0);
-  const missing = tables.reduce((sum, t) => {
-    const expected = t.rowsExpected ?? t.rowsEstimate ?? null;
-    return t.status === 'skipped' || expected === null ? sum : sum + Math.max(0, expected - t.rowsRestored);
-  }, 0);
-  if (read === 0 || payloadBytesRead <= 0) return null;
-  return Math.round((missing * payloadBytesRead) / read);
 }
 
 /** Where the exact row count was lost, the catalog's estimate is given beside it (marked as one). */
@@ -124,21 +109,15 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     objectErrors,
     definersReplaced: i.objectOutcomes.filter((o) => o.restored && o.definerReplaced).map((o) => ({ kind: o.kind, name: o.name, definer: o.definerReplaced! })),
     eventsDisabled,
-    damage: damageOf(i, tables),
+    damage: damageOf(i),
+    rows: rowTotals(tables),
     durationMs: Date.now() - i.started,
     startedAt: new Date(i.started).toISOString(),
     commands: { resume: '', validate: '', enableEvents: enableEventsSql(i.database, eventsDisabled) },
   };
 }
 
-function damageOf(i: OutcomeInput, tables: TableOutcome[]): RestoreReport['damage'] {
+function damageOf(i: OutcomeInput): RestoreReport['damage'] {
   const d = i.damage;
-  const out: RestoreReport['damage'] = { chunks: d.chunks, damagedChunks: d.damagedChunks, bytesLost: d.bytesLost, truncated: d.truncated, headerCopyUsed: d.headerCopyUsed, damagedRanges: d.damagedRanges };
-  if (!d.truncated) return out;
-  const cut = estimateCutBytes(tables, d.chunks * i.opened.located.header.chunkSize - d.bytesLost);
-  if (cut !== null) {
-    out.cutBytesEstimate = cut;
-    out.bytesLost += cut;
-  }
-  return out;
+  return { chunks: d.chunks, damagedChunks: d.damagedChunks, bytesLost: d.bytesLost, truncated: d.truncated, headerCopyUsed: d.headerCopyUsed, damagedRanges: d.damagedRanges };
 }

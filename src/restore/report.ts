@@ -39,16 +39,38 @@ export interface RestoreReport {
   /** Events are created disabled: nothing from a backup runs on a schedule until a person says so. */
   eventsDisabled: string[];
   /**
-   * bytesLost counts damaged parts and, for a file cut short, what was cut
-   * off; the file does not record its full length, so that part is an
-   * estimate, also given alone as cutBytesEstimate.
+   * bytesLost counts damaged parts only. A file cut short does not record
+   * its full length, and nothing read before the cut proves how much came
+   * after it, so what was cut off is given no size at all.
    */
-  damage: Pick<DamageReport, 'chunks' | 'damagedChunks' | 'bytesLost' | 'truncated' | 'headerCopyUsed'> & { damagedRanges: [number, number][]; cutBytesEstimate?: number };
+  damage: Pick<DamageReport, 'chunks' | 'damagedChunks' | 'bytesLost' | 'truncated' | 'headerCopyUsed'> & { damagedRanges: [number, number][] };
+  /** Rows restored and lost over every table, as far as they are known (rowTotals). */
+  rows?: RowTotals;
   durationMs: number;
   startedAt: string;
   /** The commands that repeat or resume this restore (no secrets in them). */
   commands: { resume: string; validate: string; enableEvents?: string };
   sandbox?: { dir: string; connectCommand: string; stopCommand: string };
+}
+
+/**
+ * Rows restored and lost over all tables. `lost` is exact only when every
+ * table's count survived; otherwise it is null and `lostCounted` sums the
+ * tables whose loss is known, `uncountedTables` says how many are not.
+ */
+export interface RowTotals {
+  restored: number;
+  lost: number | null;
+  lostCounted: number;
+  uncountedTables: number;
+}
+
+export function rowTotals(tables: TableOutcome[]): RowTotals {
+  const considered = tables.filter((t) => t.status !== 'skipped');
+  const restored = considered.reduce((s, t) => s + t.rowsRestored, 0);
+  const lostCounted = considered.reduce((s, t) => s + (t.rowsLost ?? 0), 0);
+  const uncountedTables = considered.filter((t) => t.rowsLost === null).length;
+  return { restored, lost: uncountedTables === 0 ? lostCounted : null, lostCounted, uncountedTables };
 }
 
 const INTEGER = /^-?\d+$/;

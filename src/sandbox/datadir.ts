@@ -4,10 +4,11 @@ import { dirname, resolve } from 'node:path';
 import { LrError } from '../errors.js';
 import { log } from '../log.js';
 import { lastError, type Layout } from './paths.js';
+import { chownTree, type RunAs } from './account.js';
 import { findInstallDb, run, userArgs, type Flavor } from './programs.js';
 
 /** Create the system tables once; built in a side folder and renamed so a failed run leaves no half-made data dir. */
-export async function initDataDir(p: Layout, binary: string, flavor: Flavor): Promise<void> {
+export async function initDataDir(p: Layout, binary: string, flavor: Flavor, account?: RunAs): Promise<void> {
   const building = `${p.data}.new`;
   await rm(building, { recursive: true, force: true });
   const started = Date.now();
@@ -16,7 +17,7 @@ export async function initDataDir(p: Layout, binary: string, flavor: Flavor): Pr
   if (flavor === 'mariadb') {
     cmd = await findInstallDb(binary);
     args = [
-      '--no-defaults', ...userArgs(), `--basedir=${resolve(dirname(binary), '..')}`, `--datadir=${building}`,
+      '--no-defaults', ...userArgs(account), `--basedir=${resolve(dirname(binary), '..')}`, `--datadir=${building}`,
       // 'normal' gives root@localhost an empty password. The server runs with
       // --skip-networking, so the only way to it is the socket in the private
       // (0700) folder; the root@127.0.0.1 / root@::1 accounts it also makes stay unreachable.
@@ -26,7 +27,7 @@ export async function initDataDir(p: Layout, binary: string, flavor: Flavor): Pr
   } else {
     cmd = binary;
     // root@localhost with an empty password, reached through the socket only.
-    args = ['--no-defaults', ...userArgs(), '--initialize-insecure', `--datadir=${building}`];
+    args = ['--no-defaults', ...userArgs(account), '--initialize-insecure', `--datadir=${building}`];
   }
   log('sandbox').info({ dir: p.dir, cmd }, 'initialising sandbox data directory');
   try {
@@ -42,5 +43,7 @@ export async function initDataDir(p: Layout, binary: string, flavor: Flavor): Pr
   }
   await rename(building, p.data);
   await chmod(p.data, 0o700);
+  // mariadb-install-db itself (running as root) leaves a file or two behind, such as mysql_upgrade_info.
+  if (account) await chownTree(p.data, account);
   log('sandbox').info({ dir: p.dir, ms: Date.now() - started }, 'sandbox data directory ready');
 }

@@ -6,12 +6,13 @@ import { isLrError, LrError } from '../errors.js';
 import { log } from '../log.js';
 import { shellQuote as sh } from '../shell-quote.js';
 import { lastError, readTail, sizeOf, sleep, type Layout } from './paths.js';
+import type { RunAs } from './account.js';
 import { userArgs, type Flavor } from './programs.js';
 import { writeState, type StateFile } from './state.js';
 import type { SandboxInfo } from './types.js';
 
-export async function launch(p: Layout, binary: string, flavor: Flavor, timeoutMs: number): Promise<SandboxInfo> {
-  const args = serverArgs(p, flavor);
+export async function launch(p: Layout, binary: string, flavor: Flavor, timeoutMs: number, account?: RunAs): Promise<SandboxInfo> {
+  const args = serverArgs(p, flavor, account);
   const logOffset = await sizeOf(p.errorLog);
   const started = Date.now();
   log('sandbox').info({ dir: p.dir, binary }, 'starting sandbox server');
@@ -45,11 +46,11 @@ export async function launch(p: Layout, binary: string, flavor: Flavor, timeoutM
   return info(p, state, false);
 }
 
-function serverArgs(p: Layout, flavor: Flavor): string[] {
+function serverArgs(p: Layout, flavor: Flavor, account?: RunAs): string[] {
   return [
     // First, always: never read /etc/mysql/my.cnf or ~/.my.cnf, which belong to the real server.
     '--no-defaults',
-    ...userArgs(),
+    ...userArgs(account),
     `--datadir=${p.data}`,
     `--socket=${p.socket}`,
     `--pid-file=${p.pidFile}`,
@@ -59,7 +60,7 @@ function serverArgs(p: Layout, flavor: Flavor): string[] {
     '--skip-networking',
     '--local-infile=1',
     '--skip-log-bin',
-    // The server may run as root: keep LOAD_FILE / INTO OUTFILE inside the sandbox.
+    // Keep LOAD_FILE / INTO OUTFILE inside the sandbox, whatever account the server runs as.
     `--secure-file-priv=${p.files}`,
     `--tmpdir=${p.tmp}`,
     // Tuned for a fast bulk restore; crash safety matters little for a scratch copy.

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LrError } from '../errors.js';
+import type { RunAs } from './account.js';
 import { isExecutable } from './paths.js';
 
 export const run = promisify(execFile);
@@ -53,12 +54,11 @@ export async function flavorOf(binary: string): Promise<Flavor> {
 }
 
 /**
- * mariadbd refuses to run as root unless told to. We pass --user=root rather
- * than switching to the `mysql` account: that account usually cannot reach the
- * folder (the default ./lastresort-sandbox often sits under /root, mode 0700),
- * and chowning a user's folder to mysql is surprising. secure-file-priv and
- * --skip-networking limit what a root-run server can be made to do.
+ * mariadbd refuses to run as root unless told which account to be. The
+ * sandbox passes its unprivileged account (account.ts), which then owns the
+ * folder; without one (the test helpers' private servers) root stays root.
  */
-export function userArgs(): string[] {
+export function userArgs(account?: RunAs): string[] {
+  if (account) return [`--user=${account.name}`];
   return process.getuid?.() === 0 ? ['--user=root'] : [];
 }

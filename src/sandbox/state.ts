@@ -21,6 +21,8 @@ export interface Live {
   state?: StateFile;
   /** Started by an older lastresort without --skip-networking: it listens on a TCP port. */
   networked: boolean;
+  /** The server's real user id, from /proc (undefined without it): 0 means it was started as root by an older lastresort. */
+  uid?: number;
 }
 
 /** The server already running in this folder, if any (pid alive and it is ours, not a reused pid). */
@@ -33,7 +35,7 @@ export async function findLive(p: Layout): Promise<Live | undefined> {
     const fromState = state?.pid === pid ? state : undefined;
     const args = await cmdline(pid);
     const networked = args ? !args.includes('--skip-networking') : typeof fromState?.port === 'number';
-    return { pid, state: fromState, networked };
+    return { pid, state: fromState, networked, uid: await uidOf(pid) };
   }
   return undefined;
 }
@@ -62,6 +64,13 @@ async function cmdline(pid: number): Promise<string[] | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The real user id a process runs as (the first Uid field of /proc/PID/status). */
+export async function uidOf(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /^Uid:\s+(\d+)/m.exec(status);
+  return m ? Number(m[1]) : undefined;
 }
 
 export async function binaryFromCmdline(pid: number): Promise<string | undefined> {

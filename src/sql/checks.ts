@@ -49,8 +49,8 @@ const FORBIDDEN_PAIRS: [string, string[], string][] = [
   ['RENAME', ['USER', 'TABLE'], 'renames accounts or tables'],
   ['SET', ['PASSWORD', 'GLOBAL', 'ROLE', 'DEFAULT'], 'changes accounts or server settings'],
   ['CHANGE', ['MASTER', 'REPLICATION'], 'changes replication'],
-  ['START', ['SLAVE', 'REPLICA'], 'changes replication'],
-  ['STOP', ['SLAVE', 'REPLICA'], 'changes replication'],
+  ['START', ['SLAVE', 'SLAVES', 'REPLICA', 'REPLICAS', 'ALL', 'GROUP_REPLICATION'], 'changes replication'],
+  ['STOP', ['SLAVE', 'SLAVES', 'REPLICA', 'REPLICAS', 'ALL', 'GROUP_REPLICATION'], 'changes replication'],
 ];
 const FORBIDDEN_WORDS: Record<string, string> = {
   LOAD_FILE: 'reads a file on the server',
@@ -62,6 +62,7 @@ const FORBIDDEN_WORDS: Record<string, string> = {
   KILL: 'ends other sessions',
   FLUSH: 'changes server state',
   PURGE: 'removes server logs',
+  RESET: 'resets server logs or replication',
   BINLOG: 'replays binary log events',
   PREPARE: 'runs dynamic SQL, which cannot be checked',
   EXECUTE: 'runs dynamic SQL, which cannot be checked',
@@ -71,12 +72,14 @@ const FORBIDDEN_WORDS: Record<string, string> = {
 export function forbiddenContent(tokens: Token[]): string | null {
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k];
-    if (t.kind === 'variable' && /^@@global\./i.test(t.value)) return 'it changes a server-wide setting';
+    if (t.kind === 'variable' && /^@@global\b/i.test(t.value)) return 'it changes a server-wide setting';
     if (t.kind !== 'word' || isOp(tokens[k - 1], '.')) continue;
     const word = t.value.toUpperCase();
-    if (FORBIDDEN_WORDS[word]) return `it ${FORBIDDEN_WORDS[word]} (${word})`;
+    if (Object.hasOwn(FORBIDDEN_WORDS, word)) return `it ${FORBIDDEN_WORDS[word]} (${word})`;
+    // CREATE OR REPLACE USER is CREATE USER, and so on.
+    const n = word === 'CREATE' && isKeyword(tokens[k + 1], 'OR') && isKeyword(tokens[k + 2], 'REPLACE') ? k + 3 : k + 1;
     for (const [first, seconds, what] of FORBIDDEN_PAIRS) {
-      if (word === first && seconds.some((s) => isKeyword(tokens[k + 1], s))) return `it ${what} (${first} ${tokens[k + 1].value.toUpperCase()})`;
+      if (word === first && seconds.some((s) => isKeyword(tokens[n], s))) return `it ${what} (${first} ${tokens[n].value.toUpperCase()})`;
     }
   }
   return null;

@@ -17,7 +17,9 @@
  * statement runs as an account with rights on the target database only.
  */
 import type { ObjectDefinition } from '../archive/layout.js';
-import { forbiddenContent, foreignReference, lexError, refuse, sameName, secondStatement, type Checked } from './checks.js';
+import { closingParen, forbiddenContent, foreignReference, lexError, refuse, sameName, secondStatement, type Checked } from './checks.js';
+import { BodyReader } from './body.js';
+import { settingsProblem } from './object-settings.js';
 import { isKeyword, isNameToken, isOp, lexModeOf, tokenize, type Token } from './tokenize.js';
 
 export interface ObjectContext {
@@ -114,7 +116,78 @@ function disableEvent(sql: string, tokens: Token[], from: number): { sql: string
   return { sql: sql.slice(0, tokens[doAt].start) + 'DISABLE ' + sql.slice(tokens[doAt].start), wasEnabled: true };
 }
 
+/** Parameter names of a routine's `( ... )` at `open`: [IN|OUT|INOUT] name type, ... */
+function parameters(tokens: Token[], open: number, close: number): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let start = true;
+  for (let k = open + 1; k < close; k++) {
+    const t = tokens[k];
+    if (start && isKeyword(t, 'IN', 'OUT', 'INOUT')) continue;
+    if (start && isNameToken(t)) names.push(t.value);
+    start = false;
+    if (isOp(t, '(')) depth++;
+    else if (isOp(t, ')')) depth--;
+    else if (depth === 0 && isOp(t, ',')) start = true;
+  }
+  return names;
+}
+
+/** Words of a function's RETURNS type and of a routine's characteristics, which stand between its parameters and its body. */
+const TYPE_WORDS = new Set(['UNSIGNED', 'SIGNED', 'ZEROFILL', 'BINARY', 'ASCII', 'UNICODE', 'BYTE', 'LANGUAGE', 'NOT', 'DETERMINISTIC', 'CONTAINS', 'NO', 'READS', 'MODIFIES', 'SQL', 'DATA']);
+const NAMED_WORDS = new Set(['CHARSET', 'COLLATE', 'SECURITY', 'COMMENT']);
+
+function routineBody(tokens: Token[], name: number, kind: string): { from: number; params: string[] } | string {
+  if (!isOp(tokens[name + 1], '(')) return 'its definition has no parameter list';
+  const close = closingParen(tokens, name + 1);
+  if (close < 0) return 'its parameter list does not close';
+  let k = close + 1;
+  if (kind === 'FUNCTION') {
+    if (!isKeyword(tokens[k], 'RETURNS') || tokens[k + 1]?.kind !== 'word') return 'its definition has no RETURNS type';
+    k += 2;
+    if (isOp(tokens[k], '(')) k = closingParen(tokens, k) + 1;
+    if (k === 0) return 'its RETURNS type does not close';
+  }
+  for (;;) {
+    const w = tokens[k]?.kind === 'word' ? tokens[k].value.toUpperCase() : '';
+    if (w === 'CHARACTER' && isKeyword(tokens[k + 1], 'SET')) k += 3;
+    else if (NAMED_WORDS.has(w)) k += 2;
+    else if (TYPE_WORDS.has(w)) k += 1;
+    else break;
+  }
+  return { from: k, params: parameters(tokens, name + 1, close) };
+}
+
+/** Where the statements of the body start: after the routine's head, a trigger's FOR EACH ROW, an event's DO. */
+function bodyProblem(o: ObjectDefinition, tokens: Token[], head: Head): string | null {
+  const after = head.name + 1;
+  if (o.kind === 'view') {
+    let k = after;
+    if (isOp(tokens[k], '(')) k = closingParen(tokens, k) + 1;
+    if (k === 0 || !isKeyword(tokens[k], 'AS')) return 'its definition has no AS before its query';
+    return isKeyword(tokens[k + 1], 'SELECT', 'WITH', 'VALUES') || isOp(tokens[k + 1], '(') ? null : 'its body is not a query';
+  }
+  if (o.kind === 'routine') {
+    const body = routineBody(tokens, head.name, head.kind);
+    return typeof body === 'string' ? body : BodyReader.check(tokens, body.from, body.params, false);
+  }
+  if (o.kind === 'trigger') {
+    const row = tokens.findIndex((t, k) => k > after && isKeyword(t, 'FOR') && isKeyword(tokens[k + 1], 'EACH') && isKeyword(tokens[k + 2], 'ROW'));
+    if (row < 0) return 'its definition has no FOR EACH ROW';
+    const from = isKeyword(tokens[row + 3], 'FOLLOWS', 'PRECEDES') ? row + 5 : row + 3;
+    return BodyReader.check(tokens, from, [], true);
+  }
+  const doAt = tokens.findIndex((t, k) => k > after && isKeyword(t, 'DO'));
+  return doAt < 0 ? 'its definition has no DO clause' : BodyReader.check(tokens, doAt + 1, [], false);
+}
+
+/**
+ * `o.sqlMode` must be the mode the server applies (objects.ts sets the
+ * file's mode, reads @@sql_mode back and passes that): the lexer follows it.
+ */
 export function checkCreateObject(o: ObjectDefinition, ctx: ObjectContext): Checked<SafeObject> {
+  const settings = settingsProblem(o);
+  if (settings) return refuse(settings);
   const tokens = tokenize(o.create, lexModeOf(o.sqlMode));
   const malformed = lexError(tokens);
   if (malformed) return refuse(malformed);
@@ -123,7 +196,7 @@ export function checkCreateObject(o: ObjectDefinition, ctx: ObjectContext): Chec
   if (!KIND_WORDS[o.kind].includes(head.kind) || (o.kind === 'routine' && o.type && o.type.toUpperCase() !== head.kind)) return refuse(`its definition creates a ${head.kind.toLowerCase()}, not a ${o.kind}`);
   if (!sameName(tokens[head.name].value, o.name)) return refuse(`its definition creates another object (${tokens[head.name].value})`);
   const body = tokens.slice(head.name + 1);
-  const reason = secondStatement(body) ?? foreignReference(tokens, ctx.foreign) ?? forbiddenContent(body) ?? (o.kind === 'trigger' ? triggerTableProblem(tokens, head.name + 1, ctx.tables) : null);
+  const reason = secondStatement(body) ?? foreignReference(tokens, ctx.foreign) ?? forbiddenContent(body) ?? (o.kind === 'trigger' ? triggerTableProblem(tokens, head.name + 1, ctx.tables) : null) ?? bodyProblem(o, tokens, head);
   if (reason) return refuse(reason);
 
   // Edits from the end backwards, so that earlier token offsets stay valid.

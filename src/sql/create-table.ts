@@ -14,7 +14,7 @@
  * list), so each definition that goes into a later ALTER is one balanced
  * definition of the checked statement, never a second clause.
  */
-import { closingParen, foreignReference, lexError, refuse, sameName, secondStatement, type Checked } from './checks.js';
+import { closingParen, forbiddenContent, foreignReference, lexError, refuse, sameName, secondStatement, type Checked } from './checks.js';
 import { isKeyword, isNameToken, isOp, tokenize, type Token } from './tokenize.js';
 
 export interface Definition {
@@ -51,7 +51,7 @@ export function checkCreateTable(sql: string, table: string, foreign: Set<string
   if (!isOp(tokens[3], '(')) return refuse('its definition has no column list');
   const close = closingParen(tokens, 3);
   if (close < 0) return refuse('its definition is incomplete');
-  const reason = secondStatement(tokens) ?? foreignReference(tokens, foreign) ?? optionProblem(tokens.slice(close + 1));
+  const reason = secondStatement(tokens) ?? foreignReference(tokens, foreign) ?? forbiddenContent(tokens.slice(3)) ?? optionProblem(tokens.slice(close + 1));
   if (reason) return refuse(reason);
   for (const t of tokens.slice(4, close)) if (isKeyword(t, 'SELECT')) return refuse(FORBIDDEN_OPTIONS.SELECT);
   return { ok: true, value: split(sql, tokens, close) };

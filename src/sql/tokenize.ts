@@ -36,10 +36,17 @@ export interface LexMode {
   noBackslashEscapes?: boolean;
 }
 
-/** The lexing rules a statement runs under, from the sql_mode it is run with. */
+/** Combination modes that the server expands to include ANSI_QUOTES (MariaDB and MySQL alike). */
+const IMPLY_ANSI_QUOTES = ['ANSI_QUOTES', 'ANSI', 'POSTGRESQL', 'ORACLE', 'MSSQL', 'DB2', 'MAXDB'];
+
+/**
+ * The lexing rules a statement runs under, from the sql_mode it is run with.
+ * Give it the mode the server read back (`@@SESSION.sql_mode` after setting
+ * it), not a file's text: only the server knows how it expands a mode.
+ */
 export function lexModeOf(sqlMode: string | undefined): LexMode {
-  const modes = new Set((sqlMode ?? '').toUpperCase().split(','));
-  return { ansiQuotes: modes.has('ANSI_QUOTES') || modes.has('ANSI'), noBackslashEscapes: modes.has('NO_BACKSLASH_ESCAPES') };
+  const modes = new Set((sqlMode ?? '').toUpperCase().split(',').map((m) => m.trim()));
+  return { ansiQuotes: IMPLY_ANSI_QUOTES.some((m) => modes.has(m)), noBackslashEscapes: modes.has('NO_BACKSLASH_ESCAPES') };
 }
 
 const WORD_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;

@@ -6,7 +6,9 @@
  *
  * - Ctrl-C during `restore LINK` while the store sends nothing ends the
  *   command at once (not after the stall time) with the resume line, which
- *   says a new link from support is needed and never prints the link.
+ *   says a new link from support is needed and never prints the link; during
+ *   `check LINK` and `validate LINK` it ends them at once with exit 1 and
+ *   the line saying where the read stopped.
  * - A store that stops sending, or sends a little and drops again, makes the
  *   read give up after its tries with one plain line (the stall time and the
  *   pauses made small through their overrides).
@@ -192,6 +194,24 @@ test('Ctrl-C during recover LINK (the store sending nothing mid-restore) ends it
     p.close();
   }
 });
+
+for (const command of ['check', 'validate'] as const) {
+  test(`Ctrl-C while the store sends nothing ends ${command} LINK at once with the contract's exit code and one plain line (the link never printed)`, { timeout: 180_000 }, async () => {
+    const p = await proxy({ stallAfter: Math.floor(fileBytes / 2) });
+    try {
+      const link = await linkVia(p);
+      const dir = await tempDir();
+      // validate reads the whole backup before it compares; the empty database is never reached.
+      const extra = command === 'validate' ? ['--target', dsnFor(await createTempDatabase('lroff_hostile_val')), '--password-file', await passwordFile(dir)] : [];
+      const { code, output } = await interruptWhenStalled(p, [command, link, ...extra]);
+      assert.equal(code, 1, output);
+      assert.match(output, /Stopping cleanly/);
+      assert.match(output, /lastresort: Stopped while reading http:\/\/127\.0\.0\.1:\d+\/\S+\.lrb\./);
+    } finally {
+      p.close();
+    }
+  });
+}
 
 test('a store that stops sending is given up after the stall time and the tries, with one plain line', { timeout: 120_000 }, async () => {
   const p = await proxy({ stallAfter: 200_000 });

@@ -186,20 +186,19 @@ describe('the recovery report', { timeout: 120_000 }, () => {
     assert.ok(html.includes('<h1>a&amp;b&lt;c&gt;</h1>'));
   });
 
-  it('a file cut short: bytesLost counts what was cut, the tables never reached are apart, estimates are marked', async () => {
+  it('a file cut short: the cut gets no size, the tables missing entirely are apart, estimates are marked', async () => {
     const r = cut.report;
     assert.equal(r.exitCode, 3);
     assert.equal(r.damage.truncated, true);
-    assert.ok(r.damage.cutBytesEstimate! > 0);
-    assert.equal(r.damage.bytesLost, r.damage.cutBytesEstimate);
+    assert.equal(r.damage.bytesLost, 0);
     const never = r.tables.filter((t) => t.status === 'missing');
     assert.ok(never.length > 0);
-    for (const t of never) assert.equal(tableState(r, t), 'never reached');
+    for (const t of never) assert.equal(tableState(r, t), 'missing entirely');
     for (const t of r.tables.filter((x) => x.rowsExpected === null)) assert.equal(typeof t.rowsEstimate, 'number', `${t.name}: no estimate where the count was lost`);
     const md = await readFile(cut.saved.md, 'utf8');
-    assert.ok(md.includes(`| Cut short | yes: about ${humanBytes(r.damage.cutBytesEstimate!)} at the end of the file is missing`), 'the Markdown report does not say how much was cut');
-    for (const t of never) assert.ok(md.includes(`| ${t.name} | never reached | about ${t.rowsEstimate!.toLocaleString('en-US')} | 0 |`), `${t.name} not in the Markdown report`);
-    assert.match(md, /## What to do next\n\n- Do not use \w+ for daily work yet/);
+    assert.ok(md.includes(`| Cut short | yes: it ends after part [${r.damage.chunks - 1}] and the rest is missing; how much is missing cannot be told (the file does not record its full length) |`), 'the Markdown report does not say the cut has no known size');
+    for (const t of never) assert.ok(md.includes(`| ${t.name} | missing entirely | ${t.rowsEstimate ? `about ${t.rowsEstimate.toLocaleString('en-US')}` : 'unknown'} | 0 | all |`), `${t.name} not in the Markdown report`);
+    assert.match(md, /## What to do next\n\n- Ask support to send the file again: this copy is cut short, so part of the backup never arrived\.\n- Do not use \w+ for daily work yet/);
   });
 
   it('opens in headless Chromium: the rendered page says the outcome, what was cut and every table (screenshots in test/artifacts/)', async () => {
@@ -213,9 +212,9 @@ describe('the recovery report', { timeout: 120_000 }, () => {
       assert.ok(next.startsWith('What to do next'), `${name}: no "What to do next" on the page`);
       const facts = textOf(/<h2>Damage found in the file<\/h2>([\s\S]*?)<\/section>/.exec(dom)?.[1] ?? '');
       if (r.damage.truncated) {
-        assert.ok(facts.includes(`Cut short yes: about ${humanBytes(r.damage.cutBytesEstimate!)} at the end of the file is missing`), `${name}: ${facts}`);
-        assert.ok(facts.includes(`Missing from the file in all about ${humanBytes(r.damage.bytesLost)}`), `${name}: ${facts}`);
-        assert.ok(next.includes("Open Dental's main tables affected: userod (logins)") || !r.tables.some((t) => t.name === 'userod' && t.status !== 'restored'), next);
+        assert.ok(facts.includes('how much is missing cannot be told (the file does not record its full length)'), `${name}: ${facts}`);
+        assert.ok(facts.includes('Missing from the file in all the end of the file (how much cannot be told)'), `${name}: ${facts}`);
+        assert.ok(next.includes('Open Dental will not start on this database: tables it needs are missing entirely. Among them: userod (logins)') || !r.tables.some((t) => t.name === 'userod' && t.status === 'missing'), next);
       } else {
         assert.ok(facts.includes('Cut short no'), `${name}: ${facts}`);
       }

@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect } from '../../src/db/connect.js';
 import { describeDsn, formatDsn, parseDsn, type Dsn } from '../../src/db/dsn.js';
 import { isLrError } from '../../src/errors.js';
-import { parseTarget, sandboxStatus, startSandbox, stopSandbox, type SandboxInfo } from '../../src/sandbox/index.js';
+import { defaultSandboxDir, parseTarget, SANDBOX_ACCOUNT, sandboxStatus, startSandbox, stopSandbox, type SandboxInfo } from '../../src/sandbox/index.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -85,6 +85,24 @@ async function rowsOf(dsn: Dsn): Promise<unknown[]> {
   }
 }
 
+/**
+ * The server runs as a non-root user (the sandbox account when we are root,
+ * else as us), and owns its data folder and every file in it.
+ */
+async function assertUnprivileged(pid: number, dir: string): Promise<void> {
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]);
+  assert.notEqual(uid, 0, 'the sandbox server does not run as root');
+  if (process.getuid?.() === 0) {
+    const { stdout } = await run('id', ['-u', SANDBOX_ACCOUNT]);
+    assert.equal(uid, Number(stdout.trim()));
+  } else {
+    assert.equal(uid, process.getuid?.());
+  }
+  const { stdout: foreign } = await run('find', [join(dir, 'data'), join(dir, 'files'), join(dir, 'tmp'), join(dir, 'error.log'), '!', '-uid', String(uid)]);
+  assert.equal(foreign, '', 'every file of the server belongs to the account it runs as');
+  assert.equal((await stat(dir)).uid, uid);
+}
+
 describe('sandbox server', { timeout: 120_000 }, () => {
   let dir: string;
   let sock: string;
@@ -94,6 +112,8 @@ describe('sandbox server', { timeout: 120_000 }, () => {
   before(async () => {
     dir = join(await mkdtemp(join(tmpdir(), 'lr-sbx-')), 'sb');
     sock = join(dir, 'mysqld.sock');
+    // As root the server runs as the sandbox account, which must pass through mkdtemp's 0700 parent.
+    if (process.getuid?.() === 0) await chmod(join(dir, '..'), 0o711);
   });
 
   after(async () => {
@@ -113,6 +133,7 @@ describe('sandbox server', { timeout: 120_000 }, () => {
     assert.equal(first.stopCommand, `lastresort sandbox stop ${dir}`);
     assert.equal('port' in first, false);
 
+    await assertUnprivileged(first.pid, dir);
     const state = JSON.parse(await readFile(join(dir, 'sandbox.json'), 'utf8'));
     assert.equal(state.pid, first.pid);
     assert.equal(state.socket, sock);
@@ -261,6 +282,8 @@ describe('sandbox server', { timeout: 120_000 }, () => {
       assert.deepEqual((await socketsOf(fresh.pid)).tcpListening, []);
       assert.equal('port' in JSON.parse(await readFile(join(dir, 'sandbox.json'), 'utf8')), false);
       assert.equal((await rowsOf(fresh.dsn)).length, 3);
+      // The old server ran as root and wrote files as root: the new one runs as the account, owning them all.
+      await assertUnprivileged(fresh.pid, dir);
     } finally {
       if (isAlive(oldPid)) process.kill(oldPid, 'SIGKILL');
     }
@@ -276,6 +299,22 @@ describe('sandbox server', { timeout: 120_000 }, () => {
       return true;
     });
     assert.deepEqual(await readdir(theirs), []);
+  });
+
+  it('as root, refuses a folder the sandbox account cannot reach, in one plain line, and creates nothing', { skip: process.getuid?.() !== 0 && 'only root switches accounts' }, async () => {
+    const closed = join(dir, '..', 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    await assert.rejects(startSandbox({ dir: join(closed, 'sb') }), (err: unknown) => {
+      assert.ok(isLrError(err, 'LR_SANDBOX'), String(err));
+      assert.doesNotMatch(err.message, /\n/);
+      assert.equal(err.message, `The sandbox server runs as the unprivileged account ${SANDBOX_ACCOUNT}, and ${closed} (mode 700) is closed to other accounts; choose a sandbox folder it can reach, for example sandbox:/var/lib/lastresort-sandbox/sandbox.`);
+      return true;
+    });
+    assert.deepEqual(await readdir(join(closed, 'sb')), ['files', 'tmp']); // no data folder, no server
+    // Without a DIR, root in such a folder gets the system folder instead of ./lastresort-sandbox ...
+    assert.equal(await defaultSandboxDir(closed), '/var/lib/lastresort-sandbox/sandbox');
+    // ... and in a folder others may pass through, ./lastresort-sandbox as before.
+    assert.equal(await defaultSandboxDir(join(dir, '..')), join(dir, '..', 'lastresort-sandbox'));
   });
 
   it('a server that fails to start is one plain LR_SANDBOX line from its error log', async () => {

@@ -3,7 +3,7 @@
  * damaged copies made the way a bad disk would (bytes overwritten in the
  * middle), and restored databases dropped when the test file ends.
  */
-import { copyFile, open, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { backupOf, makeSource, passwordFile, tempDir } from '../../helpers/backup.js';
@@ -25,6 +25,8 @@ const scratch = new Set<string>();
 export async function scratchDir(prefix: string): Promise<string> {
   const dir = await tempDir(prefix);
   scratch.add(dir);
+  // As root a sandbox in here runs as the lastresort-sandbox account, which must pass through (not list) mkdtemp's 0700.
+  if (process.getuid?.() === 0) await chmod(dir, 0o711);
   return dir;
 }
 

@@ -13,27 +13,13 @@
  * files and hostile.json together.
  */
 import { writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../../src/keys/crypto.js';
-import { createEncryptingWriter } from '../../../src/format/writer.js';
-import { TarWriter } from '../../../src/archive/tar-writer.js';
-import { TableHasher } from '../../../src/archive/checksum.js';
-import { CATALOG_PATH, MANIFEST_PATH, PAX_FIRST_ROW, PAX_ROWS, PAX_TABLE, dataPath, objectPath, schemaPath, summaryPath, type Catalog, type CatalogTable, type ObjectDefinition, type TableSummary } from '../../../src/archive/layout.js';
-import { VECTOR_PASSWORD } from '../plaintext.js';
+import type { ObjectDefinition } from '../../../src/archive/layout.js';
+import { encrypt, payloadBytes, type Payload } from './payload.js';
 import { CANARY, HOSTILE_ACCOUNT, OUTFILE, DATADIR, type HostileSpec } from './spec.js';
-
-/** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
-const SIGNING_KEY = newSigningKey();
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 const ESC_NAME = 'pat`ient\n\u001b[31mRED\u001b[0m\u0007';
-
-interface Payload {
-  tables: (CatalogTable & { rows: string })[];
-  objects: ObjectDefinition[];
-}
 
 const q = (name: string) => '`' + name.replace(/`/g, '``') + '`';
 const patientCreate = (name = 'patient') =>
@@ -98,44 +84,6 @@ const VECTORS: [HostileSpec, Payload][] = [
   [{ file: 'event-drop-database.lrb', note: `an enabled event, DEFINER root, that drops ${CANARY} every day`, refused: ['tidy'] }, withObject('event', `CREATE DEFINER=\`root\`@\`localhost\` EVENT \`tidy\` ON SCHEDULE EVERY 1 DAY ON COMPLETION PRESERVE ENABLE DO DROP DATABASE ${q(CANARY)}`)],
   [{ file: 'names-with-escapes.lrb', note: 'the patient table and a view named with a backtick, a newline, ANSI colour escapes and BEL', refused: [] }, withEscapedNames()],
 ];
-
-async function payloadBytes(p: Payload): Promise<Buffer> {
-  const tar = new TarWriter();
-  const parts: Buffer[] = [];
-  const collected = (async () => {
-    for await (const b of tar.stream) parts.push(b as Buffer);
-  })();
-  const catalog: Catalog = { database: 'clinic', charset: 'utf8mb4', collation: 'utf8mb4_general_ci', serverVersion: 'make-hostile', createdAt: '2026-01-01T00:00:00.000Z', tables: p.tables.map(({ rows: _rows, ...t }) => t), objects: p.objects.map((o) => ({ kind: o.kind, name: o.name, type: o.type })) };
-  await tar.json(CATALOG_PATH, catalog);
-  const summaries: TableSummary[] = [];
-  for (const t of p.tables) {
-    await tar.entry(schemaPath(t.index), Buffer.from(t.create), { [PAX_TABLE]: t.name });
-    const rows = Buffer.from(t.rows);
-    const count = t.rows.split('\n').length - 1;
-    await tar.entry(dataPath(t.index, 0), rows, { [PAX_TABLE]: t.name, [PAX_ROWS]: String(count), [PAX_FIRST_ROW]: '0' });
-    const hasher = new TableHasher('sha256-ordered');
-    hasher.update(rows);
-    const summary: TableSummary = { index: t.index, name: t.name, rows: count, bytes: rows.length, pieces: 1, checksum: hasher.digest() };
-    summaries.push(summary);
-    await tar.json(summaryPath(t.index), summary);
-  }
-  let n = 0;
-  for (const o of p.objects) await tar.json(objectPath(o.kind, ++n), o);
-  await tar.json(MANIFEST_PATH, { completedAt: '2026-01-01T00:00:01.000Z', tables: summaries, objects: p.objects.map((o) => ({ kind: o.kind, name: o.name })) });
-  tar.finish();
-  await collected;
-  return Buffer.concat(parts);
-}
-
-async function encrypt(plaintext: Buffer): Promise<Buffer> {
-  const key = await createSealedKey(VECTOR_PASSWORD, SIGNING_KEY.publicKey, FAST_TEST_KDF);
-  const w = createEncryptingWriter({ database: 'clinic', serverVersion: 'make-hostile', producerVersion: 'make-hostile', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: 64 << 10, createdAt: new Date('2026-01-01T00:00:00Z') });
-  const out: Buffer[] = [];
-  await pipeline(Readable.from([plaintext]), w.stream, async function* (src: AsyncIterable<Buffer>) {
-    for await (const b of src) out.push(b);
-  });
-  return Buffer.concat(out);
-}
 
 const specs: HostileSpec[] = [];
 for (const [spec, payload] of VECTORS) {
