@@ -54,6 +54,7 @@ keys
   .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD); never put it in the address")
   .requiredOption('--user <username>', 'the Open Dental admin user name')
   .option('--password-file <file>', "file holding the admin's password (else LASTRESORT_PASSWORD, else a prompt)")
+  .option('--accept-weak-password', "enroll even if the password is weak against Open Dental's own hash (recorded, and reported every night)")
   .addOption(new Option('--test-kdf', 'cheap key derivation: ONLY for tests and demos, never for real backups').hideHelp())
   .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')

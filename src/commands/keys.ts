@@ -7,13 +7,15 @@ import { resolve } from 'node:path';
 import { listKeys, removeKey } from '../keys/manage.js';
 import { createRecoveryKey, removeRecoveryKey } from '../keys/recovery.js';
 
-export async function enrollCommand(o: { source: string; dbPasswordFile?: string; user: string; passwordFile?: string; testKdf?: boolean; producerKey?: string; json?: boolean }): Promise<void> {
+export async function enrollCommand(o: { source: string; dbPasswordFile?: string; user: string; passwordFile?: string; testKdf?: boolean; acceptWeakPassword?: boolean; producerKey?: string; json?: boolean }): Promise<void> {
   const source = await dsnFromArgument(o.source, '--source', o.dbPasswordFile);
   const password = await obtainPassword({ passwordFile: o.passwordFile, prompt: `Open Dental password of ${o.user}` });
   if (!o.json) note('Checking the password and making the key (this takes a few seconds)…');
-  const result = await enrollAdmin({ source, userName: o.user, password, kdf: o.testKdf ? FAST_TEST_KDF : undefined, producerKeyFile: o.producerKey });
+  const result = await enrollAdmin({ source, userName: o.user, password, kdf: o.testKdf ? FAST_TEST_KDF : undefined, producerKeyFile: o.producerKey, acceptWeakPassword: o.acceptWeakPassword });
   if (o.json) printJson(result);
   else say(`${result.userName} is enrolled: from now on, backups made while ${result.userName} is the last admin to log on open with their password.`);
+  if (result.weakPassword) note(`ALERT (WEAK_PASSWORD): the password is weak against Open Dental's own hash; this is reported every night until ${result.userName} enrolls again with a stronger one.`);
+  if (result.raisedMinimumKdf) note('This server no longer accepts test-strength keys (--test-kdf): keys made with them are no longer used; enroll those admins again.');
 }
 
 export async function listCommand(o: { source: string; dbPasswordFile?: string; producerKey?: string; json?: boolean }): Promise<void> {

@@ -14,7 +14,7 @@ import { fingerprintsEqual, keyedPasswordFingerprint } from './crypto.js';
 import { listKeyring, rowMismatch, type KeyringEntry } from './keyring.js';
 import { weakerThan, type PinnedKey, type ProducerStore, type RecoveryPin } from './producer.js';
 
-export type KeyProblemCode = 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED';
+export type KeyProblemCode = 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'WEAK_PASSWORD';
 
 export interface KeyProblem {
   code: KeyProblemCode;
@@ -77,6 +77,10 @@ function problemsOf(c: Omit<RecipientChoice, 'problems'>, store: ProducerStore, 
       out.push({ code: 'KEY_STALE', userName: u, message: `${u} changed their Open Dental password after setting up the backup key, so backups for ${u} open only with the password ${u} had on ${shortDate(s.pin!.enrolledAt)}. ${enroll(u)}` });
     } else if (s.state === 'mismatch') {
       out.push({ code: 'KEY_MISMATCH', userName: u, message: `The backup key of ${u} in the practice database does not match the one this server pinned when ${u} enrolled (${s.mismatch}): someone may have tried to redirect the backups. The pinned key is not replaced; check who can write to the database, then ${enroll(u)}` });
+    }
+    const weak = s.pin?.weakPassword;
+    if (weak && (s.state === 'ok' || s.state === 'stale')) {
+      out.push({ code: 'WEAK_PASSWORD', userName: u, message: `${u} enrolled on ${shortDate(weak.acceptedAt)} with a password weak against Open Dental's own hash (accepted with --accept-weak-password): anyone who can read the userod table could find it and open every backup made for ${u}. ${u} should choose a stronger Open Dental password, then ${enroll(u)}` });
     }
   }
   // Keyring rows made with another producer key and never pinned here: this server's key is new.

@@ -31,6 +31,19 @@ export interface PinnedKey {
   enrolledAt: string;
   /** keyedPasswordFingerprint of userod.Password at enrollment. */
   passwordFingerprint: string;
+  /**
+   * Set when the password was weak against Open Dental's own hash and the
+   * admin enrolled anyway with --accept-weak-password: raised as an alert
+   * every night until they enroll again with a stronger one.
+   */
+  weakPassword?: WeakPasswordRecord;
+}
+
+export interface WeakPasswordRecord {
+  acceptedAt: string;
+  hashFormat: string;
+  guessesLog10: number;
+  oneGpuSeconds: number;
 }
 
 export interface RecoveryPin {
@@ -67,6 +80,8 @@ export interface ProducerStore {
   pins(database: string): DatabasePins;
   /** Applies a change to one database's pins and writes the file atomically. */
   update(database: string, change: (pins: DatabasePins) => void): Promise<void>;
+  /** Raises the weakest accepted key derivation (never lowers it). */
+  raiseMinimumKdf(kdf: KdfCost): Promise<void>;
 }
 
 export function defaultProducerKeyPath(): string {
@@ -149,6 +164,16 @@ function toStore(path: string, file: StoreFile, created: boolean): ProducerStore
         await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
         file.databases = fresh.databases;
       }),
+    async raiseMinimumKdf(kdf) {
+      await withLock(path, async () => {
+        const fresh = (await readStore(path)) ?? file;
+        if (!weakerThan(fresh.minimumKdf, kdf)) return;
+        fresh.minimumKdf = { memoryKiB: Math.max(fresh.minimumKdf.memoryKiB, kdf.memoryKiB), iterations: Math.max(fresh.minimumKdf.iterations, kdf.iterations), parallelism: kdf.parallelism };
+        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
+        Object.assign(file, fresh);
+      });
+      this.minimumKdf = file.minimumKdf;
+    },
   };
 }
 
@@ -193,6 +218,9 @@ export function noProducerStore(path: string = defaultProducerKeyPath()): Produc
     created: false,
     pins: () => emptyPins(),
     update: async () => {
+      throw new Error('no producer key file');
+    },
+    raiseMinimumKdf: async () => {
       throw new Error('no producer key file');
     },
   };

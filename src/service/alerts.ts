@@ -8,7 +8,7 @@ import type { AdminProbe } from './probe.js';
 import type { ServiceState } from './state.js';
 import { offsiteAlerts } from './offsite-leg.js';
 
-export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED' | 'OFFSITE_FAILED';
+export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'WEAK_PASSWORD' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED' | 'OFFSITE_FAILED';
 
 export interface Alert {
   code: AlertCode;

@@ -177,14 +177,14 @@ test('fallback: rpatel logged on last and is not enrolled: a backup is made, jsm
   await sql(
     `INSERT INTO userod (UserName, Password, DateTLastLogin, UserGroupNum, EmployeeNum, ClinicNum, ProvNum, IsHidden, TaskListInBox, DefaultHidePopups, PasswordIsStrong, ClinicIsRestricted, InboxHidePopups, UserNumCEMT, FailedAttempts, DomainUser, IsPasswordResetRequired, MobileWebPin, MobileWebPinFailedAttempts, EClipboardClinicalPin, BadgeId)
      VALUES ('rpatel', ?, ?, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '', 0, '', 0, '', '')`,
-    [hashOpenDentalPassword('rpatel password'), minutesFromNow(-3)],
+    [hashOpenDentalPassword('rpatel keeps the surgery tidy'), minutesFromNow(-3)],
   );
   await sql("INSERT INTO usergroupattach (UserNum, UserGroupNum) SELECT UserNum, 1 FROM userod WHERE UserName = 'rpatel'");
   try {
     const r = await backupOf(source, dir, { now: new Date(Date.now() + 10000) });
     assert.equal(r.admin?.userName, DEMO_ADMIN.userName);
     // Once rpatel enrolls, tonight's admin changes, and the log says so.
-    await enrollAdmin({ source: parseDsn(dsnFor(source)), userName: 'rpatel', password: 'rpatel password', kdf: FAST_TEST_KDF });
+    await enrollAdmin({ source: parseDsn(dsnFor(source)), userName: 'rpatel', password: 'rpatel keeps the surgery tidy', kdf: FAST_TEST_KDF });
     const logFile = join(await tempDir(), 'producer.log');
     configureLog({ file: logFile, level: 'info' });
     const switched = await backupOf(source, dir, { now: new Date(Date.now() + 11000) });

@@ -70,7 +70,7 @@ test('nothing the producer stores, reads or logs opens a backup', async () => {
 test("the file plus the admin's password as of backup time opens it, after the password has changed too", async () => {
   const dir = await tempDir();
   const before = await backupOf(source, dir);
-  const newPassword = 'a brand new password';
+  const newPassword = 'a brand new password for the new season';
   await sql('UPDATE userod SET Password = ? WHERE UserName = ?', [hashOpenDentalPassword(newPassword), DEMO_ADMIN.userName]);
   // Not re-enrolled yet: the backup still opens with the old password and says the key is stale.
   const stale = await backupOf(source, dir, { now: new Date(Date.now() + 2000) });
