@@ -208,4 +208,5 @@ function report(err: unknown): number {
   return exitCodeOf(err);
 }
 
-await main();
+// Not a top-level await: the Windows executable is one CommonJS bundle (scripts/package-windows.mjs).
+void main();

@@ -1,6 +1,7 @@
 import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { jsonSafe } from './text.js';
+import { makePrivate } from './system/private-file.js';
 
 /**
  * Logs are JSON lines (pino). By default they go nowhere a person looks: a CLI
@@ -50,6 +51,7 @@ export function inert(stream: { write(line: string): unknown }): { write(line: s
 function privateMode(path: string): void {
   try {
     chmodSync(path, 0o600);
+    makePrivate(path);
   } catch {
     // not ours to change; the log is still written
   }

@@ -26,6 +26,7 @@ import { pickRecipients } from './recipients.js';
 import { backupFileName, publishBackup, removeLeftoverTemporaries, temporaryName } from './names.js';
 import { diskFullLine, expectedBackupBytes } from './space.js';
 import { selectOne, selectRows } from '../db/query.js';
+import { isWindows, makePrivate } from '../system/private-file.js';
 
 export { backupFileName } from './names.js';
 
@@ -99,6 +100,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, ...picked.writer, signingKey: store.signingKey, createdAt: now, chunkSize: opts.chunkSize });
     const fh = await open(tmpPath, 'wx', 0o600);
     try {
+      makePrivate(tmpPath);
       const out = fileSink(fh);
       try {
         await pipeline(dump.stream, writer.stream, out.sink, { signal: opts.signal });
@@ -204,6 +206,8 @@ function fileSink(fh: Awaited<ReturnType<typeof open>>): { sink: Writable; idle:
 }
 
 async function syncDir(dir: string): Promise<void> {
+  // Windows cannot open a folder as a file; NTFS journals the rename itself.
+  if (isWindows()) return;
   const d = await open(dir, 'r');
   try {
     await d.sync();

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { safeText } from '../text.js';
+import { makePrivate } from '../system/private-file.js';
 
 /** Server messages can quote row values ("Duplicate entry 'Smith' ..."): keep their shape, not the data. */
 export const scrubQuoted = (text: string | undefined) => text?.replace(/'(?:[^'\\]|\\.)*'/g, "'…'");
@@ -26,6 +27,7 @@ export function internalErrorLine(err: unknown, logFile: string | undefined, dir
     where = join(dir, `lastresort-error-${process.pid}-${Date.now()}.json`);
     try {
       writeFileSync(where, JSON.stringify({ at: new Date().toISOString(), error: describeCause(err) }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+      makePrivate(where);
     } catch {
       where = undefined;
     }

@@ -3,8 +3,8 @@
  * every chunk but the last is full, so chunk i's frame starts at
  * payloadOffset + i * frameBytes; a frame found there is used only when its
  * head names chunk i and it authenticates. Frames swapped with a near one
- * (within the reorder window the in-order reader allows) are found at the
- * other's place. Anything else (bytes deleted or inserted earlier in the
+ * (within the reorder window the in-order reader allows), or pushed on by
+ * inserted whole frames, are found at the other's place. Anything else (bytes deleted or inserted earlier in the
  * file, a damaged chunk) reads as missing: callers that need the whole file's
  * damage handling read it in order instead (readPayload).
  *
@@ -98,14 +98,22 @@ export class PayloadReader {
     return out;
   }
 
-  /** Chunk i's plaintext from the frame in `place`; 'elsewhere' when an authentic frame of another chunk sits there. */
+  /**
+   * Chunk i's plaintext from the frame in `place`; 'elsewhere' when a frame of
+   * another near chunk sits there, or a whole frame for chunk i that does not
+   * authenticate: a fake frame inserted before the genuine one (whose own
+   * checksums anyone can make valid) leaves the genuine one a frame further
+   * on, where the in-order reader finds it too.
+   */
   private openAt(place: Buffer, i: number): Buffer | null | 'elsewhere' {
     const head = place.length >= CHUNK_HEAD_BYTES ? parseHead(place, 0, this.fileTag, this.frameBytes - CHUNK_HEAD_BYTES - CHUNK_CRC_BYTES, this.v3 ? this.chunkSize : undefined) : null;
     const sealedEnd = head ? CHUNK_HEAD_BYTES + head.length : 0;
     if (!head || sealedEnd > place.length || (!this.v3 && !head.final && head.length !== this.chunkSize + AEAD_TAG_BYTES)) return null;
     if (head.index !== i) return !this.v3 && Math.abs(head.index - i) <= REORDER_WINDOW ? 'elsewhere' : null;
     const plain = openChunk(this.unlocked.payloadKey, head.index, head.final, place.subarray(CHUNK_HEAD_BYTES, sealedEnd));
-    return plain && this.v3 ? unpackChunk(plain, head.span) : plain;
+    // Version 3's places come from the authenticated index: a frame that fails there is damage (read in order to look further).
+    if (this.v3) return plain && unpackChunk(plain, head.span);
+    return plain ?? 'elsewhere';
   }
 
   /**

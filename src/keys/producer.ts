@@ -17,6 +17,7 @@ import { LrError } from '../errors.js';
 import { log } from '../log.js';
 import { writeFileAtomic } from '../system/atomic-file.js';
 import { defaultConfigPath } from '../system/paths.js';
+import { openToOthers, privateFix } from '../system/private-file.js';
 import { DEFAULT_KDF, keyFingerprint, newSigningKey, type KdfCost, type KdfParams, type SigningKey } from './crypto.js';
 
 export const PRODUCER_KEY_ENV = 'LASTRESORT_PRODUCER_KEY';
@@ -100,9 +101,9 @@ export function weakerThan(kdf: KdfCost, minimum: KdfCost): boolean {
 async function readStore(path: string): Promise<StoreFile | null> {
   let text: string;
   try {
-    const s = await stat(path);
-    // Root-only: a store that others may read has lost its point.
-    if ((s.mode & 0o077) !== 0) throw new LrError('LR_BAD_CONFIG', `The producer key file ${path} can be read by other accounts. Run: chmod 600 ${path}`);
+    await stat(path);
+    // Root-only (administrators only on Windows): a store that others may read has lost its point.
+    if (openToOthers(path).open) throw new LrError('LR_BAD_CONFIG', `The producer key file ${path} can be read by other accounts. Run: ${privateFix(path)}`);
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof LrError) throw err;

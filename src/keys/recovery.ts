@@ -13,6 +13,7 @@ import { keyFingerprint, recoveryKeysFrom, sealProducerKeyForRecovery } from './
 import { openProducerStore, type RecoveryPin } from './producer.js';
 import { newRecoveryCode } from './recovery-code.js';
 import { recoveryPage } from './recovery-page.js';
+import { makePrivate } from '../system/private-file.js';
 
 export interface RecoveryCreated {
   code: string;
@@ -33,6 +34,7 @@ export async function createRecoveryKey(opts: { source: Dsn; producerKeyFile?: s
   // The page first: a code nobody could print must not become the practice's recovery key.
   try {
     await writeFile(opts.pagePath, recoveryPage({ code, database: opts.source.database, createdAt, fingerprint: pin.fingerprint }), { mode: 0o600, flag: 'wx' });
+    makePrivate(opts.pagePath);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'exists already (an older page is never overwritten)' : 'cannot be written';
     throw new LrError('LR_USAGE', `The page ${opts.pagePath} ${why}. Nothing was changed; give another place with --page FILE.`, { cause: err });

@@ -6,6 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { LrError } from '../errors.js';
+import { openToOthers, privateFix } from '../system/private-file.js';
 
 export interface StoreCredentials {
   accessKeyId: string;
@@ -15,10 +16,9 @@ export interface StoreCredentials {
 export async function readCredentialsFile(path: string, profile = 'default'): Promise<StoreCredentials> {
   let text: string;
   try {
-    const s = await stat(path);
-    if ((s.mode & 0o077) !== 0) {
-      throw new LrError('LR_BAD_CONFIG', `The store credentials file ${path} may be read by other accounts (mode ${(s.mode & 0o777).toString(8)}). Run: chmod 600 ${path}`);
-    }
+    await stat(path);
+    const seen = openToOthers(path);
+    if (seen.open) throw new LrError('LR_BAD_CONFIG', `The store credentials file ${path} may be read by other accounts (${seen.how}). Run: ${privateFix(path)}`);
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof LrError) throw err;

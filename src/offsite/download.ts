@@ -15,6 +15,7 @@ import { locateHeader, payloadFrames, type ByteSource } from '../format/reader.j
 import { localSource } from '../format/source.js';
 import { openRemote } from './remote-source.js';
 import type { RemoteSource } from './remote.js';
+import { makePrivate } from '../system/private-file.js';
 
 export interface Fetched {
   path: string;
@@ -34,6 +35,7 @@ export async function fetchChecked(src: RemoteSource, outDir: string, name: stri
   const tmp = join(dirname(final), `.${basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
   const source = await openRemote(src, signal);
   const fh = await open(tmp, 'wx', 0o600);
+  makePrivate(tmp);
   let whole = false;
   try {
     const { check, bytes } = await writeChecked(source, fh, tmp);

@@ -14,6 +14,7 @@ import { defaultPlaces } from '../system/paths.js';
 import { parseWindow } from './window.js';
 import { DEFAULT_DB_TIMEOUT_S } from '../db/watchdog.js';
 import { OFFSITE_CHECKS } from '../offsite/settings.js';
+import { openToOthers, privateFix } from '../system/private-file.js';
 
 export interface ServiceConfig {
   /** Make the nightly backup at all. */
@@ -174,9 +175,10 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
 
 /** A password kept inside the settings' DSN is accepted only while no one else may read the file. */
 async function refuseReadablePassword(path: string): Promise<void> {
-  const mode = (await stat(path)).mode & 0o777;
-  if ((mode & 0o077) === 0) return;
-  throw new LrError('LR_BAD_CONFIG', `The settings file ${path} holds the database password but other users may read it (mode ${mode.toString(8).padStart(4, '0')}). Run chmod 600 ${path}, or move the password to a file: lastresort config set sourcePasswordFile /path/to/file`);
+  await stat(path);
+  const seen = openToOthers(path, { padMode: true });
+  if (!seen.open) return;
+  throw new LrError('LR_BAD_CONFIG', `The settings file ${path} holds the database password but other users may read it (${seen.how}). Run ${privateFix(path)}, or move the password to a file: lastresort config set sourcePasswordFile /path/to/file`);
 }
 
 /** Sets (or with value undefined, clears) one key and saves the file atomically, mode 0600. */

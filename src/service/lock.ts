@@ -9,6 +9,7 @@ import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
 import { isRunning } from '../backup/names.js';
+import { makePrivate } from '../system/private-file.js';
 
 export interface HeldLock {
   path: string;
@@ -27,6 +28,7 @@ export async function takeServiceLock(stateFile: string): Promise<HeldLock> {
   const mine = `${process.pid} ${new Date().toISOString()}\n`;
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   await writeFile(tmp, mine, { mode: 0o600 });
+  makePrivate(tmp);
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {

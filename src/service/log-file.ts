@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { inert, REDACT_PATHS } from '../log.js';
 import { localDate } from './window.js';
+import { makePrivate } from '../system/private-file.js';
 
 export const LOG_FILE_NAME = 'lastresort.log';
 
@@ -46,6 +47,7 @@ export class RotatingLogFile {
     } catch {
       // not ours to change; the log is still written
     }
+    makePrivate(this.path);
     const s = fstatSync(this.fd);
     this.size = s.size;
     // A file left from an earlier day (the service was restarted) belongs to that day.

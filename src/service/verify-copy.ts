@@ -17,6 +17,7 @@ import { fileTagOf } from '../format/header.js';
 import { indexFrameIntact } from '../format/index-frame.js';
 import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf } from '../format/reader.js';
 import { acceptByChecksum, walkFrames } from '../format/walker.js';
+import { makePrivate } from '../system/private-file.js';
 
 export interface BackupFingerprint {
   fileBytes: number;
@@ -99,7 +100,10 @@ export async function copyAndVerify(file: string, dir: string, opts: { signal?: 
     const s = await stat(dir);
     if (!s.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     leftover = tmp;
-    await pipeline(createReadStream(file), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), { signal: opts.signal });
+    const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    // Windows: the ACL as soon as the file exists, before the backup's bytes reach it.
+    sink.once('open', () => makePrivate(tmp));
+    await pipeline(createReadStream(file), sink, { signal: opts.signal });
     const fh = await open(tmp, 'r+');
     try {
       await fh.sync();

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
+import { makePrivate } from './private-file.js';
 
 export interface AtomicWriteOptions {
   /** false: refuse (LR_USAGE) when `path` already exists, checked at the moment the file is put in place. */
@@ -24,6 +25,7 @@ export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promis
   try {
     const fh = await open(tmp, 'wx', 0o600);
     try {
+      makePrivate(tmp); // Windows: the ACL, before anything is written
       await fill(fh);
       await fh.sync();
     } finally {
