@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-const CONFIG_HELP = 'the settings file (default /etc/lastresort/config.json as root, else ~/.config/lastresort/config.json)';
+const CONFIG_HELP = 'the settings file (default /etc/lastresort/config.json as root, else ~/.config/lastresort/config.json; on Windows %ProgramData%\\lastresort\\config.json)';
 
 /** `config`, `daemon` and `status`: the nightly producer as a service. Actions load only when they run. */
 export function registerServiceCommands(program: Command): void {
