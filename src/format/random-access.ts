@@ -3,8 +3,8 @@
  * every chunk but the last is full, so chunk i's frame starts at
  * payloadOffset + i * frameBytes; a frame found there is used only when its
  * head names chunk i and it authenticates. Frames swapped with a near one
- * (within the reorder window the in-order reader allows) are found at the
- * other's place. Anything else (bytes deleted or inserted earlier in the
+ * (within the reorder window the in-order reader allows), or pushed on by
+ * inserted whole frames, are found at the other's place. Anything else (bytes deleted or inserted earlier in the
  * file, a damaged chunk) reads as missing: callers that need the whole file's
  * damage handling read it in order instead (readPayload).
  *
@@ -67,13 +67,19 @@ export class PayloadReader {
     return out;
   }
 
-  /** Chunk i's plaintext from the frame in `place`; 'elsewhere' when an authentic frame of another chunk sits there. */
+  /**
+   * Chunk i's plaintext from the frame in `place`; 'elsewhere' when a frame of
+   * another near chunk sits there, or a whole frame for chunk i that does not
+   * authenticate: a fake frame inserted before the genuine one (whose own
+   * checksums anyone can make valid) leaves the genuine one a frame further
+   * on, where the in-order reader finds it too.
+   */
   private openAt(place: Buffer, i: number): Buffer | null | 'elsewhere' {
     const head = place.length >= CHUNK_HEAD_BYTES ? parseHead(place, 0, this.fileTag, this.chunkSize + AEAD_TAG_BYTES) : null;
     const sealedEnd = head ? CHUNK_HEAD_BYTES + head.length : 0;
     if (!head || sealedEnd > place.length || (!head.final && head.length !== this.chunkSize + AEAD_TAG_BYTES)) return null;
     if (head.index !== i) return Math.abs(head.index - i) <= REORDER_WINDOW ? 'elsewhere' : null;
-    return openChunk(this.unlocked.payloadKey, head.index, head.final, place.subarray(CHUNK_HEAD_BYTES, sealedEnd));
+    return openChunk(this.unlocked.payloadKey, head.index, head.final, place.subarray(CHUNK_HEAD_BYTES, sealedEnd)) ?? 'elsewhere';
   }
 
   /** Chunk i looked for at the places of its neighbours (swapped frames). */

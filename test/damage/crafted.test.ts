@@ -4,7 +4,8 @@
  * with SQL (verify.ts): forged frames with indexes near 2^48 cost nothing,
  * a shortened head costs its chunk and moves no later byte, a final frame
  * swapped with the one before costs nothing, an authentic frame beyond the
- * final is dropped. On each, `check` without the password finds the chunks
+ * final is dropped, a fake frame inserted before a genuine one costs
+ * nothing (the restore looks a frame on, as the in-order reader does). On each, `check` without the password finds the chunks
  * the restore lost, and decrypting never yields more than the plaintext.
  */
 import { after, before, test } from 'node:test';
@@ -19,7 +20,7 @@ import type { RestoreReport } from '../../src/restore/report.js';
 import { createTempDatabase, dropDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';
 import { passwordFile } from '../helpers/backup.js';
 import { runCli } from '../helpers/cli.js';
-import { authenticBeyondFinal, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from './forge.js';
+import { authenticBeyondFinal, fakeFrameBefore, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from './forge.js';
 import { makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
 import { toRanges, verifyDamagedRestore } from './verify.js';
 
@@ -58,6 +59,9 @@ const cases: [string, () => Promise<Crafted>][] = [
   ['a head shortened to S = 500', async () => shortenHead(good.bytes, good.layout, Math.floor(good.layout.frames.length / 2))],
   ['the final frame swapped with the one before', async () => swapFinal(good.bytes, good.layout)],
   ['an authentic frame beyond the final', async () => authenticBeyondFinal(good.bytes, good.layout, (await openBackup(good.file, PASSWORD)).unlocked.payloadKey)],
+  // Restore reads tables at their place in the file: the fake sits at chunk i's place, the genuine one a frame on.
+  ['a fake frame before a genuine chunk in the middle', async () => fakeFrameBefore(good.bytes, good.layout, Math.floor(good.layout.frames.length / 3))],
+  ['a fake frame before chunk 1', async () => fakeFrameBefore(good.bytes, good.layout, 1)],
 ];
 
 for (const [label, make] of cases) {

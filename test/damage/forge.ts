@@ -111,3 +111,22 @@ export function authenticBeyondFinal(good: Buffer, layout: FileLayout, payloadKe
     truncated: false,
   };
 }
+
+/**
+ * A fake frame for chunk `index` (full length, random sealed bytes, head and
+ * body checksums valid, so it passes everything but authentication) inserted
+ * just before the genuine frame of that chunk. It sits exactly where an
+ * intact file has chunk `index`, and every later frame moves one frame on:
+ * a reader that takes "fails to authenticate at its place" for "lost" drops
+ * the genuine chunk right behind it.
+ */
+export function fakeFrameBefore(good: Buffer, layout: FileLayout, index: number): Crafted {
+  const at = layout.frames[index]!;
+  const fake = encodeChunkFrame(fileTagOf(good, layout), index, false, randomBytes(new Rng(`fake-before:${index}`), layout.chunkSize + AEAD_TAG_BYTES));
+  return {
+    bytes: insertAt(good, at.offset, fake),
+    note: `a fake frame claiming chunk ${index} (full length, random sealed bytes, head and body checksums valid) inserted just before the genuine chunk ${index} (file offset ${at.offset}): the genuine one, one frame further on, is used`,
+    lostChunks: [],
+    truncated: false,
+  };
+}

@@ -21,7 +21,7 @@ import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/cr
 import { createEncryptingWriter } from '../../src/format/writer.js';
 import { HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES, MAGIC_LINE } from '../../src/format/limits.js';
 import { injectDamage, layoutOf, type DamageKind, type FileLayout } from '../damage/inject.js';
-import { authenticBeyondFinal, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from '../damage/forge.js';
+import { authenticBeyondFinal, fakeFrameBefore, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from '../damage/forge.js';
 import { locateHeader, unlockBackup } from '../../src/format/reader.js';
 import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
 import { rewriteHeader } from '../helpers/craft.js';
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     ['short-length-head.lrb', shortenHead(good, layout, 6)],
     ['final-swapped.lrb', swapFinal(good, layout)],
     ['authentic-beyond-final.lrb', authenticBeyondFinal(good, layout, await payloadKeyOf(good))],
+    ['fake-frame-before-7.lrb', fakeFrameBefore(good, layout, 7)],
   ];
   for (const [file, c] of crafted) {
     vectors.set(file, c.bytes);
