@@ -133,7 +133,7 @@ program
   .option('--exclude <tables>', 'leave these tables out (comma-separated)', list)
   .option('--force', 'allow restoring into a database that already has tables')
   .option('--resume', 'continue an interrupted restore into the same database')
-  .option('--keep-definers', "keep the backup's DEFINER on views, routines, triggers and events (default: the restoring account)")
+  .option('--keep-definers', "keep the backup's DEFINER on views, routines, triggers and events where that account has rights on the target database only (default: lr_objects_<database>, which has)")
   .option('--report <path>', 'also write the report (JSON, plus .md beside it)')
   .option('--json', 'print only the final JSON report on stdout')
   .action(async (file, o) => (await import('./commands/restore.js')).restoreCommand(file, o));
@@ -148,6 +148,16 @@ program
   .option('--recovery-code-file <file>', 'file holding the practice recovery code, instead of the admin password')
   .option('--json', 'print the result as JSON')
   .action(async (file, o) => (await import('./commands/validate.js')).validateCommand(file, o));
+
+program
+  .command('definers')
+  .description("after a restore, let its views, routines, triggers and events run as another account, once you have checked them")
+  .requiredOption('--target <target>', 'mysql://user@host:port/database the backup was restored into (no password in it), or sandbox[:DIR] with --database')
+  .requiredOption('--to <account>', 'the account they run as from now on, user@host (it must exist)')
+  .option('--database <name>', 'the database, for a sandbox target')
+  .option('--db-password-file <file>', "file holding the database server's password (else LASTRESORT_DB_PASSWORD)")
+  .option('--json', 'print the result as JSON')
+  .action(async (o) => (await import('./commands/definers.js')).definersCommand(o));
 
 const sandbox = program.command('sandbox').description('a private scratch MariaDB/MySQL server for restoring without touching a real one');
 sandbox
@@ -172,7 +182,7 @@ registerVendorCommands(program);
 const HELP_GROUPS: [heading: string, commands: string[]][] = [
   ['For the office (start here):', ['recover', 'status']],
   ['For support:', ['identify', 'check', 'decrypt']],
-  ['For IT:', ['restore', 'validate', 'sandbox']],
+  ['For IT:', ['restore', 'validate', 'definers', 'sandbox']],
   ['For the nightly service:', ['backup', 'keys', 'config', 'daemon']],
 ];
 const groupOf = (name: string) => HELP_GROUPS.findIndex(([, names]) => names.includes(name));

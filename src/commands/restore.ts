@@ -41,6 +41,13 @@ export function restoreCommands(file: string | null, targetArg: string, dbPasswo
   };
 }
 
+/** The one command that re-points the restored objects to an account IT chooses (definers.ts). */
+export function repointCommand(targetArg: string, database: string, dbPasswordFile?: string): string {
+  const pw = dbPasswordFile ? ` --db-password-file ${shellQuote(dbPasswordFile)}` : '';
+  const db = targetArg.startsWith('sandbox') ? ` --database ${shellQuote(database)}` : '';
+  return `lastresort definers --target ${shellQuote(targetArg)}${db}${pw} --to 'USER@HOST'`;
+}
+
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
   // A new 0600 file each time: writing over an existing 0644 one would keep its mode.
   await writeFileAtomic(path, jsonSafe(JSON.stringify(report, null, 2)) + '\n');
@@ -104,6 +111,7 @@ async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: Re
     progress.done();
   }
   report.commands = { ...report.commands, ...restoreCommands(shownAs, target.argument, o.dbPasswordFile) };
+  if (report.objectsRunAs) report.commands.repointDefiners = repointCommand(target.argument, target.dsn.database, o.dbPasswordFile);
   if (target.sandbox) report.sandbox = { dir: target.sandbox.dir, connectCommand: target.sandbox.connectCommand, stopCommand: target.sandbox.stopCommand };
   if (o.report) await writeReportFiles(o.report, report);
   setResultCode(exitCodeForReport(report));
@@ -117,7 +125,10 @@ async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: Re
     say(`  ${t.name}: ${t.status}, ${t.rowsRestored} of ${t.rowsExpected ?? '?'} rows${ranges ? ` (lost: ${ranges})` : ''}${t.error ? ` — ${t.error}` : ''}`);
   }
   for (const e of report.objectErrors) say(`  ${e.kind} ${e.name}: not restored (${e.error})`);
-  if (report.definersReplaced.length) say(`  ${report.definersReplaced.length} view(s), routine(s), trigger(s) or event(s) are now defined by the restoring account instead of the backup's (--keep-definers keeps them).`);
+  if (report.objectsRunAs) {
+    say(`  Views, routines, triggers and events run as ${report.objectsRunAs.account}: ${report.objectsRunAs.reason}${report.definersReplaced.length ? ` (${report.definersReplaced.length} had another definer in the backup)` : ''}.`);
+    if (report.commands.repointDefiners) say(`  Once you have checked them, to let them run as another account: ${report.commands.repointDefiners}`);
+  }
   if (report.commands.enableEvents) say(`  Events were restored disabled. To let them run, run in the database: ${report.commands.enableEvents}`);
   if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed${shownAs === null ? `, ${NEW_LINK}` : ''}: ${report.commands.resume}`);
   if (target.sandbox) {

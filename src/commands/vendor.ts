@@ -117,6 +117,16 @@ export async function vendorFetch(o: ChooseOptions & { out: string }): Promise<v
   throw new LrError('LR_DAMAGED', `None of the ${skipped.length} newest stored versions of practice ${o.practice} is a whole backup. Try an earlier date with --at.`);
 }
 
+/**
+ * The command the office pastes. Double quotes keep the link whole in bash,
+ * zsh, cmd.exe and PowerShell alike; a presigned link has no character that
+ * any of them expands inside them (no $, `, %VAR% or ").
+ */
+export function recoverCommand(url: string): string {
+  if (/["$`\\]/.test(url) || /%[A-Za-z_][A-Za-z0-9_]*%/.test(url)) throw new LrError('LR_INTERNAL', 'The store made a link that cannot be quoted safely.');
+  return `lastresort recover "${url}"`;
+}
+
 function parseExpires(text: string): number {
   const m = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
   const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's'] : NaN;
@@ -133,10 +143,13 @@ export async function vendorShare(o: ChooseOptions & { expires?: string }): Prom
       const id = await identifyRemote({ kind: 's3', client, bucket: loc.bucket, key: v.key, versionId: v.versionId });
       const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: loc.bucket, Key: v.key, VersionId: v.versionId }), { expiresIn });
       const until = new Date(Date.now() + expiresIn * 1000).toISOString();
-      if (o.json) printJson({ url, expiresAt: until, key: v.key, versionId: v.versionId ?? null, storedAt: v.lastModified.toISOString(), admin: whoOpens(id).userName, bytes: id.fileBytes });
+      const command = recoverCommand(url);
+      if (o.json) printJson({ url, command, expiresAt: until, key: v.key, versionId: v.versionId ?? null, storedAt: v.lastModified.toISOString(), admin: whoOpens(id).userName, bytes: id.fileBytes });
       else {
         say(url);
         note(`This link gives ${safeText(basename(v.key), 120)} (${humanBytes(id.fileBytes)}, stored ${humanDate(v.lastModified.toISOString())}; opens with ${safeText(whoOpens(id).userName, 60)}'s password) until ${humanDate(until)}.`);
+        note('Send the office this command, quotes included (without them a shell cuts the link at its first &):');
+        note(`  ${command}`);
       }
       return;
     } catch (err) {

@@ -24,7 +24,23 @@ export function remoteSource(file: string, opts: { endpoint?: string } = {}): Re
   } catch {
     throw new LrError('LR_USAGE', 'That link is not a valid address. Paste the whole link support sent.');
   }
+  checkLinkWhole(url);
   return { kind: 'link', url };
+}
+
+/** What the person is told when a link lost its signature on the way in. */
+export const CUT_LINK = 'The link is cut: its signature part is missing (a shell ends a link at its first &). Put it in quotes, or run lastresort recover and paste it when asked.';
+
+/**
+ * A presigned link carries its signature in parts after `&`; a shell that
+ * was given the link without quotes keeps only what comes before the first
+ * one. Said as such, not as the store's refusal ("expired or changed").
+ */
+function checkLinkWhole(url: URL): void {
+  const names = [...url.searchParams.keys()].map((k) => k.toLowerCase());
+  const signed = names.some((k) => k.startsWith('x-amz-'));
+  const parts = ['x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signature'];
+  if (signed && !parts.every((p) => names.includes(p))) throw new LrError('LR_USAGE', CUT_LINK);
 }
 
 /** Where a source points, for messages and logs: never the link's signature. */

@@ -13,6 +13,16 @@ export function isLink(text: string): boolean {
   return /^(s3|https?):\/\//i.test(text.trim());
 }
 
+/**
+ * A link as it may be shown: where it points, never its signature (whoever
+ * reads the screen or a log could use it until it expires).
+ */
+export function maskLink(text: string): string {
+  const t = text.trim();
+  const q = t.indexOf('?');
+  return q < 0 ? t : `${t.slice(0, q)}?…`;
+}
+
 /** The bytes of what `file` names; `signal` ends every later read of a link too. */
 export async function openNamed(file: string, signal?: AbortSignal): Promise<ByteSource> {
   if (!isLink(file)) return localSource(file);

@@ -6,7 +6,7 @@
  */
 import prompts from 'prompts';
 import { LrError } from '../errors.js';
-import { Progress, fitLine, liveWidth, wrapCommand, wrapText, type ProgressLine } from '../cli/progress.js';
+import { Progress, fitLine, liveWidth, shortenMiddle, wrapCommand, wrapText, type ProgressLine } from '../cli/progress.js';
 import { neutralise } from '../text.js';
 
 export interface Choice<T extends string> {
@@ -20,7 +20,8 @@ export interface Ask {
   readonly interactive: boolean;
   /** Aborted on Ctrl-C: what waits on the network (a link's reads) ends with it. */
   readonly signal?: AbortSignal;
-  text(q: { message: string; initial?: string; flag?: string }): Promise<string>;
+  /** `shownAs`: what stays on the screen for an answer that must not (a link's signature), or null to leave it. */
+  text(q: { message: string; initial?: string; flag?: string; shownAs?: (answer: string) => string | null }): Promise<string>;
   /** Masked input; an empty answer is allowed (a server may have no password). */
   secret(q: { message: string; flag?: string }): Promise<string>;
   choose<T extends string>(q: { message: string; choices: Choice<T>[]; initial?: number; flag?: string }): Promise<T>;
@@ -115,11 +116,30 @@ export function terminalAsk(out: NodeJS.WriteStream = process.stderr): Ask {
   return {
     interactive: true,
     ...output(out, true),
-    text: async (q) => String(await one<string>({ type: 'text', message: q.message, initial: q.initial })).trim() || (q.initial ?? ''),
+    text: async (q) => {
+      const answer = String(await one<string>({ type: 'text', message: q.message, initial: q.initial })).trim() || (q.initial ?? '');
+      const shown = q.shownAs?.(answer);
+      if (shown != null) replaceAnswerLine(out, q.message, answer, shown);
+      return answer;
+    },
     secret: (q) => one<string>({ type: 'password', message: q.message }),
     choose: (q) => one({ type: 'select', message: q.message, choices: q.choices, initial: q.initial ?? 0, hint: '↑/↓ then Enter' }),
     confirm: (q) => one<boolean>({ type: 'confirm', message: q.message, initial: q.initial ?? true }),
   };
+}
+
+/**
+ * The answered question stays on the screen as "✔ message … answer": for an
+ * answer that must not stay (a link with its signature), that line (as many
+ * rows as the terminal wrapped it into) is cleared and written again with
+ * `shown` in its place.
+ */
+function replaceAnswerLine(out: NodeJS.WriteStream, message: string, answer: string, shown: string): void {
+  if (!out.isTTY) return;
+  const columns = out.columns || 80;
+  const rows = Math.max(1, Math.ceil([...`✔ ${message} … ${answer}`].length / columns));
+  const head = `✔ ${message} … `;
+  out.write(`\x1b[${rows}A\r\x1b[J${head}${shortenMiddle(shown, Math.max(10, columns - 1 - head.length))}\n`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isLrError, LrError } from '../errors.js';
 import { locateHeader, readTailHeaderCopy, type LocatedHeader } from '../format/reader.js';
-import { isLink, locateNamed } from '../open/index.js';
+import { isLink, locateNamed, maskLink } from '../open/index.js';
 import { checkFile, checkHeaderCopies, type CheckResult } from '../identify/check.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
 import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
@@ -129,7 +129,9 @@ async function pickPath(ask: Ask, cwd: string, firstTime: boolean): Promise<stri
   } else if (firstTime) {
     ask.say(`There is no backup file (.lrb) in this folder (${safeText(cwd, 120)}).`);
   }
-  const typed = await ask.text({ message: 'Where is the backup file? Type its path (or drag the file here, or paste the link from support), then Enter' });
+  // The question stays short, so its line fits a narrow terminal; what to type is said above it.
+  ask.say('Type the path of the backup file (or drag the file here, or paste the link from support), then press Enter.');
+  const typed = await ask.text({ message: 'Where is the backup file?', shownAs: (answer) => (isLink(answer) ? maskLink(answer) : null) });
   if (typed.trim() === '') throw cancelled();
   return isLink(typed) ? typed.trim() : cleanTypedPath(typed, cwd);
 }
@@ -187,7 +189,7 @@ export function describeBackup(located: LocatedHeader, check: CheckResult): stri
   }
   const said: string[] = [];
   if (check.damagedChunks > 0) said.push(`${damagedPartsText(check.damagedChunks, check.chunks, check.damagedRanges)} (about ${humanBytes(check.damagedChunks * h.chunkSize)})`);
-  if (check.truncated) said.push(`${cutShortText(check.chunks)} (how much is estimated after the restore)`);
+  if (check.truncated) said.push(cutShortText(check.chunks));
   if (!check.firstHeaderIntact) said.push('its first header is damaged (the spare copy at the end is used)');
   if (said.length === 0) said.push('the spare copy of its header at the end is damaged');
   lines.push(`The file is damaged: ${said.join('; ')}.`);

@@ -50,7 +50,8 @@ export function renderReportMarkdown(r: RecoverReport): string {
 
   out.push('## Views, triggers, routines and events', '', ...tableOf(['Kind', 'In the backup', 'Restored'], [1, 2], Object.entries(r.objects).map(([k, o]) => [k, String(o.expected), String(o.restored)])));
   for (const o of r.objectErrors) out.push(`- ${o.kind} ${cell(o.name)} was not restored (${cell(o.error)})`);
-  for (const d of r.definersReplaced ?? []) out.push(`- ${d.kind} ${cell(d.name)} is defined by the restoring account instead of ${cell(d.definer)} (restore with --keep-definers to keep it)`);
+  if (r.objectsRunAs) out.push(`- Views, routines, triggers and events run as ${cell(r.objectsRunAs.account)}: ${cell(r.objectsRunAs.reason)}`);
+  for (const d of r.definersReplaced ?? []) out.push(`- ${d.kind} ${cell(d.name)} had the definer ${cell(d.definer)} in the backup`);
   if (r.commands.enableEvents) out.push(`- Events are restored disabled (${r.eventsDisabled.map(cell).join(', ')}). To let them run on their schedule, run in the database: \`${cell(r.commands.enableEvents)}\``);
   if (r.objectErrors.length || r.definersReplaced?.length || r.commands.enableEvents) out.push('');
 

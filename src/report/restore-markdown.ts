@@ -55,7 +55,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   out.push('## Schema objects', '', '| Kind | Expected | Restored |', '|---|---:|---:|');
   for (const [k, v] of Object.entries(r.objects)) out.push(`| ${k} | ${v.expected} | ${v.restored} |`);
   for (const e of r.objectErrors) out.push('', `- ${mdText(e.kind)} ${mdText(e.name)} was not restored (${mdText(e.error)}).`);
-  for (const d of r.definersReplaced ?? []) out.push('', `- ${mdText(d.kind)} ${mdText(d.name)} is defined by the restoring account instead of ${mdText(d.definer)} (restore with --keep-definers to keep it).`);
+  if (r.objectsRunAs) out.push('', `- Views, routines, triggers and events run as ${mdText(r.objectsRunAs.account)}: ${mdText(r.objectsRunAs.reason)}.${r.commands.repointDefiners ? ` Once you have checked them, to let them run as another account: \`${mdText(r.commands.repointDefiners)}\`` : ''}`);
+  for (const d of r.definersReplaced ?? []) out.push('', `- ${mdText(d.kind)} ${mdText(d.name)} had the definer ${mdText(d.definer)} in the backup.`);
   if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.map(mdText).join(', ')}). To let them run on their schedule, run in the database: \`${mdText(r.commands.enableEvents)}\``);
   out.push('', '## Damage found in the file', '');
   out.push(`- Parts: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` ${partNumbers(r.damage.damagedRanges)}` : ''}`);

@@ -27,6 +27,8 @@ export interface RestoreAccount {
   dsn: Dsn;
   /** The restoring account as a DEFINER clause value: `user`@`host`. */
   definer: string;
+  /** The person's own account is used as it is (it could not make accounts, and holds rights on the target only). */
+  ownAccount: boolean;
   close(): Promise<void>;
 }
 
@@ -84,7 +86,7 @@ export async function openRestoreAccount(admin: Connection, dsn: Dsn, database: 
   }
   await admin.query('GRANT SET USER ON *.* TO ?@?', [user, host]).catch((err) => log('restore').info({ code: (err as { code?: string }).code }, 'objects will keep the temporary account out of their DEFINER only where the server allows SET USER'));
   log('restore').info({ account: user }, 'statements from the file run as a temporary account limited to the target database');
-  return { dsn: { ...dsn, user, password }, definer, close: drop };
+  return { dsn: { ...dsn, user, password }, definer, ownAccount: false, close: drop };
 }
 
 /**
@@ -100,5 +102,5 @@ async function confinedAlready(admin: Connection, dsn: Dsn, database: string, de
   if (global.length > 0 || others.length > 0) {
     throw new LrError('LR_DB_ACCESS', `The account ${user} may not create the temporary account a restore runs under (that needs CREATE USER and the GRANT OPTION on ${database}), and it has rights beyond the target database. Restore with an account that has both (for example root), or with one that has rights on ${database} only.`, { detail: { globalPrivileges: global.length, otherDatabases: others.length } });
   }
-  return { dsn, definer, close: async () => {} };
+  return { dsn, definer, ownAccount: true, close: async () => {} };
 }

@@ -4,6 +4,7 @@ import type { DamageReport } from '../format/reader.js';
 import { whoOpens } from '../format/header.js';
 import type { OpenedBackup } from '../decrypt/open.js';
 import type { ObjectOutcome } from './objects.js';
+import type { ObjectsRunAs } from './definers.js';
 import type { TableState } from './table-state.js';
 import { rowTotals, type RestoreReport, type TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
@@ -20,6 +21,8 @@ export interface OutcomeInput {
   summaries: Map<number, TableSummary>;
   tables: Map<number, TableState>;
   objects: ObjectDefinition[];
+  /** Who the restored objects run as, and why (null: no objects were created). */
+  objectsRunAs?: ObjectsRunAs | null;
   objectOutcomes: ObjectOutcome[];
   damage: DamageReport;
   started: number;
@@ -109,6 +112,7 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     objectErrors,
     definersReplaced: i.objectOutcomes.filter((o) => o.restored && o.definerReplaced).map((o) => ({ kind: o.kind, name: o.name, definer: o.definerReplaced! })),
     eventsDisabled,
+    ...(i.objectsRunAs && restoredObjects.length ? { objectsRunAs: i.objectsRunAs } : {}),
     damage: damageOf(i),
     rows: rowTotals(tables),
     durationMs: Date.now() - i.started,

@@ -34,8 +34,14 @@ export interface RestoreReport {
   tables: TableOutcome[];
   objects: Record<'views' | 'triggers' | 'routines' | 'events', { expected: number; restored: number }>;
   objectErrors: { kind: ObjectKind; name: string; error: string }[];
-  /** Objects whose DEFINER in the file was replaced by the restoring account (--keep-definers keeps them). */
+  /** Objects whose DEFINER in the file was replaced by the account in objectsRunAs (--keep-definers keeps those confined to the database). */
   definersReplaced: { kind: ObjectKind; name: string; definer: string }[];
+  /**
+   * The account the restored views, routines, triggers and events run as
+   * (an account with rights on this database only, never the restoring
+   * account when it has more), and why. commands.repointDefiners re-points them.
+   */
+  objectsRunAs?: { account: string; reason: string };
   /** Events are created disabled: nothing from a backup runs on a schedule until a person says so. */
   eventsDisabled: string[];
   /**
@@ -49,7 +55,7 @@ export interface RestoreReport {
   durationMs: number;
   startedAt: string;
   /** The commands that repeat or resume this restore (no secrets in them). */
-  commands: { resume: string; validate: string; enableEvents?: string };
+  commands: { resume: string; validate: string; enableEvents?: string; repointDefiners?: string };
   sandbox?: { dir: string; connectCommand: string; stopCommand: string };
 }
 

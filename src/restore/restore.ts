@@ -28,6 +28,9 @@ import { skimArchive } from '../archive/skim.js';
 import { payloadOf } from '../decrypt/open.js';
 import { planLanes, takeFrom } from './lanes.js';
 import { createObjects, type ObjectOutcome } from './objects.js';
+import { planDefiners, type ObjectsRunAs } from './definers.js';
+import { grantDatabase } from './isolation.js';
+import { fileDefiner } from '../sql/create-object.js';
 import { dropProgressTable } from './progress-table.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
@@ -93,16 +96,28 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     // Foreign keys once every table is there; then the objects, triggers last.
     await indexes.addForeignKeys();
     const subset = !!(opts.tables || opts.exclude);
-    const objectContext = { tables: new Set([...run.tables.values()].map((t) => t.name)), foreign: run.foreign, definer: opts.keepDefiners ? null : run.account!.definer };
-    const objectOutcomes: ObjectOutcome[] = subset ? [] : await createObjects(run.index!, run.objects, objectContext);
+    const { outcomes: objectOutcomes, runAs: objectsRunAs } = subset ? { outcomes: [], runAs: null } : await restoreObjects(run);
     await recountFromServer(run.index!, run.tables);
-    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, damage, started, subset });
+    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, objectsRunAs, damage, started, subset });
     if (!report.resumable) await dropProgressTable(run.main.conn!); // kept: --resume finishes the work once the cause is fixed
     opts.onParsed?.(parsedBackup(run, damage));
     return report;
   } finally {
     await run.close();
   }
+}
+
+/**
+ * Views, routines, triggers and events, defined by an account that holds
+ * rights on the target only (definers.ts), never by the restoring account
+ * when it has more.
+ */
+async function restoreObjects(run: RestoreRun): Promise<{ outcomes: ObjectOutcome[]; runAs: ObjectsRunAs | null }> {
+  if (run.objects.length === 0) return { outcomes: [], runAs: null };
+  const definers = run.objects.map(fileDefiner).filter((d): d is string => d !== null);
+  const plan = await planDefiners(run.admin, run.database, grantDatabase(run.database), run.account!, definers, !!run.opts.keepDefiners);
+  const ctx = { tables: new Set([...run.tables.values()].map((t) => t.name)), foreign: run.foreign, definer: plan.definer, keep: plan.keep };
+  return { outcomes: await createObjects(run.index!, run.objects, ctx), runAs: plan.runAs };
 }
 
 /** The catalog, summaries (in the file's table order), objects and manifest the pass read, for a validation to reuse. */

@@ -29,6 +29,8 @@ export interface ObjectContext {
   foreign: Set<string>;
   /** The account objects are defined by (quoted, user@host), or null to keep the file's definers. */
   definer: string | null;
+  /** Definers of the file kept as they are (definerKey of each): --keep-definers, for accounts confined to the target. */
+  keep?: Set<string>;
 }
 
 export interface SafeObject {
@@ -209,9 +211,9 @@ export function checkCreateObject(o: ObjectDefinition, ctx: ObjectContext): Chec
     eventDisabled = disabled.wasEnabled;
   }
   let definerReplaced: string | undefined;
-  if (ctx.definer !== null) {
-    const [a, b] = head.definer ?? [0, -1];
-    const original = head.definer ? o.create.slice(tokens[a + 2].start, tokens[b].end) : '';
+  const [a, b] = head.definer ?? [0, -1];
+  const original = head.definer ? o.create.slice(tokens[a + 2].start, tokens[b].end) : '';
+  if (ctx.definer !== null && !(head.definer && ctx.keep?.has(definerKey(original)))) {
     if (!head.definer) sql = `CREATE DEFINER=${ctx.definer}` + sql.slice(tokens[0].end);
     else if (!sameDefiner(original, ctx.definer)) {
       sql = sql.slice(0, tokens[a].start) + `DEFINER=${ctx.definer}` + sql.slice(tokens[b].end);
@@ -222,11 +224,32 @@ export function checkCreateObject(o: ObjectDefinition, ctx: ObjectContext): Chec
 }
 
 /** `root`@`localhost`, 'root'@'LOCALHOST' and root@localhost are one account (user names keep their case, host names do not). */
-function sameDefiner(a: string, b: string): boolean {
-  const norm = (s: string) => {
-    const plain = s.replace(/[`'"]/g, '');
-    const at = plain.lastIndexOf('@');
-    return at < 0 ? plain : plain.slice(0, at) + '@' + plain.slice(at + 1).toLowerCase();
-  };
-  return norm(a) === norm(b);
+export function definerKey(s: string): string {
+  const plain = s.replace(/[`'"]/g, '');
+  const at = plain.lastIndexOf('@');
+  return at < 0 ? plain : plain.slice(0, at) + '@' + plain.slice(at + 1).toLowerCase();
+}
+const sameDefiner = (a: string, b: string) => definerKey(a) === definerKey(b);
+
+/**
+ * The statement with its DEFINER clause set to `definer` (added after CREATE
+ * when it has none), or null when its head cannot be read. For statements
+ * the server itself wrote (SHOW CREATE).
+ */
+export function withDefiner(create: string, sqlMode: string | undefined, definer: string): string | null {
+  const tokens = tokenize(create, lexModeOf(sqlMode));
+  if (lexError(tokens)) return null;
+  const head = readHead(tokens);
+  if (typeof head === 'string') return null;
+  if (!head.definer) return `CREATE DEFINER=${definer}` + create.slice(tokens[0].end);
+  const [a, b] = head.definer;
+  return create.slice(0, tokens[a].start) + `DEFINER=${definer}` + create.slice(tokens[b].end);
+}
+
+/** The DEFINER value an object's statement gives (as written), or null when it has none or cannot be read. */
+export function fileDefiner(o: ObjectDefinition): string | null {
+  const tokens = tokenize(o.create, lexModeOf(o.sqlMode));
+  const head = readHead(tokens);
+  if (typeof head === 'string' || !head.definer) return null;
+  return o.create.slice(tokens[head.definer[0] + 2].start, tokens[head.definer[1]].end);
 }

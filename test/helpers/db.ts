@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import { connect, quoteId, type Connection } from '../../src/db/connect.js';
 import { formatDsn, parseDsn } from '../../src/db/dsn.js';
+import { objectsAccountName, OBJECTS_HOST } from '../../src/restore/definers.js';
 
 import { compareDatabasesOn, type CompareOptions, type Difference } from './compare.js';
 import './producer-env.js';
@@ -135,6 +136,8 @@ export async function dropDatabase(name: string): Promise<void> {
   const conn = await connectServer();
   try {
     await conn.query(`DROP DATABASE IF EXISTS ${quoteId(name)}`);
+    // The account a restore made for the database's objects goes with it.
+    await conn.query('DROP USER IF EXISTS ?@?', [objectsAccountName(name), OBJECTS_HOST]);
   } finally {
     await conn.end();
   }

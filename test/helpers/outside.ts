@@ -60,7 +60,9 @@ export async function useObjectsAsOrdinaryUser(database: string, names: string[]
     const uses: string[] = [];
     for (const v of await list('SELECT TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?')) uses.push(`SELECT * FROM ${quoteId(String(v.n))}`);
     for (const p of await list("SELECT ROUTINE_NAME AS n, ROUTINE_TYPE AS t, (SELECT COUNT(*) FROM information_schema.PARAMETERS x WHERE x.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND x.SPECIFIC_NAME = r.ROUTINE_NAME AND x.ORDINAL_POSITION > 0) AS k FROM information_schema.ROUTINES r WHERE ROUTINE_SCHEMA = ?")) {
-      const args = Array.from({ length: Number(p.k) }, () => '1').join(', ');
+      // Functions get 1 for each argument; procedures user variables set to 1, which OUT parameters can write.
+      const args = Array.from({ length: Number(p.k) }, (_, i) => (p.t === 'FUNCTION' ? '1' : `@lr_arg${i}`)).join(', ');
+      if (p.t !== 'FUNCTION' && Number(p.k) > 0) uses.push(`SET ${Array.from({ length: Number(p.k) }, (_, i) => `@lr_arg${i} = 1`).join(', ')}`);
       uses.push(p.t === 'FUNCTION' ? `SELECT ${quoteId(String(p.n))}(${args})` : `CALL ${quoteId(String(p.n))}(${args})`);
     }
     for (const t of await list('SELECT TRIGGER_NAME AS n, EVENT_OBJECT_TABLE AS t, EVENT_MANIPULATION AS m FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?')) {

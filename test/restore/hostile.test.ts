@@ -77,7 +77,7 @@ for (const spec of specs) {
     assert.doesNotMatch(r.stdout + r.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'no raw control byte reaches the screen');
     assert.equal(await canaryState(), canaryBefore, 'the canary database is untouched');
     assert.equal((await sql('SELECT 1 FROM mysql.user WHERE User = ?', [HOSTILE_ACCOUNT])).length, 0, 'no account was created');
-    assert.equal((await sql("SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES WHERE TABLE_SCHEMA IN (?, REPLACE(?, '_', '\\\\_'))", [target, target])).length, 0, 'the temporary restore account is gone');
+    assert.equal((await sql("SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES WHERE TABLE_SCHEMA IN (?, REPLACE(?, '_', '\\\\_')) AND GRANTEE LIKE '''lr\\\\_restore\\\\_%'", [target, target])).length, 0, 'the temporary restore account is gone');
     assert.ok(!existsSync(OUTFILE) && !existsSync(DATADIR), 'the server wrote no file');
     const events = await sql('SELECT EVENT_NAME AS n, STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [target]);
     for (const e of events) assert.equal(e.s, 'DISABLED', `event ${String(e.n)} is disabled`);
