@@ -24,7 +24,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure as measureProcess, type Measured, type MeasureOptions, type Stage } from './measure.js';
-import { ADMIN_PASSWORD, cliDsnText, createEmptyDatabase, dropDatabase, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceName, type SourceInfo } from './source.js';
+import { ADMIN_PASSWORD, cliDsnText, createEmptyDatabase, dropDatabase, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceFor, sourceName, type SourceInfo, type SourceKind } from './source.js';
 import { renderMarkdown, renderText, summarise, type BenchResult } from './report.js';
 import { connect, quoteId } from '../src/db/connect.js';
 
@@ -41,8 +41,12 @@ const { values: args } = parseArgs({
     verify: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'keep-files': { type: 'boolean', default: false },
+    /** opendental2025: the real 2025 schema on MyISAM (npm run bench:myisam). */
+    kind: { type: 'string', default: 'opendental' },
   },
 });
+const kind = args.kind as SourceKind;
+if (kind !== 'opendental' && kind !== 'opendental2025') throw new Error('--kind must be opendental or opendental2025');
 const scale = Number(args.scale);
 const repeat = Math.max(1, Number(args.repeat) | 0);
 const onlyLastresort = args.only === 'lastresort';
@@ -128,14 +132,14 @@ async function main(): Promise<void> {
   if (!onlyLastresort && !haveAge) log('age is not installed: the age baselines are skipped (apt-get install -y age)');
   if (!onlyLastresort && !haveMydumper) log('mydumper is not installed: the mydumper/myloader baselines are skipped (apt-get install -y mydumper)');
 
-  const work = join(ROOT, '.bench', `work-${sourceName(scale)}`);
+  const work = join(ROOT, '.bench', `work-${sourceFor(kind, scale).database}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const passwordFile = join(work, 'password.txt');
   writeFileSync(passwordFile, ADMIN_PASSWORD, { mode: 0o600 });
 
   dbServerPid = await serverPid();
-  const source = await ensureSource(scale, { passwordFile, cli: CLI, log });
+  const source = await ensureSource(scale, { passwordFile, cli: CLI, log, kind });
   log(`source ${source.database}: ${source.rows.toLocaleString('en-US')} rows${source.reused ? ' (reused)' : ` (generated in ${source.generatedSeconds} s)`}`);
   const srcDsn = cliDsnText(serverDsn(source.database));
   const target = (tool: string) => `${source.database}_r_${tool}`;
@@ -207,16 +211,17 @@ async function main(): Promise<void> {
 
   const result: BenchResult = summarise({
     when: new Date().toISOString(),
-    command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+    command: benchCommand(),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, server: await serverFacts() },
     source,
     sizes,
     samples,
     git: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
+    engine: kind === 'opendental2025' ? 'MyISAM' : 'InnoDB',
   });
   const resultsDir = join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const other = [sourceName(1), sourceName(2)].filter((n) => n !== source.database).map((n) => join(resultsDir, `${n}.json`)).find((p) => existsSync(p));
+  const other = (kind === 'opendental' ? [sourceName(1), sourceName(2)] : []).filter((n) => n !== source.database).map((n) => join(resultsDir, `${n}.json`)).find((p) => existsSync(p));
   const otherResult = other ? (JSON.parse(readFileSync(other, 'utf8')) as BenchResult) : undefined;
   process.stdout.write(renderText(result, otherResult));
   if (!onlyLastresort) {
@@ -228,6 +233,14 @@ async function main(): Promise<void> {
     log(`results written to bench/results/${source.database}.json and latest.json`);
   }
   if (!args['keep-files']) rmSync(work, { recursive: true, force: true });
+}
+
+/** The command as a person types it: bench:myisam passes --kind opendental2025 itself. */
+function benchCommand(): string {
+  const rest = process.argv.slice(2);
+  const myisam = rest[0] === '--kind' && rest[1] === 'opendental2025';
+  const shown = myisam ? rest.slice(2) : rest;
+  return `npm run bench${myisam ? ':myisam' : ''}${shown.length ? ' -- ' + shown.join(' ') : ''}`;
 }
 
 main().catch((err: unknown) => {

@@ -56,9 +56,24 @@ export function run(argv: string[], what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${argv.join(' ')}`);
 }
 
-export async function ensureSource(scale: number, opts: { passwordFile: string; cli: string; log: (s: string) => void }): Promise<SourceInfo> {
-  const database = sourceName(scale);
-  const patients = Math.round(scale * PATIENTS_PER_SCALE);
+/**
+ * The kinds of source: `opendental` (the compact InnoDB subset, 100,000
+ * patients per unit of scale) and `opendental2025` (the real 2025 schema,
+ * every table MyISAM as in practices; about 6,000 patients per unit of scale
+ * make a dump of the same size as the InnoDB run's).
+ */
+export type SourceKind = 'opendental' | 'opendental2025';
+export const PATIENTS_PER_SCALE_2025 = 6_000;
+
+export function sourceFor(kind: SourceKind, scale: number): { database: string; patients: number } {
+  if (kind === 'opendental') return { database: sourceName(scale), patients: Math.round(scale * PATIENTS_PER_SCALE) };
+  const patients = Math.round(scale * PATIENTS_PER_SCALE_2025);
+  return { database: `lr_bench_od2025_${patients}p`, patients };
+}
+
+export async function ensureSource(scale: number, opts: { passwordFile: string; cli: string; log: (s: string) => void; kind?: SourceKind }): Promise<SourceInfo> {
+  const kind = opts.kind ?? 'opendental';
+  const { database, patients } = sourceFor(kind, scale);
   const conn = await connect(serverDsn(), { noDatabase: true });
   try {
     const usable = async (): Promise<boolean> => {
@@ -71,9 +86,10 @@ export async function ensureSource(scale: number, opts: { passwordFile: string; 
     let generatedSeconds: number | null = null;
     const reused = await usable();
     if (!reused) {
-      opts.log(`generating ${database} (${patients} patients, about ${Math.round((patients * 30.8) / 1e5) / 10} million rows)…`);
+      const perPatient = kind === 'opendental' ? 30.8 : 320;
+      opts.log(`generating ${database} (${kind}, ${patients} patients, about ${Math.round((patients * perPatient) / 1e5) / 10} million rows)…`);
       const started = Date.now();
-      run([process.execPath, '--import', 'tsx', 'fixtures/generate.ts', '--dsn', dsnText(serverDsn(database)), '--kind', 'opendental', '--patients', String(patients), '--drop'], 'generating the source database');
+      run([process.execPath, '--import', 'tsx', 'fixtures/generate.ts', '--dsn', dsnText(serverDsn(database)), '--kind', kind, '--patients', String(patients), '--drop'], 'generating the source database');
       generatedSeconds = Math.round((Date.now() - started) / 100) / 10;
     }
     // Every run: the producer key that makes the bench's backups is the bench's own (LASTRESORT_PRODUCER_KEY), and pins only what enrolled with it.

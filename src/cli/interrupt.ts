@@ -27,11 +27,11 @@ export function onInterrupt(stop: () => void, quit?: () => Promise<void>): () =>
       process.exit(QUIT_EXIT);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // Windows: Ctrl-C arrives as SIGINT in cmd.exe and PowerShell; Ctrl-Break as SIGBREAK.
+  const signals: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
+  for (const s of signals) process.on(s, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const s of signals) process.off(s, handler);
   };
 }
 

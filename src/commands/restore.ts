@@ -129,6 +129,7 @@ async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: Re
     say(`  Views, routines, triggers and events run as ${report.objectsRunAs.account}: ${report.objectsRunAs.reason}${report.definersReplaced.length ? ` (${report.definersReplaced.length} had another definer in the backup)` : ''}.`);
     if (report.commands.repointDefiners) say(`  Once you have checked them, to let them run as another account: ${report.commands.repointDefiners}`);
   }
+  for (const line of report.serverNotes ?? []) say(`  ${line}`);
   if (report.commands.enableEvents) say(`  Events were restored disabled. To let them run, run in the database: ${report.commands.enableEvents}`);
   if (report.resumable) say(`${target.dsn.database} keeps its progress record, so this restore can be finished once the problem is fixed${shownAs === null ? `, ${NEW_LINK}` : ''}: ${report.commands.resume}`);
   if (target.sandbox) {

@@ -15,6 +15,7 @@ import { runCycle, type CycleResult } from '../service/cycle.js';
 import { runDaemon } from '../service/daemon.js';
 import { RotatingLogFile, serviceLogger } from '../service/log-file.js';
 import { defaultConfigPath } from '../system/paths.js';
+import { stopRequestPath, watchStopRequest } from '../service/stop-request.js';
 
 export interface DaemonCliOptions {
   config?: string;
@@ -57,6 +58,11 @@ export async function daemonCommand(o: DaemonCliOptions): Promise<void> {
   const logFile = openLog(loaded.config.logDir, o.verbose);
   const stop = new AbortController();
   const release = onInterrupt(() => stop.abort());
+  // Windows has no SIGTERM: `lastresort service stop` asks through a file instead.
+  const unwatch = watchStopRequest(stopRequestPath(loaded.config.stateFile), () => {
+    note('Stopping cleanly (service stop).');
+    stop.abort();
+  });
   try {
     if (o.once) await once(loaded, stop.signal, o.json);
     else {
@@ -66,6 +72,7 @@ export async function daemonCommand(o: DaemonCliOptions): Promise<void> {
   } finally {
     // The log stays open: the CLI writes its final error line there too.
     release();
+    unwatch();
   }
 }
 

@@ -2,9 +2,11 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DamageReport, Segment } from '../format/reader.js';
 import { dirname } from 'node:path';
-import { writeAtomic } from '../system/atomic-file.js';
+import { unlinkSync } from 'node:fs';
+import { removeStaleTemps, writeAtomic } from '../system/atomic-file.js';
+import { log } from '../log.js';
 import { payloadOf, type OpenedBackup } from './open.js';
-import { LrError } from '../errors.js';
+import { ERROR_CODES, LrError } from '../errors.js';
 import { diskFullLine } from '../backup/space.js';
 
 export interface DecryptResult {
@@ -43,10 +45,13 @@ export async function decryptToFile(opened: OpenedBackup, out: string, opts: { r
     await pipeline(source, process.stdout as Writable, { end: false });
     return { out, bytes: counter.bytes, damage };
   }
+  const stale = await removeStaleTemps(out);
+  if (stale.length > 0) log('decrypt').warn({ removed: stale }, 'removed decrypted temporaries left by a killed run');
+  const guard = removeOnSignal();
   try {
     await writeAtomic(out, async (fh) => {
       for await (const piece of source) await fh.write(piece);
-    }, { replace: opts.replace ?? false });
+    }, { replace: opts.replace ?? false, onTemp: guard.track });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
@@ -54,6 +59,39 @@ export async function decryptToFile(opened: OpenedBackup, out: string, opts: { r
       throw new LrError('LR_IO', await diskFullLine(dirname(out), needed, 'decrypted file'), { cause: err });
     }
     throw err;
+  } finally {
+    guard.release();
   }
   return { out, bytes: counter.bytes, damage };
+}
+
+/**
+ * The half-written file is decrypted patient data: on Ctrl-C, SIGTERM or a
+ * closed terminal it is removed (synchronously: the process ends right after)
+ * before exiting with the interrupted code. Only SIGKILL and power cuts
+ * leave it, and the next decrypt to the same name removes it (removeStaleTemps).
+ */
+function removeOnSignal(): { track: (tmp: string | null) => void; release: () => void } {
+  let current: string | null = null;
+  const handler = (signal: NodeJS.Signals) => {
+    if (current) {
+      try {
+        unlinkSync(current);
+      } catch {
+        // already gone
+      }
+    }
+    process.stderr.write(`lastresort: stopped (${signal}); the partly decrypted file was removed.\n`);
+    process.exit(ERROR_CODES.LR_INTERRUPTED);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, handler);
+  return {
+    track: (tmp) => {
+      current = tmp;
+    },
+    release: () => {
+      for (const s of signals) process.off(s, handler);
+    },
+  };
 }

@@ -1,7 +1,9 @@
 /**
  * Chunk frames (docs/format.md, "Chunk frame"):
  *
- *   "LRCK" | fileTag(4) | u64 index | flags(1) | 0(3) | u32 length | u32 crc32(bytes 0..23)
+ *   "LRCK" | fileTag(4) | u64 index | flags(1) | span(3) | u32 length | u32 crc32(bytes 0..23)
+ *
+ * (span: version 3's uncompressed bytes of the chunk; zero in version 2)
  *   | sealed(length) | u32 crc32(sealed)
  *
  * The head checksum lets a reader tell a real frame from bytes that merely
@@ -13,27 +15,27 @@
  * frame head whose checksum holds, and reports the skipped bytes as damage.
  */
 import { crc32 } from 'node:zlib';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CHUNK_MARKER, FLAG_FINAL } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CHUNK_MARKER, FLAG_FINAL, maxSealedOf } from './limits.js';
 import { ByteQueue } from './byte-queue.js';
 
-/** The 28-byte head of a chunk frame. */
-export function encodeChunkHead(fileTag: Buffer, index: number, final: boolean, sealedLength: number): Buffer {
+/** The 28-byte head of a chunk frame; `span` (version 3: the chunk's uncompressed bytes) fills bytes 17..19, zero in version 2. */
+export function encodeChunkHead(fileTag: Buffer, index: number, final: boolean, sealedLength: number, span = 0): Buffer {
   const head = Buffer.allocUnsafe(CHUNK_HEAD_BYTES);
   CHUNK_MARKER.copy(head, 0);
   fileTag.copy(head, 4);
   head.writeUInt32BE(Math.floor(index / 2 ** 32), 8);
   head.writeUInt32BE(index >>> 0, 12);
   head[16] = final ? FLAG_FINAL : 0;
-  head[17] = head[18] = head[19] = 0;
+  head.writeUIntBE(span, 17, 3);
   head.writeUInt32BE(sealedLength, 20);
   head.writeUInt32BE(crc32(head.subarray(0, 24)), 24);
   return head;
 }
 
-export function encodeChunkFrame(fileTag: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
+export function encodeChunkFrame(fileTag: Buffer, index: number, final: boolean, sealed: Buffer, span = 0): Buffer {
   const crc = Buffer.allocUnsafe(CHUNK_CRC_BYTES);
   crc.writeUInt32BE(crc32(sealed), 0);
-  return Buffer.concat([encodeChunkHead(fileTag, index, final, sealed.length), sealed, crc]);
+  return Buffer.concat([encodeChunkHead(fileTag, index, final, sealed.length, span), sealed, crc]);
 }
 
 export type FrameEvent =
@@ -45,6 +47,8 @@ export type FrameEvent =
       sealed: Buffer;
       /** What the (checksummed) head says: plaintext length is sealedLength - 16. */
       sealedLength: number;
+      /** Plaintext bytes the chunk stands for: sealedLength - 16 in version 2, the head's span in version 3. */
+      span: number;
       bodyIntact: boolean;
       /** The stored body checksum; null when the frame was cut short before it. */
       bodyChecksum: number | null;
@@ -58,9 +62,15 @@ export interface FrameHead {
   index: number;
   final: boolean;
   length: number;
+  span: number;
 }
 
-export function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: number): FrameHead | null {
+/**
+ * A valid head at `at`, or null. With `v3ChunkSize` (a version 3 file), bytes
+ * 17..19 are the chunk's span: the full chunk size for a non-final chunk, at
+ * most that for the final one; version 2 ignores them.
+ */
+export function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: number, v3ChunkSize?: number): FrameHead | null {
   if (buf.compare(CHUNK_MARKER, 0, 4, at, at + 4) !== 0 || buf.compare(fileTag, 0, 4, at + 4, at + 8) !== 0) return null;
   if (crc32(buf.subarray(at, at + 24)) !== buf.readUInt32BE(at + 24)) return null;
   const hi = buf.readUInt32BE(at + 8);
@@ -68,12 +78,18 @@ export function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: n
   const flags = buf[at + 16];
   const length = buf.readUInt32BE(at + 20);
   if ((flags & ~FLAG_FINAL) !== 0 || length < AEAD_TAG_BYTES || length > maxSealed) return null;
-  return { index: hi * 2 ** 32 + buf.readUInt32BE(at + 12), final: (flags & FLAG_FINAL) !== 0, length };
+  const final = (flags & FLAG_FINAL) !== 0;
+  let span = length - AEAD_TAG_BYTES;
+  if (v3ChunkSize !== undefined) {
+    span = buf.readUIntBE(at + 17, 3);
+    if (final ? span > v3ChunkSize : span !== v3ChunkSize) return null;
+  }
+  return { index: hi * 2 ** 32 + buf.readUInt32BE(at + 12), final, length, span };
 }
 
-function nextHeadWithin(frame: Buffer, fileTag: Buffer, maxSealed: number): number | null {
+function nextHeadWithin(frame: Buffer, fileTag: Buffer, maxSealed: number, v3?: number): number | null {
   for (let at = frame.indexOf(CHUNK_MARKER, 1); at >= 0 && at + CHUNK_HEAD_BYTES <= frame.length; at = frame.indexOf(CHUNK_MARKER, at + 1)) {
-    if (parseHead(frame, at, fileTag, maxSealed)) return at;
+    if (parseHead(frame, at, fileTag, maxSealed, v3)) return at;
   }
   return null;
 }
@@ -83,6 +99,8 @@ export interface ScanOptions {
   chunkSize: number;
   /** File offset of the first byte `source` yields. */
   startOffset: number;
+  /** The file's format version (2 when not given). */
+  version?: number;
 }
 
 /**
@@ -102,7 +120,8 @@ export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptio
 }
 
 async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
-  const maxSealed = opts.chunkSize + AEAD_TAG_BYTES;
+  const maxSealed = maxSealedOf(opts.version ?? 2, opts.chunkSize);
+  const v3 = opts.version === 3 ? opts.chunkSize : undefined;
   const maxFrame = CHUNK_HEAD_BYTES + maxSealed + CHUNK_CRC_BYTES;
   const queue = new ByteQueue();
   let offset = opts.startOffset; // file offset of queue's first byte
@@ -128,22 +147,22 @@ async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions)
 
   while (await fill(CHUNK_HEAD_BYTES)) {
     const view = queue.peek(CHUNK_HEAD_BYTES);
-    const head = parseHead(view, 0, opts.fileTag, maxSealed);
+    const head = parseHead(view, 0, opts.fileTag, maxSealed, v3);
     if (head) {
       const frameLength = CHUNK_HEAD_BYTES + head.length + CHUNK_CRC_BYTES;
       if (await fill(frameLength)) {
         yield* flushGarbage();
         const framed = queue.peek(frameLength);
-        const inner: number | null = lastWasCut ? nextHeadWithin(framed, opts.fileTag, maxSealed) : null;
+        const inner: number | null = lastWasCut ? nextHeadWithin(framed, opts.fileTag, maxSealed, v3) : null;
         const bodyIntact: boolean = inner === null && crc32(framed.subarray(CHUNK_HEAD_BYTES, CHUNK_HEAD_BYTES + head.length)) === framed.readUInt32BE(CHUNK_HEAD_BYTES + head.length);
         // A damaged body may hide the next frame's head (bytes deleted inside
         // this frame): consume only up to that head so the next frame survives.
-        const consumed: number = bodyIntact ? frameLength : inner ?? (lastWasCut ? null : nextHeadWithin(framed, opts.fileTag, maxSealed)) ?? frameLength;
+        const consumed: number = bodyIntact ? frameLength : inner ?? (lastWasCut ? null : nextHeadWithin(framed, opts.fileTag, maxSealed, v3)) ?? frameLength;
         lastWasCut = consumed < frameLength;
         const frame = queue.take(consumed);
         const sealed = frame.subarray(CHUNK_HEAD_BYTES, Math.min(consumed, CHUNK_HEAD_BYTES + head.length));
         const bodyChecksum = consumed === frameLength ? frame.readUInt32BE(CHUNK_HEAD_BYTES + head.length) : null;
-        yield { type: 'frame', index: head.index, final: head.final, sealed, sealedLength: head.length, bodyIntact, bodyChecksum, fileOffset: offset, frameLength: consumed };
+        yield { type: 'frame', index: head.index, final: head.final, sealed, sealedLength: head.length, span: head.span, bodyIntact, bodyChecksum, fileOffset: offset, frameLength: consumed };
         offset += consumed;
         continue;
       }
@@ -155,7 +174,7 @@ async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions)
     let next = -1;
     for (let at = scan.indexOf(CHUNK_MARKER, 1); at >= 0; at = scan.indexOf(CHUNK_MARKER, at + 1)) {
       if (at + CHUNK_HEAD_BYTES > scan.length) { next = at; break; } // decide once more bytes arrive
-      if (parseHead(scan, at, opts.fileTag, maxSealed)) { next = at; break; }
+      if (parseHead(scan, at, opts.fileTag, maxSealed, v3)) { next = at; break; }
     }
     if (next < 0) {
       // Keep the last few bytes: a marker may straddle the next read.

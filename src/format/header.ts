@@ -14,7 +14,7 @@ import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
 import type { KdfParams, SealedKey, WrappedFileKey } from '../keys/crypto.js';
 import { checkKdfParams } from '../keys/crypto.js';
-import { CIPHER, FORMAT_VERSION, HEADER_CRC_BYTES, HEADER_MARKER, HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES, LIMITS } from './limits.js';
+import { CIPHER, FORMAT_VERSIONS, HEADER_CRC_BYTES, HEADER_MARKER, HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES, LIMITS } from './limits.js';
 
 export interface AdminIdentity {
   userNum: number;
@@ -69,6 +69,8 @@ export interface BackupHeader {
   chunkSize: number;
   /** base64 of 16 random bytes; its first 4 bytes tag every chunk frame of this file. */
   fileId: string;
+  /** Version 3 only: each chunk's span is one zstd frame (the level is informative). */
+  compression?: { algorithm: 'zstd'; level: number };
 }
 
 export interface HeaderFrame {
@@ -167,7 +169,7 @@ function checkRecipient(r: unknown): void {
 /** Throws LR_UNSUPPORTED_VERSION / LR_HOSTILE_HEADER; the checksum already passed, so a failure here is a crafted or foreign file. */
 export function validateHeader(v: unknown): BackupHeader {
   if (!isObj(v) || v.format !== 'lastresort-backup') throw hostile('format');
-  if (v.formatVersion !== FORMAT_VERSION) {
+  if (typeof v.formatVersion !== 'number' || !FORMAT_VERSIONS.includes(v.formatVersion)) {
     throw new LrError('LR_UNSUPPORTED_VERSION', `This backup uses format version ${String(v.formatVersion).slice(0, 10)}, which this version of lastresort cannot read. Install a newer lastresort.`);
   }
   for (const f of ['createdAt', 'database', 'serverVersion', 'producerVersion', 'fileId', 'signedBy'] as const) if (!str(v[f])) throw hostile(f);
@@ -185,6 +187,8 @@ export function validateHeader(v: unknown): BackupHeader {
   const cs = v.chunkSize;
   if (!Number.isInteger(cs) || (cs as number) < LIMITS.chunkSizeMin || (cs as number) > LIMITS.chunkSizeMax) throw hostile('chunk size');
   if (!b64(v.fileId, 16)) throw hostile('file id');
+  const c = v.compression;
+  if (v.formatVersion === 3 ? !(isObj(c) && c.algorithm === 'zstd' && Number.isInteger(c.level) && (c.level as number) >= -131072 && (c.level as number) <= 22) : c !== undefined) throw hostile('compression');
   return v as unknown as BackupHeader;
 }
 

@@ -6,8 +6,13 @@
 import { KDF_BOUNDS } from '../keys/crypto.js';
 
 export const MAGIC_PREFIX = 'lastresort-backup v';
+/** The version the writer makes by default. */
 export const FORMAT_VERSION = 2;
-export const MAGIC_LINE = `${MAGIC_PREFIX}${FORMAT_VERSION}\n`;
+/** The versions a reader opens: 2 (chunks stored as they are), 3 (each chunk a zstd frame, then sealed). */
+export const FORMAT_VERSIONS: readonly number[] = [2, 3];
+export type FormatVersion = 2 | 3;
+export const magicLineOf = (version: number): string => `${MAGIC_PREFIX}${version}\n`;
+export const MAGIC_LINE = magicLineOf(FORMAT_VERSION);
 /** The longest magic line a reader will look for (a future version number included). */
 export const MAGIC_MAX = 32;
 
@@ -27,6 +32,23 @@ export const CHUNK_HEAD_BYTES = 28;
 export const CHUNK_CRC_BYTES = 4;
 export const AEAD_TAG_BYTES = 16;
 export const FLAG_FINAL = 0x01;
+/**
+ * Version 3: a chunk's sealed plaintext is a zstd frame of its span; the
+ * frame may exceed the span by this much (incompressible data: a frame of
+ * raw blocks is the span plus at most 33 bytes for a span of 1 MiB).
+ */
+export const ZSTD_FRAME_SLACK = 64;
+/** The zstd level the writer uses (zstd's own default; the frame rules of docs/format.md hold for it at every span). */
+export const ZSTD_LEVEL = 3;
+/** The longest sealed chunk a head may declare. */
+export function maxSealedOf(version: number, chunkSize: number): number {
+  return chunkSize + AEAD_TAG_BYTES + (version === 3 ? ZSTD_FRAME_SLACK : 0);
+}
+/** Version 3's index frame (section 4.2): marker, file tag, count, sealed length, head checksum. */
+export const INDEX_MARKER = Buffer.from('LRIX', 'latin1');
+export const INDEX_HEAD_BYTES = 20;
+/** After the sealed index: its checksum and the frame's own length, read back from the header copy's start. */
+export const INDEX_TAIL_BYTES = 8;
 
 export const LIMITS = {
   headerJsonMax: 64 * 1024,
@@ -44,4 +66,6 @@ export const LIMITS = {
 export const HEADER_FRAME_MAX = HEADER_PREFIX_BYTES + LIMITS.headerJsonMax + HEADER_SIGNATURE_BYTES + HEADER_CRC_BYTES;
 
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+/** Version 3's default span: larger spans compress better, smaller ones lose fewer rows to one damaged chunk. */
+export const DEFAULT_SPAN_V3 = 256 * 1024;
 export const CIPHER = 'chacha20-poly1305';

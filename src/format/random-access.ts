@@ -15,14 +15,16 @@
 import { openChunk } from '../keys/crypto.js';
 import { parseHead } from './chunks.js';
 import { fileTagOf } from './header.js';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from './limits.js';
+import { parseIndexFrame, readIndexFrameBytes, type ChunkPlaces } from './index-frame.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, maxSealedOf } from './limits.js';
+import { unpackChunk } from './zstd/chunk.js';
 import { markDamaged, type DamageReport } from './damage.js';
 import type { Segment, UnlockedBackup } from './reader.js';
 import { REORDER_WINDOW } from './walker.js';
 import type { ByteRange, SourceReader } from './source.js';
 
-/** Frames read per file read when streaming a range (1 MiB with 64 KiB chunks). */
-const FRAMES_PER_READ = 16;
+/** About this many bytes of frames per file read when streaming a range (16 frames of 64 KiB). */
+const READ_BYTES = 16 * (64 * 1024 + 48);
 
 export interface Span {
   /** Plaintext offsets, [start, end). */
@@ -32,19 +34,43 @@ export interface Span {
 
 export class PayloadReader {
   private readonly chunkSize: number;
+  /** Version 2: every frame but the last is this long. */
   private readonly frameBytes: number;
   private readonly fileTag: Buffer;
+  private readonly v3: boolean;
+  private readonly framesPerRead: number;
   private last: { index: number; data: Buffer | null } | null = null;
 
-  private constructor(private readonly input: SourceReader, private readonly unlocked: UnlockedBackup) {
+  /** `places`: version 3's index (null when it is lost: every chunk then reads as missing, and callers read in order). */
+  private constructor(private readonly input: SourceReader, private readonly unlocked: UnlockedBackup, private readonly places: ChunkPlaces | null) {
     const { header } = unlocked.located;
     this.chunkSize = header.chunkSize;
-    this.frameBytes = CHUNK_HEAD_BYTES + header.chunkSize + AEAD_TAG_BYTES + CHUNK_CRC_BYTES;
+    this.v3 = header.formatVersion === 3;
+    this.frameBytes = CHUNK_HEAD_BYTES + maxSealedOf(header.formatVersion, header.chunkSize) + CHUNK_CRC_BYTES;
+    this.framesPerRead = Math.max(1, Math.floor(READ_BYTES / this.frameBytes));
     this.fileTag = fileTagOf(header);
   }
 
   static async open(unlocked: UnlockedBackup): Promise<PayloadReader> {
-    return new PayloadReader(await unlocked.located.source.openReader(), unlocked);
+    const input = await unlocked.located.source.openReader();
+    try {
+      const places = unlocked.located.header.formatVersion === 3 ? await readPlaces(input, unlocked) : null;
+      return new PayloadReader(input, unlocked, places);
+    } catch (err) {
+      await input.close();
+      throw err;
+    }
+  }
+
+  /** File bytes [start, end) of the frames of chunks first..first+count-1 where an intact file has them; null when unknown. */
+  private extent(first: number, count: number): { start: number; end: number } | null {
+    if (!this.v3) {
+      const start = this.unlocked.located.payloadOffset + first * this.frameBytes;
+      return { start, end: start + count * this.frameBytes };
+    }
+    const offsets = this.places?.offsets;
+    if (!offsets || first + count >= offsets.length) return null;
+    return { start: offsets[first]!, end: offsets[first + count]! };
   }
 
   async close(): Promise<void> {
@@ -56,12 +82,17 @@ export class PayloadReader {
    * read (the next bytes of `range` when given, which must be there), into
    * `buf` when given (the plaintexts returned never share it).
    */
-  private async frames(first: number, count: number, buf: Buffer = Buffer.allocUnsafe(count * this.frameBytes), range?: ByteRange): Promise<(Buffer | null)[]> {
-    const position = this.unlocked.located.payloadOffset + first * this.frameBytes;
-    const bytesRead = range ? await range.read(buf, count * this.frameBytes) : (await this.input.read(buf, 0, count * this.frameBytes, position)).bytesRead;
+  private async frames(first: number, count: number, buf?: Buffer, range?: ByteRange): Promise<(Buffer | null)[]> {
+    const extent = this.extent(first, count);
+    if (!extent) return new Array<null>(count).fill(null);
+    const length = extent.end - extent.start;
+    const into = buf && buf.length >= length ? buf : Buffer.allocUnsafe(length);
+    const bytesRead = range ? await range.read(into, length) : (await this.input.read(into, 0, length, extent.start)).bytesRead;
     const out: (Buffer | null)[] = [];
     for (let k = 0; k < count; k++) {
-      const found = this.openAt(buf.subarray(k * this.frameBytes, Math.min(bytesRead, (k + 1) * this.frameBytes)), first + k);
+      const at = this.v3 ? this.places!.offsets[first + k]! - extent.start : k * this.frameBytes;
+      const end = this.v3 ? this.places!.offsets[first + k + 1]! - extent.start : (k + 1) * this.frameBytes;
+      const found = this.openAt(into.subarray(at, Math.min(bytesRead, end)), first + k);
       out.push(found === 'elsewhere' ? await this.findNear(first + k) : found);
     }
     return out;
@@ -75,14 +106,21 @@ export class PayloadReader {
    * on, where the in-order reader finds it too.
    */
   private openAt(place: Buffer, i: number): Buffer | null | 'elsewhere' {
-    const head = place.length >= CHUNK_HEAD_BYTES ? parseHead(place, 0, this.fileTag, this.chunkSize + AEAD_TAG_BYTES) : null;
+    const head = place.length >= CHUNK_HEAD_BYTES ? parseHead(place, 0, this.fileTag, this.frameBytes - CHUNK_HEAD_BYTES - CHUNK_CRC_BYTES, this.v3 ? this.chunkSize : undefined) : null;
     const sealedEnd = head ? CHUNK_HEAD_BYTES + head.length : 0;
-    if (!head || sealedEnd > place.length || (!head.final && head.length !== this.chunkSize + AEAD_TAG_BYTES)) return null;
-    if (head.index !== i) return Math.abs(head.index - i) <= REORDER_WINDOW ? 'elsewhere' : null;
-    return openChunk(this.unlocked.payloadKey, head.index, head.final, place.subarray(CHUNK_HEAD_BYTES, sealedEnd)) ?? 'elsewhere';
+    if (!head || sealedEnd > place.length || (!this.v3 && !head.final && head.length !== this.chunkSize + AEAD_TAG_BYTES)) return null;
+    if (head.index !== i) return !this.v3 && Math.abs(head.index - i) <= REORDER_WINDOW ? 'elsewhere' : null;
+    const plain = openChunk(this.unlocked.payloadKey, head.index, head.final, place.subarray(CHUNK_HEAD_BYTES, sealedEnd));
+    // Version 3's places come from the authenticated index: a frame that fails there is damage (read in order to look further).
+    if (this.v3) return plain && unpackChunk(plain, head.span);
+    return plain ?? 'elsewhere';
   }
 
-  /** Chunk i looked for at the places of its neighbours (swapped frames). */
+  /**
+   * Version 2: chunk i looked for at the places of its neighbours (swapped
+   * frames). Version 3's places come from the index, which swapped frames
+   * of other lengths no longer match: such a file is read in order.
+   */
   private async findNear(i: number): Promise<Buffer | null> {
     const buf = Buffer.allocUnsafe(this.frameBytes);
     for (let d = 1; d <= REORDER_WINDOW; d++) {
@@ -125,17 +163,18 @@ export class PayloadReader {
    */
   async *spans(spans: Iterable<Span>, damage: DamageReport): AsyncGenerator<Segment> {
     let out = 0;
-    const buf = Buffer.allocUnsafe(FRAMES_PER_READ * this.frameBytes); // one read buffer for the whole stream
-    const { payloadOffset } = this.unlocked.located;
+    const perRead = this.framesPerRead;
+    const buf = Buffer.allocUnsafe(perRead * this.frameBytes); // one read buffer for the whole stream
     for (const { start, end } of spans) {
       const firstChunk = Math.floor(start / this.chunkSize);
       const lastChunk = Math.floor((end - 1) / this.chunkSize);
       // The span's frames in order, as one range: one ranged GET for a file in the store.
-      const range = this.input.range(payloadOffset + firstChunk * this.frameBytes, payloadOffset + (lastChunk + 1) * this.frameBytes);
+      const extent = this.extent(firstChunk, lastChunk - firstChunk + 1);
+      const range = extent ? this.input.range(extent.start, extent.end) : null;
       try {
-        for (let first = firstChunk; first <= lastChunk; first += FRAMES_PER_READ) {
-          const count = Math.min(FRAMES_PER_READ, lastChunk - first + 1);
-          const plain = await this.frames(first, count, buf, range);
+        for (let first = firstChunk; first <= lastChunk; first += perRead) {
+          const count = Math.min(perRead, lastChunk - first + 1);
+          const plain = await this.frames(first, count, buf, range ?? undefined);
           for (let k = 0; k < count; k++) {
             const i = first + k;
             const from = Math.max(start, i * this.chunkSize);
@@ -152,8 +191,24 @@ export class PayloadReader {
           }
         }
       } finally {
-        await range.close();
+        await range?.close();
       }
     }
   }
+}
+
+/**
+ * Version 3's chunk places, from the index frame just before the header copy
+ * at the end (the trailer being the file's last 16 bytes); null when it is
+ * not there whole and authentic.
+ */
+async function readPlaces(input: SourceReader, unlocked: UnlockedBackup): Promise<ChunkPlaces | null> {
+  const { fileBytes, frame, header } = unlocked.located;
+  const readAt = async (position: number, length: number) => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await input.read(buf, 0, length, position);
+    return buf.subarray(0, bytesRead);
+  };
+  const bytes = await readIndexFrameBytes(readAt, fileBytes, frame.frameLength);
+  return bytes && parseIndexFrame(bytes, fileTagOf(header), unlocked.payloadKey, fileBytes);
 }

@@ -10,7 +10,7 @@ import { scanFrames, type FrameEvent } from './chunks.js';
 import { acceptAuthentic, walkFrames, type PayloadShape } from './walker.js';
 import { newDamageReport, type DamageReport } from './damage.js';
 import { fileTagOf, probeHeaderFrame, type BackupHeader, type HeaderFrame } from './header.js';
-import { HEADER_FRAME_MAX, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import { FORMAT_VERSIONS, HEADER_FRAME_MAX, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 import type { Segment } from '../archive/segment.js';
 import { localSource, type ByteSource } from './source.js';
 
@@ -38,8 +38,8 @@ function notBackup(): LrError {
 /** Reads the magic line: returns its length, or throws for a foreign file or another version. */
 function readMagic(start: Buffer, trailerLooksValid: boolean): number {
   const text = start.subarray(0, MAGIC_MAX).toString('latin1');
-  if (text.startsWith(MAGIC_LINE)) return MAGIC_LINE.length;
   const m = /^lastresort-backup v(\d{1,6})\n/.exec(text);
+  if (m && FORMAT_VERSIONS.includes(Number(m[1])) && m[1] === String(Number(m[1]))) return m[0].length;
   if (m) {
     throw new LrError('LR_UNSUPPORTED_VERSION', `This backup uses format version ${m[1]}, which this version of lastresort cannot read. Install a newer lastresort.`);
   }
@@ -140,12 +140,12 @@ export { unlockBackup, type Secret } from './unlock.js';
 
 /** The chunk frames of the payload, read in order with bounded memory, to the end of the file. */
 export function payloadFrames(located: LocatedHeader, bytes: AsyncIterable<Buffer> = located.source.stream(located.payloadOffset)): AsyncGenerator<FrameEvent> {
-  return scanFrames(bytes, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset });
+  return scanFrames(bytes, { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, version: located.header.formatVersion });
 }
 
 /** What the walker needs of a located file. */
 export function shapeOf(located: LocatedHeader): PayloadShape {
-  return { chunkSize: located.header.chunkSize, fileBytes: located.fileBytes };
+  return { chunkSize: located.header.chunkSize, fileBytes: located.fileBytes, version: located.header.formatVersion };
 }
 
 /**
@@ -156,7 +156,7 @@ export function shapeOf(located: LocatedHeader): PayloadShape {
  */
 export async function* decryptFrames(frames: AsyncIterable<FrameEvent>, payloadKey: Buffer, shape: PayloadShape, damage: DamageReport): AsyncGenerator<Segment> {
   const { chunkSize } = shape;
-  for await (const step of walkFrames(frames, shape, acceptAuthentic(payloadKey), damage)) {
+  for await (const step of walkFrames(frames, shape, acceptAuthentic(payloadKey, shape.version), damage)) {
     if (step.kind === 'hole') {
       if (step.bytes > 0) yield { offset: step.from * chunkSize, hole: step.bytes };
     } else if (step.value.length > 0) {

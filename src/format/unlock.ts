@@ -10,7 +10,7 @@ import { LrError } from '../errors.js';
 import { deriveSealKey, derivePayloadKey, openRecoverySeal, openSealedKeyWith, recoveryKeysFrom, unwrapFileKey, verifyHeader, type OpenedKey } from '../keys/crypto.js';
 import { parseRecoveryCode } from '../keys/recovery-code.js';
 import { adminRecipients, recoveryRecipient, sealedKeyOf, type BackupHeader, type Recipient } from './header.js';
-import { MAGIC_LINE } from './limits.js';
+import { magicLineOf } from './limits.js';
 import type { LocatedHeader, UnlockedBackup } from './reader.js';
 
 /** An admin's Open Dental password, or the practice recovery code as typed. */
@@ -57,7 +57,7 @@ export async function unlockBackup(located: LocatedHeader, secret: Secret): Prom
   if (!opened) return null;
   const { recipient, key } = opened;
   try {
-    if (!verifyHeader(key.producerPublicKey, Buffer.concat([Buffer.from(MAGIC_LINE), frame.signedPart]), frame.signature)) {
+    if (!verifyHeader(key.producerPublicKey, Buffer.concat([Buffer.from(magicLineOf(header.formatVersion)), frame.signedPart]), frame.signature)) {
       throw new LrError('LR_NOT_AUTHENTIC', NOT_AUTHENTIC_MESSAGE);
     }
     const fileKey = unwrapFileKey(recipient.wrappedFileKey, key.privateKey, recipient.publicKey);

@@ -14,8 +14,9 @@
  */
 import { crc32 } from 'node:zlib';
 import { openChunk } from '../keys/crypto.js';
-import { AEAD_TAG_BYTES } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from './limits.js';
 import type { FrameEvent } from './chunks.js';
+import { unpackChunk } from './zstd/chunk.js';
 import { markDamaged, type DamageReport } from './damage.js';
 
 /** How many accepted frames may wait for a missing one (chunks swapped in the file). */
@@ -28,6 +29,8 @@ export interface PayloadShape {
   chunkSize: number;
   /** The whole file's size: it bounds the chunk indexes a frame without authentication may claim. */
   fileBytes: number;
+  /** The format version (2 when not given): version 3 chunks are zstd frames, of any sealed length. */
+  version?: number;
 }
 
 /** A frame's value when it is accepted (its plaintext, its checksum...), or null. Called only on usable frames. */
@@ -40,22 +43,40 @@ export type WalkStep<T> =
 
 /**
  * An index that a file of this size can hold: chunk i's plaintext starts at
- * i * chunkSize, and a whole file holds every plaintext byte plus overhead,
- * so a genuine index passes unless bytes were deleted from the file.
+ * i * chunkSize, and a whole version 2 file holds every plaintext byte plus
+ * overhead, a version 3 file at least 48 bytes a chunk, so a genuine index
+ * passes unless bytes were deleted from the file.
  */
 export function plausibleIndex(index: number, shape: PayloadShape): boolean {
-  return index * shape.chunkSize < shape.fileBytes;
+  // Version 3: a compressed span may take fewer file bytes than its span, but no frame is shorter than its 48 bytes of framing.
+  return index * (shape.version === 3 ? MIN_FRAME_BYTES : shape.chunkSize) < shape.fileBytes;
 }
 
-/** All sealed bytes present, and a non-final frame at the full chunk length. */
-function usable(frame: Frame, chunkSize: number): boolean {
+/** A chunk frame's bytes besides its sealed plaintext: head, tag, body checksum. */
+const MIN_FRAME_BYTES = CHUNK_HEAD_BYTES + AEAD_TAG_BYTES + CHUNK_CRC_BYTES;
+
+/**
+ * All sealed bytes present, and in version 2 a non-final frame at the full
+ * chunk length. (Version 3's frames have any length: the head's span, which
+ * a valid head has at the full chunk size for a non-final frame, and the
+ * decompressed length checked against it stand in for the rule.)
+ */
+function usable(frame: Frame, shape: PayloadShape): boolean {
   if (frame.sealed.length !== frame.sealedLength) return false;
-  return frame.final || frame.sealedLength === chunkSize + AEAD_TAG_BYTES;
+  return frame.final || shape.version === 3 || frame.sealedLength === shape.chunkSize + AEAD_TAG_BYTES;
 }
 
-/** With the key: a frame counts when it authenticates; its value is the plaintext. */
-export function acceptAuthentic(payloadKey: Buffer): AcceptFrame<Buffer> {
-  return (f) => openChunk(payloadKey, f.index, f.final, f.sealed);
+/**
+ * With the key: a frame counts when it authenticates; its value is the
+ * plaintext. In version 3, also when the authenticated zstd frame has the
+ * shape docs/format.md allows and decodes to exactly the head's span.
+ */
+export function acceptAuthentic(payloadKey: Buffer, version = 2): AcceptFrame<Buffer> {
+  if (version !== 3) return (f) => openChunk(payloadKey, f.index, f.final, f.sealed);
+  return (f) => {
+    const frame = openChunk(payloadKey, f.index, f.final, f.sealed);
+    return frame && unpackChunk(frame, f.span);
+  };
 }
 
 /** Without the key, what a frame's checksum says of its sealed bytes. */
@@ -134,11 +155,11 @@ export async function* walkFrames<T>(frames: AsyncIterable<FrameEvent>, shape: P
       damage.misplacedChunks++; // already used or given up, a duplicate, or beyond the end
       continue;
     }
-    const value = usable(ev, chunkSize) ? accept(ev) : null;
+    const value = usable(ev, shape) ? accept(ev) : null;
     if (value === null) {
       // Not accepted: it moves nothing, but a final flag still says where the payload may end.
       if (ev.final && finalIndex === null && plausibleIndex(ev.index, shape)) {
-        claimedEnd = { index: ev.index, bytes: ev.sealedLength - AEAD_TAG_BYTES };
+        claimedEnd = { index: ev.index, bytes: ev.span };
         pastFinal = true;
       }
       continue;

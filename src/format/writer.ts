@@ -14,7 +14,9 @@ import { chunkNonce, derivePayloadKey, keyFingerprint, newFileKey, signHeader, w
 import type { RecoveryPin } from '../keys/producer.js';
 import { encodeChunkHead } from './chunks.js';
 import { encodeHeaderFrame, fileTagOf, headerSignedPart, type AdminIdentity, type BackupHeader, type Recipient } from './header.js';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CIPHER, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, MAGIC_LINE, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_SPAN_V3, FORMAT_VERSION, FORMAT_VERSIONS, magicLineOf, TRAILER_BYTES, TRAILER_MARKER, ZSTD_LEVEL } from './limits.js';
+import { encodeIndexFrame } from './index-frame.js';
+import { packChunk } from './zstd/chunk.js';
 import { crc32 } from 'node:zlib';
 
 export interface WriterOptions {
@@ -36,12 +38,17 @@ export interface WriterOptions {
   signingKey: SigningKey;
   createdAt?: Date;
   chunkSize?: number;
+  /** 2: chunks stored as they are; 3 (default FORMAT_VERSION): each chunk a zstd frame, then sealed. */
+  formatVersion?: number;
 }
 
 export interface WriterStats {
   chunks: number;
+  /** The payload's bytes (the tar), before compression. */
   plaintextBytes: number;
   fileBytes: number;
+  /** Version 3: the zstd frames' bytes, before sealing (plaintextBytes in version 2). */
+  compressedBytes: number;
 }
 
 function recipientsOf(opts: WriterOptions, fileKey: Buffer): Recipient[] {
@@ -59,9 +66,11 @@ function recipientsOf(opts: WriterOptions, fileKey: Buffer): Recipient[] {
 }
 
 export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader {
+  const formatVersion = opts.formatVersion ?? FORMAT_VERSION;
+  if (!FORMAT_VERSIONS.includes(formatVersion)) throw new Error(`no writer for format version ${formatVersion}`);
   return {
     format: 'lastresort-backup',
-    formatVersion: FORMAT_VERSION,
+    formatVersion,
     createdAt: (opts.createdAt ?? new Date()).toISOString(),
     database: opts.database,
     serverVersion: opts.serverVersion,
@@ -71,8 +80,9 @@ export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader 
     recipients: recipientsOf(opts, fileKey),
     signedBy: keyFingerprint(opts.signingKey.publicKey),
     cipher: CIPHER,
-    chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
+    chunkSize: opts.chunkSize ?? (formatVersion === 3 ? DEFAULT_SPAN_V3 : DEFAULT_CHUNK_SIZE),
     fileId: randomBytes(16).toString('base64'),
+    ...(formatVersion === 3 ? { compression: { algorithm: 'zstd' as const, level: ZSTD_LEVEL } } : {}),
   };
 }
 
@@ -86,16 +96,26 @@ export function encodeTrailer(headerCopyLength: number): Buffer {
   return t;
 }
 
-export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
+/** A new file's header, payload key, and the signed header frame with the magic line it is signed with. */
+function startFile(opts: WriterOptions): { header: BackupHeader; payloadKey: Buffer; magicLine: Buffer; headerFrame: Buffer } {
   const fileKey = newFileKey();
   const header = buildHeader(opts, fileKey);
   const payloadKey = derivePayloadKey(fileKey, Buffer.from(header.fileId, 'base64'));
   fileKey.fill(0);
   const signedPart = headerSignedPart(Buffer.from(JSON.stringify(header), 'utf8'));
-  const headerFrame = encodeHeaderFrame(signedPart, signHeader(opts.signingKey, Buffer.concat([Buffer.from(MAGIC_LINE), signedPart])));
+  const magicLine = Buffer.from(magicLineOf(header.formatVersion));
+  const headerFrame = encodeHeaderFrame(signedPart, signHeader(opts.signingKey, Buffer.concat([magicLine, signedPart])));
+  return { header, payloadKey, magicLine, headerFrame };
+}
+
+export function createEncryptingWriter(opts: WriterOptions): { stream: Transform; header: BackupHeader; stats: WriterStats } {
+  const { header, payloadKey, magicLine, headerFrame } = startFile(opts);
   const fileTag = fileTagOf(header);
   const chunkSize = header.chunkSize;
-  const stats: WriterStats = { chunks: 0, plaintextBytes: 0, fileBytes: 0 };
+  const v3 = header.formatVersion === 3;
+  const stats: WriterStats = { chunks: 0, plaintextBytes: 0, fileBytes: 0, compressedBytes: 0 };
+  // Version 3: every frame's length, for the index frame at the end (4 bytes a chunk).
+  const frameLengths: number[] = [];
 
   // A full chunk not yet known to be non-final, and a partial chunk being filled.
   // Whole chunks inside an incoming buffer are sealed from it without a copy
@@ -121,8 +141,10 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
     out = [];
     outBytes = 0;
   };
-  const sealAndEmit = (t: Transform, plaintext: Buffer, final: boolean) => {
+  const sealAndEmit = (t: Transform, span: Buffer, final: boolean) => {
     const index = stats.chunks++;
+    const plaintext = v3 ? packChunk(span) : span;
+    stats.compressedBytes += plaintext.length;
     // The frame of chunks.ts (encodeChunkFrame), sealed as sealChunk does, but
     // pushed as head | ciphertext | tag + crc: the ciphertext goes out as the
     // cipher made it, with no copy into a frame. Same bytes on disk.
@@ -132,14 +154,15 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
     const tail = Buffer.allocUnsafe(AEAD_TAG_BYTES + CHUNK_CRC_BYTES);
     cipher.getAuthTag().copy(tail, 0);
     tail.writeUInt32BE(crc32(tail.subarray(0, AEAD_TAG_BYTES), crc32(ciphertext)), AEAD_TAG_BYTES);
-    emit(t, encodeChunkHead(fileTag, index, final, ciphertext.length + AEAD_TAG_BYTES));
+    emit(t, encodeChunkHead(fileTag, index, final, ciphertext.length + AEAD_TAG_BYTES, v3 ? span.length : 0));
     if (ciphertext.length > 0) emit(t, ciphertext);
     emit(t, tail);
+    if (v3) frameLengths.push(CHUNK_HEAD_BYTES + ciphertext.length + AEAD_TAG_BYTES + CHUNK_CRC_BYTES);
   };
 
   const stream = new Transform({
     construct(cb) {
-      emit(this, Buffer.from(MAGIC_LINE));
+      emit(this, magicLine);
       emit(this, headerFrame);
       cb();
     },
@@ -173,6 +196,7 @@ export function createEncryptingWriter(opts: WriterOptions): { stream: Transform
       } else if (held) sealAndEmit(this, held, true);
       else sealAndEmit(this, Buffer.alloc(0), true);
       held = stage = null;
+      if (v3) emit(this, encodeIndexFrame(fileTag, payloadKey, magicLine.length + headerFrame.length, frameLengths));
       emit(this, headerFrame);
       emit(this, encodeTrailer(headerFrame.length));
       release(this);

@@ -14,6 +14,8 @@
 import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf, type ByteSource, type DamageReport, type LocatedHeader } from '../format/reader.js';
 import { acceptByChecksum, walkFrames } from '../format/walker.js';
 import type { FrameEvent } from '../format/chunks.js';
+import { fileTagOf } from '../format/header.js';
+import { indexFrameIntact, readIndexFrameBytes } from '../format/index-frame.js';
 import { openBackup, payloadOf } from '../decrypt/open.js';
 import { readTar, readWhole } from '../archive/tar-reader.js';
 import { PAX_TABLE, roleOf, type Catalog, type Manifest } from '../archive/layout.js';
@@ -104,10 +106,18 @@ async function* withProgress(frames: AsyncIterable<FrameEvent>, fileBytes: numbe
   }
 }
 
-/** Every chunk there, and both header copies: without the second, one bad sector in the first loses the file. */
+/**
+ * Every chunk there, and both header copies: without the second, one bad
+ * sector in the first loses the file. In version 3 also the index frame
+ * (without it nothing is lost, but the restore must read the file in order).
+ */
 async function isWhole(located: LocatedHeader, d: DamageReport, tailFrom?: () => Promise<ByteSource>): Promise<boolean> {
   if (d.truncated || d.damagedChunks > 0 || !located.firstCopyIntact) return false;
-  return located.headerCopyUsed || (await readTailHeaderCopy(tailFrom ? await tailFrom() : located.source, located.fileBytes)) !== null;
+  const source = tailFrom ? await tailFrom() : located.source;
+  if (!located.headerCopyUsed && (await readTailHeaderCopy(source, located.fileBytes)) === null) return false;
+  if (located.header.formatVersion !== 3) return true;
+  const index = await readIndexFrameBytes((at, n) => source.readAt(at, n), located.fileBytes, located.frame.frameLength);
+  return index !== null && indexFrameIntact(index, fileTagOf(located.header), d.chunks);
 }
 
 const CATALOG_KEY = -1;

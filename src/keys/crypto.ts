@@ -248,6 +248,25 @@ export function openChunk(payloadKey: Buffer, index: number, final: boolean, sea
   return aeadOpen(payloadKey, chunkNonce(index, final), sealed);
 }
 
+/**
+ * Version 3's chunk index is sealed with the payload key under a nonce no
+ * chunk can have: eleven 0xFF bytes (a chunk index is below 2^48) and 0x02
+ * (a chunk's last byte is 0 or 1).
+ */
+export function indexNonce(): Buffer {
+  const nonce = Buffer.alloc(NONCE_BYTES, 0xff);
+  nonce[11] = 2;
+  return nonce;
+}
+
+export function sealIndex(payloadKey: Buffer, plaintext: Buffer): Buffer {
+  return aeadSeal(payloadKey, indexNonce(), plaintext);
+}
+
+export function openIndex(payloadKey: Buffer, sealed: Buffer): Buffer | null {
+  return aeadOpen(payloadKey, indexNonce(), sealed);
+}
+
 export function newFileKey(): Buffer {
   return randomBytes(32);
 }

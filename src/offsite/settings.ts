@@ -2,6 +2,7 @@
 import { LrError } from '../errors.js';
 import { checkEndpoint } from './client.js';
 import { checkPracticeId, parseStoreUrl } from './location.js';
+import { absoluteHint, expandEnvVars, isAbsoluteFor } from '../system/win-path.js';
 
 const bad = (key: string, why: string) => new LrError('LR_BAD_CONFIG', `The setting ${key} ${why}`);
 
@@ -34,7 +35,7 @@ export const OFFSITE_CHECKS = {
   },
   offsiteCredentialsFile: (v: unknown): string | null => {
     if (v === null) return null;
-    if (typeof v !== 'string' || !v.startsWith('/')) throw bad('offsiteCredentialsFile', 'must be an absolute path (starting with /) to the key file from the vendor.');
+    if (typeof v !== 'string' || !isAbsoluteFor(expandEnvVars(v))) throw bad('offsiteCredentialsFile', `must be an absolute path (${absoluteHint()}) to the key file from the vendor.`);
     return v;
   },
   practiceId: (v: unknown): string | null => {

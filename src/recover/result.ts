@@ -136,6 +136,8 @@ export function resultLines(r: RecoverReport, saved: SavedReports | null, others
   const out = ['', r.summary];
   if (!r.interrupted) out.push(...lossLines(r, width));
   if (r.commands.note && !r.sandbox) out.push('', r.commands.note);
+  // Differences of the target server (its default engine, collations it lacks): each a thing IT must know.
+  if (r.serverNotes?.length) out.push('', ...r.serverNotes);
   if (r.commands.enableEvents) out.push('', `Scheduled jobs (events) in the backup were restored switched off, so nothing runs by itself until IT decides. To switch them on, IT runs in the database: ${r.commands.enableEvents}`);
   if (saved) out.push('', `Reports saved: ${saved.html}`, `  (also as JSON and Markdown: ${basename(saved.json)}, ${basename(saved.md)})`);
   out.push('', ...nextSteps(r, saved, others));

@@ -102,6 +102,7 @@ function objectsSection(r: RecoverReport): string {
   const errors = [
     ...r.objectErrors.map((o) => `<li>${e(o.kind)} ${e(o.name)} was not restored (${e(o.error)})</li>`),
     ...(r.definersReplaced ?? []).map((d) => `<li>${e(d.kind)} ${e(d.name)} is defined by the restoring account instead of ${e(d.definer)}</li>`),
+    ...(r.serverNotes ?? []).map((l) => `<li>${e(l)}</li>`),
     ...(r.commands.enableEvents ? [`<li>Events were restored disabled. To let them run: <code>${e(r.commands.enableEvents)}</code></li>`] : []),
   ].join('');
   return `<section class="card"><h2>Views, triggers, routines and events</h2><table><thead><tr><th>Kind</th><th class="n">In the backup</th><th class="n">Restored</th></tr></thead><tbody>${rows}</tbody></table>${errors ? `<ul>${errors}</ul>` : ''}</section>`;

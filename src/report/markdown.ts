@@ -53,7 +53,8 @@ export function renderReportMarkdown(r: RecoverReport): string {
   if (r.objectsRunAs) out.push(`- Views, routines, triggers and events run as ${cell(r.objectsRunAs.account)}: ${cell(r.objectsRunAs.reason)}`);
   for (const d of r.definersReplaced ?? []) out.push(`- ${d.kind} ${cell(d.name)} had the definer ${cell(d.definer)} in the backup`);
   if (r.commands.enableEvents) out.push(`- Events are restored disabled (${r.eventsDisabled.map(cell).join(', ')}). To let them run on their schedule, run in the database: \`${cell(r.commands.enableEvents)}\``);
-  if (r.objectErrors.length || r.definersReplaced?.length || r.commands.enableEvents) out.push('');
+  for (const l of r.serverNotes ?? []) out.push(`- ${cell(l)}`);
+  if (r.objectErrors.length || r.definersReplaced?.length || r.commands.enableEvents || r.serverNotes?.length) out.push('');
 
   out.push('## Commands (for IT)', '', 'The backup password is asked for when a command runs; it is never written here.', '');
   for (const [label, cmd] of commandList(r)) out.push(label, '', '```', cmd, '```', '');

@@ -58,6 +58,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   if (r.objectsRunAs) out.push('', `- Views, routines, triggers and events run as ${mdText(r.objectsRunAs.account)}: ${mdText(r.objectsRunAs.reason)}.${r.commands.repointDefiners ? ` Once you have checked them, to let them run as another account: \`${mdText(r.commands.repointDefiners)}\`` : ''}`);
   for (const d of r.definersReplaced ?? []) out.push('', `- ${mdText(d.kind)} ${mdText(d.name)} had the definer ${mdText(d.definer)} in the backup.`);
   if (r.commands.enableEvents) out.push('', `- Events are restored disabled (${r.eventsDisabled.map(mdText).join(', ')}). To let them run on their schedule, run in the database: \`${mdText(r.commands.enableEvents)}\``);
+  const notes = r.serverNotes ?? [];
+  if (notes.length) out.push('', '## The target server', '', ...notes.map((l) => `- ${mdText(l)}`));
   out.push('', '## Damage found in the file', '');
   out.push(`- Parts: ${r.damage.chunks}, damaged: ${r.damage.damagedChunks}${r.damage.damagedRanges.length ? ` ${partNumbers(r.damage.damagedRanges)}` : ''}`);
   out.push(`- Bytes missing in damaged parts: ${n(r.damage.bytesLost)}; cut short: ${r.damage.truncated ? 'yes (how much is missing at the end cannot be told: the file does not record its full length)' : 'no'}; spare header copy used: ${r.damage.headerCopyUsed ? 'yes' : 'no'}`, '');

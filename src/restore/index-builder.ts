@@ -6,12 +6,13 @@
  * heavy work than cores, and no queue of index builds is left when the last
  * rows are in. A resumed restore may find some built before it stopped.
  */
-import type { Connection } from '../db/connect.js';
+import { quoteId, type Connection } from '../db/connect.js';
 import { alterAdding } from './schema.js';
-import { failureCode } from './server-faults.js';
+import { failureCode, scrubValues } from './server-faults.js';
 import { keys, record } from './progress-table.js';
 import { isConnectionLost, type Lane, type RestoreRun } from './run.js';
-import type { TableState } from './table-state.js';
+import { sortIndexed, type TableState } from './table-state.js';
+import { disableKeys } from './table-loader.js';
 
 export class IndexBuilder {
   private queue: Promise<void> = Promise.resolve();
@@ -37,6 +38,7 @@ export class IndexBuilder {
   private async build(s: TableState, conn: Connection): Promise<void> {
     if (this.run.progress.has(keys.finished(s.index))) return;
     try {
+      if (sortIndexed(s)) return await this.enableKeys(s, conn);
       const alter = s.split?.indexes.length ? alterAdding(s.name, s.split.indexes, await existingNames(conn, s.name, 'index')) : null;
       if (alter) await conn.query(alter);
       await record(conn, keys.finished(s.index));
@@ -44,6 +46,24 @@ export class IndexBuilder {
       if (isConnectionLost(err)) throw err;
       s.error = `its indexes could not be rebuilt (${failureCode(err, s.name)})`;
     }
+  }
+
+  /**
+   * MyISAM and Aria: the non-unique indexes built by sort from the rows in
+   * one pass (what `ENABLE KEYS` does with every index that is off). Keys
+   * this pass did not turn off (a resume after the rows were in, perhaps
+   * after a kill in the middle of a build) are turned off first, so an index
+   * an earlier pass may have left half-built is always built again from the
+   * rows, never trusted.
+   */
+  private async enableKeys(s: TableState, conn: Connection): Promise<void> {
+    if (!s.keysDisabled) await disableKeys(conn, s);
+    await conn.query(`ALTER TABLE ${quoteId(s.name)} ENABLE KEYS`);
+    // A build that could not sort (its temporary files did not fit) falls back to the key cache, slowly: the log says so.
+    const [warnings] = await conn.query('SHOW WARNINGS');
+    const said = (warnings as { Level: string; Code: number; Message: string }[]).map((w) => ({ level: w.Level, code: w.Code, message: scrubValues(w.Message) }));
+    if (said.length) this.run.logger.info({ table: s.index, warnings: said }, 'the index build by sort gave warnings');
+    await record(conn, keys.finished(s.index));
   }
 
   /** Every table's foreign keys, once all tables are there. */

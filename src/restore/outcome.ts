@@ -9,6 +9,7 @@ import type { TableState } from './table-state.js';
 import { rowTotals, type RestoreReport, type TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
 import { plainTableError } from './server-faults.js';
+import type { EngineNote } from './server-notes.js';
 
 export type { RestoreReport } from './report.js';
 
@@ -27,6 +28,7 @@ export interface OutcomeInput {
   damage: DamageReport;
   started: number;
   subset: boolean;
+  engineNote?: EngineNote | null;
 }
 
 function tableOutcome(s: TableState | undefined, name: string, expected: number | null): TableOutcome {
@@ -115,6 +117,8 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     ...(i.objectsRunAs && restoredObjects.length ? { objectsRunAs: i.objectsRunAs } : {}),
     damage: damageOf(i),
     rows: rowTotals(tables),
+    ...(i.engineNote ? { engineNote: i.engineNote } : {}),
+    serverNotes: i.engineNote ? [i.engineNote.line] : [],
     durationMs: Date.now() - i.started,
     startedAt: new Date(i.started).toISOString(),
     commands: { resume: '', validate: '', enableEvents: enableEventsSql(i.database, eventsDisabled) },

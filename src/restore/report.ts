@@ -2,6 +2,7 @@ import type { DamageReport } from '../format/reader.js';
 import type { LostRange } from './clean-rows.js';
 import type { ObjectKind } from '../archive/layout.js';
 import { MAIN_TABLES } from '../opendental/main-tables.js';
+import type { EngineNote } from './server-notes.js';
 
 export type TableStatus = 'restored' | 'partial' | 'failed' | 'missing' | 'skipped';
 
@@ -52,6 +53,10 @@ export interface RestoreReport {
   damage: Pick<DamageReport, 'chunks' | 'damagedChunks' | 'bytesLost' | 'truncated' | 'headerCopyUsed'> & { damagedRanges: [number, number][] };
   /** Rows restored and lost over every table, as far as they are known (rowTotals). */
   rows?: RowTotals;
+  /** The target's default_storage_engine differs from the tables' engine (kept as in the backup): the setting Open Dental's upgrade needs. */
+  engineNote?: EngineNote;
+  /** Lines about the target server (engine, collations, options), each a thing to know or do; also in every rendering. */
+  serverNotes?: string[];
   durationMs: number;
   startedAt: string;
   /** The commands that repeat or resume this restore (no secrets in them). */

@@ -37,6 +37,7 @@ import { buildReport, type RestoreReport } from './outcome.js';
 import { consume } from './entries.js';
 import { RETRY_LOCK_WAIT_S, takeRestoreLock } from './lock.js';
 import { recountFromServer } from './recount.js';
+import { engineNote } from './server-notes.js';
 import { tellPerson } from '../db/watchdog.js';
 import { IndexBuilder } from './index-builder.js';
 import { isConnectionLost, RestoreRun, type MappedFile } from './run.js';
@@ -98,7 +99,8 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     const subset = !!(opts.tables || opts.exclude);
     const { outcomes: objectOutcomes, runAs: objectsRunAs } = subset ? { outcomes: [], runAs: null } : await restoreObjects(run);
     await recountFromServer(run.index!, run.tables);
-    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, objectsRunAs, damage, started, subset });
+    const engine = await engineNote(run.admin, run.catalog);
+    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, objectsRunAs, damage, started, subset, engineNote: engine });
     if (!report.resumable) await dropProgressTable(run.main.conn!); // kept: --resume finishes the work once the cause is fixed
     opts.onParsed?.(parsedBackup(run, damage));
     return report;

@@ -18,6 +18,7 @@ export async function prepareLoadSession(conn: Connection): Promise<{ binlogOff:
   // Two lanes write progress rows side by side: no gap locks between them.
   await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   await conn.query("SET NAMES utf8mb4");
+  await sortBuffers(conn);
   let binlogOff = false;
   try {
     await conn.query('SET SESSION sql_log_bin = 0');
@@ -26,4 +27,24 @@ export async function prepareLoadSession(conn: Connection): Promise<{ binlogOff:
     log('restore').debug({ code: (err as { code?: string }).code }, 'sql_log_bin not changeable for this account');
   }
   return { binlogOff };
+}
+
+/**
+ * The memory budget of MyISAM and Aria index builds, per load connection: a
+ * non-unique index is built by sort once a table's rows are in (ENABLE
+ * KEYS), in memory while its keys fit in the sort buffer, else through merge
+ * files in the server's tmpdir. The server takes only what a table's keys
+ * need, and at most two builds run at once (one per lane): at most
+ * 2 x (256 + 64) MiB of the target server's memory. A server whose own
+ * settings are larger keeps them.
+ */
+export const SORT_BUFFER_BYTES = 256 << 20;
+export const BULK_INSERT_BYTES = 64 << 20;
+
+async function sortBuffers(conn: Connection): Promise<void> {
+  const raise = (name: string, bytes: number) => `SET SESSION ${name} = GREATEST(@@GLOBAL.${name}, ${bytes})`;
+  await conn.query(raise('myisam_sort_buffer_size', SORT_BUFFER_BYTES));
+  await conn.query(raise('bulk_insert_buffer_size', BULK_INSERT_BYTES));
+  // Aria is MariaDB's alone; MySQL has no such setting.
+  await conn.query(raise('aria_sort_buffer_size', SORT_BUFFER_BYTES)).catch((err: unknown) => log('restore').debug({ code: (err as { code?: string }).code }, 'no aria_sort_buffer_size on this server'));
 }

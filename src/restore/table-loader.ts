@@ -15,8 +15,9 @@ import { failureCode } from './server-faults.js';
 import { loadRows } from './load-data.js';
 import { forgetPieces, keys, record } from './progress-table.js';
 import type { Connection } from '../db/connect.js';
+import { selectRows } from '../db/query.js';
 import { isConnectionLost, type Lane, type RestoreRun } from './run.js';
-import type { TableState } from './table-state.js';
+import { sortIndexed, type TableState } from './table-state.js';
 
 const codeOf = (err: unknown) => (err as { code?: string }).code ?? 'error';
 
@@ -29,6 +30,7 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
     s.created = true;
     const checked = checkCreateTable(sql ?? '', s.name, run.foreign);
     s.split = checked.ok ? checked.value : { create: '', indexes: [], foreignKeys: [] };
+    s.keysUntrusted = !run.progress.has(keys.finished(s.index));
     await undoCutPiece(run, s, conn);
   } else {
     if (!sql) {
@@ -70,7 +72,37 @@ async function undoCutPiece(run: RestoreRun, s: TableState, conn: Connection): P
   if (!cut || run.progress.has(keys.piece(s.index, cut.value))) return;
   run.logger.info({ table: s.index, piece: cut.value }, 'a non-transactional table was cut mid-piece: loading it again from its start');
   await conn.query(`TRUNCATE TABLE ${quoteId(s.name)}`);
+  s.keysUntrusted = false; // made anew, empty
   await forgetPieces(conn, run.progress, s.index);
+}
+
+/**
+ * MyISAM and Aria keep a table's non-unique indexes off while its rows go in
+ * (only the first statement into an empty table would defer them by itself:
+ * every later piece updated them row by row through the key cache), and
+ * IndexBuilder builds them by sort in one pass once the rows are in.
+ * A TRUNCATE (a cut piece undone) turns them on again, so this is asked for
+ * once per pass, before the first piece this pass loads.
+ */
+export async function disableKeys(conn: Connection, s: TableState): Promise<void> {
+  if (s.keysUntrusted) await repairKeys(conn, s);
+  await conn.query(`ALTER TABLE ${quoteId(s.name)} DISABLE KEYS`);
+  s.keysDisabled = true;
+}
+
+/**
+ * A table an earlier pass left unfinished may hold a half-built index (a
+ * build stopped on the server is marked crashed; one cut by a server crash
+ * may be anything): its index file is made again from its rows (REPAIR ...
+ * QUICK leaves the data file alone) before anything else touches it.
+ */
+async function repairKeys(conn: Connection, s: TableState): Promise<void> {
+  const said = await selectRows<{ Msg_type: string; Msg_text: string }>(conn, `REPAIR TABLE ${quoteId(s.name)} QUICK`);
+  const last = said[said.length - 1];
+  if (!last || last.Msg_type !== 'status' || last.Msg_text !== 'OK') {
+    throw Object.assign(new Error('the table could not be repaired'), { code: 'ER_NOT_KEYFILE', sqlMessage: said.map((r) => `${r.Msg_type}: ${r.Msg_text}`).join('; ') });
+  }
+  s.keysUntrusted = false;
 }
 
 /** One data piece into its table. `rows` and `firstRow` are NaN for an orphan (its header was lost). */
@@ -95,6 +127,7 @@ export async function loadPiece(run: RestoreRun, s: TableState, piece: number, b
   try {
     if (transactional) await load.query('START TRANSACTION');
     else await record(load, keys.loading(s.index), piece);
+    if (sortIndexed(s) && !s.keysDisabled) await disableKeys(load, s);
     const r = await loadRows(load, s.table!, cleanRows(body, s.tracker, counts));
     await record(load, keys.piece(s.index, piece), r.affectedRows);
     if (transactional) await load.query('COMMIT');

@@ -5,12 +5,12 @@
  * way whether it comes from the file or from `config set`.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import { LrError } from '../errors.js';
 import { parseDsn, type Dsn } from '../db/dsn.js';
 import { writeFileAtomic } from '../system/atomic-file.js';
 import { DB_PASSWORD_ENV } from '../cli/password.js';
 import { defaultPlaces } from '../system/paths.js';
+import { absoluteHint, expandEnvVars, isAbsoluteFor } from '../system/win-path.js';
 import { parseWindow } from './window.js';
 import { DEFAULT_DB_TIMEOUT_S } from '../db/watchdog.js';
 import { OFFSITE_CHECKS } from '../offsite/settings.js';
@@ -58,11 +58,21 @@ const OFFSITE_DEFAULTS = { offsite: null, offsiteEndpoint: null, offsiteRegion: 
 
 const bad = (key: string, why: string) => new LrError('LR_BAD_CONFIG', `The setting ${key} ${why}`);
 
+/** Kept as written (%VAR% and all); checked, and used, expanded (expandPaths). */
 function absolutePath(key: string, v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '') throw bad(key, 'must be a folder path.');
-  // A service starts in /, so a relative path would mean something else there.
-  if (!isAbsolute(v)) throw bad(key, `must be an absolute path (starting with /), not ${JSON.stringify(v)}.`);
+  // A service starts in / (C:\Windows\System32 on Windows), so a relative path would mean something else there.
+  if (!isAbsoluteFor(expandEnvVars(v))) throw bad(key, `must be an absolute path (${absoluteHint()}), not ${JSON.stringify(v)}.`);
   return v;
+}
+
+const PATH_KEYS = ['sourcePasswordFile', 'outDir', 'copyTo', 'logDir', 'stateFile', 'offsiteCredentialsFile'] as const;
+
+/** The settings with %VAR% in their paths expanded (Windows), as the service uses them. */
+export function expandPaths(config: ServiceConfig): ServiceConfig {
+  const out: ServiceConfig = { ...config };
+  for (const key of PATH_KEYS) if (typeof out[key] === 'string') (out as unknown as Record<string, string>)[key] = expandEnvVars(out[key]);
+  return out;
 }
 
 /** Checks one value (from the file or already converted from text); returns it normalised. */
@@ -170,7 +180,7 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     }
   }
   if (typeof explicit.source === 'string' && parseDsn(explicit.source).password) await refuseReadablePassword(path);
-  return { path, exists: true, config: { ...defaultConfig(), ...explicit }, explicit: explicit as Partial<ServiceConfig> };
+  return { path, exists: true, config: expandPaths({ ...defaultConfig(), ...explicit }), explicit: explicit as Partial<ServiceConfig> };
 }
 
 /** A password kept inside the settings' DSN is accepted only while no one else may read the file. */

@@ -12,9 +12,11 @@ import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LrError } from '../errors.js';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from '../format/limits.js';
+import { TRAILER_BYTES } from '../format/limits.js';
+import { fileTagOf } from '../format/header.js';
+import { indexFrameIntact } from '../format/index-frame.js';
 import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf } from '../format/reader.js';
-import { acceptByChecksum, walkFrames, type PayloadShape } from '../format/walker.js';
+import { acceptByChecksum, walkFrames } from '../format/walker.js';
 import { makePrivate } from '../system/private-file.js';
 
 export interface BackupFingerprint {
@@ -30,20 +32,28 @@ export async function fingerprintBackup(path: string): Promise<BackupFingerprint
   const shape = shapeOf(located);
   const damage = newDamageReport(located.headerCopyUsed);
   const chunkCrcs: number[] = [];
-  // A good copy has every frame in its place (the walker forgives swaps; a copy must not need it) with its exact checksum.
+  // A good copy has every frame in its place (the walker forgives swaps; a copy must not need it) with its exact checksum:
+  // each frame starts where the one before it ends (version 2's frames all have one length but the last).
   let inPlace = true;
+  let expectedAt = located.payloadOffset;
+  let framesEnd = expectedAt;
   for await (const step of walkFrames(payloadFrames(located), shape, acceptByChecksum(shape), damage)) {
     if (step.kind === 'hole') continue;
-    inPlace &&= step.value.exact && step.frame.fileOffset === located.payloadOffset + frameBytes(shape) * step.index;
+    inPlace &&= step.value.exact && step.frame.fileOffset === expectedAt;
+    expectedAt += step.frame.frameLength;
+    framesEnd = expectedAt;
     chunkCrcs[step.index] = step.value.crc;
   }
   const whole = inPlace && located.firstCopyIntact && !damage.truncated && damage.damagedChunks === 0 && damage.strayBytes === 0 && damage.misplacedChunks === 0;
-  return { fileBytes: located.fileBytes, chunkCrcs, whole: whole && (await readTailHeaderCopy(path, located.fileBytes)) !== null };
+  return { fileBytes: located.fileBytes, chunkCrcs, whole: whole && (await tailIntact(located, framesEnd, chunkCrcs.length)) };
 }
 
-/** Bytes of a full chunk frame: in a whole file, chunk i's frame starts i of them after the payload's start. */
-function frameBytes(shape: PayloadShape): number {
-  return CHUNK_HEAD_BYTES + shape.chunkSize + AEAD_TAG_BYTES + CHUNK_CRC_BYTES;
+/** The header copy at the end, and in version 3 the index frame between the final chunk and it, whole. */
+async function tailIntact(located: Awaited<ReturnType<typeof locateHeader>>, framesEnd: number, chunks: number): Promise<boolean> {
+  if ((await readTailHeaderCopy(located.source, located.fileBytes)) === null) return false;
+  if (located.header.formatVersion !== 3) return true;
+  const copyAt = located.fileBytes - TRAILER_BYTES - located.frame.frameLength;
+  return indexFrameIntact(await located.source.readAt(framesEnd, copyAt - framesEnd), fileTagOf(located.header), chunks);
 }
 
 /** The first difference between two fingerprints, or null when the copy matches. */

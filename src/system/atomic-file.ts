@@ -7,7 +7,7 @@
  * or hold its patients' rows.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
 import { makePrivate } from './private-file.js';
@@ -15,15 +15,19 @@ import { makePrivate } from './private-file.js';
 export interface AtomicWriteOptions {
   /** false: refuse (LR_USAGE) when `path` already exists, checked at the moment the file is put in place. */
   replace?: boolean;
+  /** Told the temporary file's name once it exists, and null once it is gone or in place (for cleanup on a signal). */
+  onTemp?: (tmp: string | null) => void;
 }
 
 /** Fills a new 0600 file beside `path` through `fill`, syncs it, and moves it into place. */
 export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promise<void>, opts: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  // The pid in the name lets a later run tell a dead writer's leftover from a live one's (removeStaleTemps).
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.${process.pid}.tmp`);
   try {
     const fh = await open(tmp, 'wx', 0o600);
+    opts.onTemp?.(tmp);
     try {
       makePrivate(tmp); // Windows: the ACL, before anything is written
       await fill(fh);
@@ -36,7 +40,41 @@ export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promis
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    opts.onTemp?.(null);
   }
+}
+
+/** Without a pid in the name (older versions), a leftover counts as stale after this long. */
+const STALE_UNNAMED_MS = 3_600_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what writeAtomic left beside `path` when its process was killed
+ * outright (SIGKILL, a power cut): such a file can hold a whole decrypted
+ * backup. Only temporaries of this very name whose writer is gone are removed.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${base}\\.[0-9a-f]{8}(?:\\.(\\d+))?\\.tmp$`);
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const full = join(dir, name);
+    const stale = m[1] !== undefined ? Number(m[1]) !== process.pid && !alive(Number(m[1])) : Date.now() - (await stat(full).then((st) => st.mtimeMs, () => Date.now())) > STALE_UNNAMED_MS;
+    if (stale && (await unlink(full).then(() => true, () => false))) removed.push(full);
+  }
+  return removed;
 }
 
 export async function writeFileAtomic(path: string, text: string, opts: AtomicWriteOptions = {}): Promise<void> {

@@ -20,12 +20,16 @@ export interface FileLayout {
   frames: FrameSpan[];
   /** The header copy at the end, then the trailer. */
   headerCopy: { offset: number; length: number };
+  /** Version 3: the index frame between the final chunk and the header copy. */
+  index: { offset: number; length: number } | null;
+  /** Where the final chunk frame ends. */
+  framesEnd: number;
   chunkSize: number;
 }
 
 /** Walks a good file's framing (no keys needed); throws if it is not whole. */
 export function layoutOf(file: Buffer): FileLayout {
-  if (!file.subarray(0, MAGIC_LINE.length).equals(Buffer.from(MAGIC_LINE))) throw new Error('layoutOf: not a good backup');
+  if (!/^lastresort-backup v[23]\n$/.test(file.toString('latin1', 0, MAGIC_LINE.length))) throw new Error('layoutOf: not a good backup');
   const headerOffset = MAGIC_LINE.length;
   const jsonLength = file.readUInt32BE(headerOffset + 4);
   const headerLength = HEADER_PREFIX_BYTES + jsonLength + HEADER_SIGNATURE_BYTES + HEADER_CRC_BYTES;
@@ -39,8 +43,11 @@ export function layoutOf(file: Buffer): FileLayout {
     at += length;
     if (final) break;
   }
+  const framesEnd = at;
+  const index = file.toString('latin1', at, at + 4) === 'LRIX' ? { offset: at, length: 28 + file.readUInt32BE(at + 12) } : null;
+  if (index) at += index.length;
   if (at + headerLength + TRAILER_BYTES !== file.length) throw new Error('layoutOf: unexpected bytes after the final chunk');
-  return { fileBytes: file.length, header: { offset: headerOffset, length: headerLength }, frames, headerCopy: { offset: at, length: headerLength }, chunkSize: json.chunkSize };
+  return { fileBytes: file.length, header: { offset: headerOffset, length: headerLength }, frames, headerCopy: { offset: at, length: headerLength }, index, framesEnd, chunkSize: json.chunkSize };
 }
 
 export const DAMAGE_KINDS = [
@@ -100,7 +107,7 @@ export function injectDamage(good: Buffer, layout: FileLayout, kind: DamageKind,
   const bytes = Buffer.from(good);
   const frames = layout.frames;
   const payloadStart = frames[0]!.offset;
-  const payloadEnd = layout.headerCopy.offset;
+  const payloadEnd = layout.framesEnd;
   const result = (partial: Omit<Damage, 'kind' | 'truncated'> & { truncated?: boolean }): Damage => ({ kind, truncated: false, ...partial });
   const flipIn = (f: FrameSpan) => {
     const at = f.offset + rng.int(0, f.length - 1);

@@ -124,7 +124,10 @@ test('absurd KDF parameters, chunk sizes and versions are refused before any wor
     ['chunk size', (h) => { h.chunkSize = 2 ** 31; }, 'LR_HOSTILE_HEADER'],
     ['algorithm', (h) => { h.recipients[0].kdf.algorithm = 'scrypt'; }, 'LR_HOSTILE_HEADER'],
     ['recipients', (h) => { h.recipients = Array(9).fill(h.recipients[0]); }, 'LR_HOSTILE_HEADER'],
-    ['version', (h) => { h.formatVersion = 3; }, 'LR_UNSUPPORTED_VERSION'],
+    ['version', (h) => { h.formatVersion = 4; }, 'LR_UNSUPPORTED_VERSION'],
+    ['version 3 without compression', (h) => { h.formatVersion = 3; }, 'LR_HOSTILE_HEADER'],
+    ['compression in version 2', (h) => { h.compression = { algorithm: 'zstd', level: 3 }; }, 'LR_HOSTILE_HEADER'],
+    ['version 3 with another compression', (h) => { h.formatVersion = 3; h.compression = { algorithm: 'lz4', level: 1 }; }, 'LR_HOSTILE_HEADER'],
     ['version 1', (h) => { h.formatVersion = 1; }, 'LR_UNSUPPORTED_VERSION'],
   ];
   for (const [name, edit, code] of cases) {
