@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter, type WriterOptions } from '../../src/format/writer.js';
 import { probeHeaderFrame } from '../../src/format/header.js';
-import { HEADER_PREFIX_BYTES, MAGIC_LINE, magicLineOf, TRAILER_BYTES } from '../../src/format/limits.js';
+import { FORMAT_VERSION, HEADER_PREFIX_BYTES, MAGIC_LINE, magicLineOf, TRAILER_BYTES } from '../../src/format/limits.js';
 
 /** A well-formed backup of `payload`, encrypted for `password` (cheap test KDF unless `kdf` is given). */
 export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { password: string; payload?: Buffer; kdf?: { memoryKiB: number; iterations: number; parallelism: number } }): Promise<Buffer> {
@@ -63,7 +63,10 @@ export function joinSigned(p: SignedParts): Buffer {
   trailer.write('LRTRAILR', 0, 'latin1');
   trailer.writeUInt32BE(frame.length, 8);
   trailer.writeUInt32BE(crc32(trailer.subarray(0, 12)), 12);
-  return Buffer.concat([Buffer.from(magicLineOf(Number(p.header.formatVersion))), frame, p.payload, frame, trailer]);
+  // A crafted, non-numeric formatVersion keeps the file's magic line, so the reader meets the header where it belongs.
+  const version = Number(p.header.formatVersion);
+  const magic = magicLineOf(Number.isInteger(version) ? version : FORMAT_VERSION);
+  return Buffer.concat([Buffer.from(magic), frame, p.payload, frame, trailer]);
 }
 
 /** Rewrites the header JSON of both copies (checksums recomputed; the signature is left, so it no longer matches). */
