@@ -2,6 +2,7 @@
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Layout } from './paths.js';
 import type { Flavor } from './programs.js';
+import { isAlive } from '../system/process.js';
 
 /** The content of DIR/sandbox.json. */
 export interface StateFile {
@@ -38,15 +39,6 @@ export async function findLive(p: Layout): Promise<Live | undefined> {
     return { pid, state: fromState, networked, uid: await uidOf(pid) };
   }
   return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Alive and really our server: guards against a pid reused by an unrelated process. */

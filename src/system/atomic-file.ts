@@ -11,6 +11,7 @@ import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } fro
 import { basename, dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
 import { makePrivate } from './private-file.js';
+import { isAlive } from './process.js';
 
 export interface AtomicWriteOptions {
   /** false: refuse (LR_USAGE) when `path` already exists, checked at the moment the file is put in place. */
@@ -48,15 +49,6 @@ export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promis
 /** Without a pid in the name (older versions), a leftover counts as stale after this long. */
 const STALE_UNNAMED_MS = 3_600_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes what writeAtomic left beside `path` when its process was killed
  * outright (SIGKILL, a power cut): such a file can hold a whole decrypted
@@ -71,7 +63,7 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
     const m = pattern.exec(name);
     if (!m) continue;
     const full = join(dir, name);
-    const stale = m[1] !== undefined ? Number(m[1]) !== process.pid && !alive(Number(m[1])) : Date.now() - (await stat(full).then((st) => st.mtimeMs, () => Date.now())) > STALE_UNNAMED_MS;
+    const stale = m[1] !== undefined ? Number(m[1]) !== process.pid && !isAlive(Number(m[1])) : Date.now() - (await stat(full).then((st) => st.mtimeMs, () => Date.now())) > STALE_UNNAMED_MS;
     if (stale && (await unlink(full).then(() => true, () => false))) removed.push(full);
   }
   return removed;
