@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { unlockLocated } from '../cli/password.js';
 import { decryptToFile } from '../decrypt/decrypt.js';
 import { locateNamed } from '../open/index.js';
@@ -6,11 +5,11 @@ import { readingInterruptibly } from '../cli/interrupt.js';
 import { LrError } from '../errors.js';
 import { note, printJson } from '../cli/output.js';
 import { humanBytes } from '../text.js';
-import { alreadyExists } from '../system/atomic-file.js';
+import { refuseUnusableOutput } from '../system/atomic-file.js';
 
 export async function decryptCommand(file: string, o: { out: string; passwordFile?: string; recoveryCodeFile?: string; force?: boolean; json?: boolean }): Promise<void> {
-  // Said before the password is asked; checked again when the file is put in place.
-  if (o.out !== '-' && !o.force && existsSync(o.out)) throw alreadyExists(o.out);
+  // Said before the password is asked; checked again when the file is put in place. A device or FIFO is written into.
+  if (o.out !== '-') await refuseUnusableOutput(o.out, !!o.force);
   const r = await readingInterruptibly(file, async (signal) => decryptToFile(await unlockLocated(await locateNamed(file, signal), o), o.out, { replace: !!o.force }));
   const lost = r.damage.damagedChunks > 0 || r.damage.truncated;
   if (o.json && o.out !== '-') printJson({ out: r.out, bytes: r.bytes, damage: r.damage });

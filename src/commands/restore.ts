@@ -11,7 +11,7 @@ import { headline, renderMarkdown } from '../report/restore-markdown.js';
 import { describeRange, type RestoreReport } from '../restore/report.js';
 import { onInterrupt } from '../cli/interrupt.js';
 import { shellQuote } from '../shell-quote.js';
-import { writeFileAtomic } from '../system/atomic-file.js';
+import { targetKind, writeFileAtomic } from '../system/atomic-file.js';
 
 export interface RestoreCliOptions {
   target: string;
@@ -50,8 +50,10 @@ export function repointCommand(targetArg: string, database: string, dbPasswordFi
 
 export async function writeReportFiles(path: string, report: RestoreReport, validation?: { ok: boolean; lines: string[] }): Promise<void> {
   // A new 0600 file each time: writing over an existing 0644 one would keep its mode.
+  const intoStream = (await targetKind(path)) === 'stream';
   await writeFileAtomic(path, jsonSafe(JSON.stringify(report, null, 2)) + '\n');
-  await writeFileAtomic(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation));
+  // A report sent to a device or pipe (--report /dev/stdout) has no folder of its own for a Markdown copy beside it.
+  if (!intoStream) await writeFileAtomic(path.replace(/\.json$/i, '') + '.md', renderMarkdown(report, validation));
 }
 
 export function exitCodeForReport(r: RestoreReport): number {

@@ -35,7 +35,8 @@ async function* plaintextBytes(segments: AsyncIterable<Segment>, counter: { byte
 /**
  * Writes the decrypted tar to `out` ("-" for stdout), streaming. A file is
  * written under a temporary name with mode 0600 and moved into place when
- * complete; an existing `out` is replaced only with `replace`.
+ * complete; an existing `out` is replaced only with `replace`. A device or
+ * FIFO (/dev/null, a pipe) is written into in place, never replaced.
  */
 export async function decryptToFile(opened: OpenedBackup, out: string, opts: { replace?: boolean } = {}): Promise<DecryptResult> {
   const { segments, damage } = payloadOf(opened);
@@ -81,7 +82,8 @@ function removeOnSignal(): { track: (tmp: string | null) => void; release: () =>
         // already gone
       }
     }
-    process.stderr.write(`lastresort: stopped (${signal}); the partly decrypted file was removed.\n`);
+    // Written into a device or FIFO, there is no temporary file, and nothing of the target is removed.
+    process.stderr.write(`lastresort: stopped (${signal})${current ? '; the partly decrypted file was removed' : ''}.\n`);
     process.exit(ERROR_CODES.LR_INTERRUPTED);
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

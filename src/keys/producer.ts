@@ -162,7 +162,7 @@ function toStore(path: string, file: StoreFile, created: boolean): ProducerStore
         const pins = fresh.databases[database] ?? emptyPins();
         change(pins);
         fresh.databases[database] = pins;
-        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
+        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n', { intoStream: false });
         file.databases = fresh.databases;
       }),
     async raiseMinimumKdf(kdf) {
@@ -170,7 +170,7 @@ function toStore(path: string, file: StoreFile, created: boolean): ProducerStore
         const fresh = (await readStore(path)) ?? file;
         if (!weakerThan(fresh.minimumKdf, kdf)) return;
         fresh.minimumKdf = { memoryKiB: Math.max(fresh.minimumKdf.memoryKiB, kdf.memoryKiB), iterations: Math.max(fresh.minimumKdf.iterations, kdf.iterations), parallelism: kdf.parallelism };
-        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n');
+        await writeFileAtomic(path, JSON.stringify(fresh, null, 2) + '\n', { intoStream: false });
         Object.assign(file, fresh);
       });
       this.minimumKdf = file.minimumKdf;
@@ -197,7 +197,7 @@ export async function openProducerStore(opts: { path?: string; minimumKdf?: KdfC
     minimumKdf: { ...(opts.minimumKdf ?? DEFAULT_KDF) },
     databases: {},
   };
-  await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+  await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', { intoStream: false }); // a key must read back
   log('keys').warn({ path, producerKey: keyFingerprint(signing.publicKey) }, 'made a new producer key; every admin must enroll on this server');
   return toStore(path, file, true);
 }

@@ -16,6 +16,7 @@ import { localSource } from '../format/source.js';
 import { openRemote } from './remote-source.js';
 import type { RemoteSource } from './remote.js';
 import { makePrivate } from '../system/private-file.js';
+import { notAFile, targetKind } from '../system/atomic-file.js';
 
 export interface Fetched {
   path: string;
@@ -33,6 +34,8 @@ export async function fetchChecked(src: RemoteSource, outDir: string, name: stri
   // Object names were chosen by whoever uploaded them: only plain characters reach the disk.
   const final = join(outDir, basename(name).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
   const tmp = join(dirname(final), `.${basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
+  // The download is read back (check, recover): a device or FIFO of that name is refused, never renamed over.
+  if (!['missing', 'regular'].includes(await targetKind(final))) throw notAFile(final);
   const source = await openRemote(src, signal);
   const fh = await open(tmp, 'wx', 0o600);
   makePrivate(tmp);

@@ -197,7 +197,7 @@ export async function setConfigValue(path: string, key: ConfigKey, value: unknow
   const explicit: Record<string, unknown> = { ...loaded.explicit };
   if (value === undefined) delete explicit[key];
   else explicit[key] = value;
-  await writeFileAtomic(path, JSON.stringify(explicit, null, 2) + '\n');
+  await writeFileAtomic(path, JSON.stringify(explicit, null, 2) + '\n', { intoStream: false });
   return loadConfig(path);
 }
 

@@ -30,6 +30,7 @@ export class RotatingLogFile {
   private readonly maxBytes: number;
   private readonly keepFiles: number;
   private readonly now: () => Date;
+  private stream = false;
 
   constructor(readonly dir: string, opts: RotationOptions = {}) {
     this.path = join(dir, LOG_FILE_NAME);
@@ -42,13 +43,17 @@ export class RotatingLogFile {
 
   private openCurrent(): void {
     this.fd = openSync(this.path, 'a', 0o600);
-    try {
-      fchmodSync(this.fd, 0o600); // a file left from before keeps its old mode otherwise
-    } catch {
-      // not ours to change; the log is still written
-    }
-    makePrivate(this.path);
     const s = fstatSync(this.fd);
+    // A device or FIFO put in the log's place (/dev/null) is written into: its mode is not ours, and it is never rotated.
+    this.stream = !s.isFile();
+    if (!this.stream) {
+      try {
+        fchmodSync(this.fd, 0o600); // a file left from before keeps its old mode otherwise
+      } catch {
+        // not ours to change; the log is still written
+      }
+      makePrivate(this.path);
+    }
     this.size = s.size;
     // A file left from an earlier day (the service was restarted) belongs to that day.
     this.lastWrite = s.size > 0 ? s.mtime : this.now();
@@ -59,7 +64,7 @@ export class RotatingLogFile {
     if (this.fd < 0) this.openCurrent(); // written after close (e.g. the CLI's final error line): reopen
     const bytes = Buffer.byteLength(line);
     const today = localDate(this.now());
-    if (this.size > 0 && (this.size + bytes > this.maxBytes || today !== this.day)) this.rotate();
+    if (!this.stream && this.size > 0 && (this.size + bytes > this.maxBytes || today !== this.day)) this.rotate();
     writeSync(this.fd, line);
     this.size += bytes;
     this.lastWrite = this.now();

@@ -5,7 +5,7 @@
  * database's backup names are considered; anything else in the folder is
  * left alone.
  */
-import { readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { backupNameOrder, backupNamePattern } from '../backup/names.js';
 
@@ -30,6 +30,7 @@ export async function applyRetention(dir: string, database: string, keep: number
   const kept = [join(dir, basename(verified)), ...others.slice(0, Math.max(0, keep - 1))];
   const removed: string[] = [];
   for (const f of others.slice(Math.max(0, keep - 1))) {
+    if (!(await lstat(f).catch(() => null))?.isFile()) continue; // only backups this service wrote: never a device or link of that name
     await unlink(f);
     removed.push(f);
   }

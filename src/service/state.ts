@@ -5,7 +5,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { log } from '../log.js';
-import { writeFileAtomic } from '../system/atomic-file.js';
+import { targetKind, writeFileAtomic } from '../system/atomic-file.js';
 import type { OffsiteRecord } from './offsite-leg.js';
 
 export interface BackupRecord {
@@ -68,7 +68,8 @@ export async function loadState(path: string): Promise<ServiceState> {
     // fall through
   }
   // A damaged state file must not stop the backups: keep it aside and start afresh.
-  await rename(path, `${path}.damaged`).catch(() => {});
+  // Only a regular file is set aside: renaming a device (a state path of /dev/null) would take it from the whole machine.
+  if ((await targetKind(path)) === 'regular') await rename(path, `${path}.damaged`).catch(() => {});
   log('service').warn({ path }, 'state file unreadable; set aside as .damaged and started afresh');
   return { version: 1 };
 }

@@ -18,6 +18,7 @@ import { indexFrameIntact } from '../format/index-frame.js';
 import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf } from '../format/reader.js';
 import { acceptByChecksum, walkFrames } from '../format/walker.js';
 import { makePrivate } from '../system/private-file.js';
+import { targetKind } from '../system/atomic-file.js';
 
 export interface BackupFingerprint {
   fileBytes: number;
@@ -99,6 +100,8 @@ export async function copyAndVerify(file: string, dir: string, opts: { signal?: 
   try {
     const s = await stat(dir);
     if (!s.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    // A copy must read back, and a rename over a device or FIFO would take it from everything else using it.
+    if (!['missing', 'regular'].includes(await targetKind(dest))) throw new LrError('LR_IO', `${dest} is not a regular file, so no copy was put there. The local backup is kept. Remove it or change copyTo.`);
     leftover = tmp;
     const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
     // Windows: the ACL as soon as the file exists, before the backup's bytes reach it.

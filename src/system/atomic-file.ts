@@ -7,6 +7,7 @@
  * or hold its patients' rows.
  */
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LrError } from '../errors.js';
@@ -18,10 +19,32 @@ export interface AtomicWriteOptions {
   replace?: boolean;
   /** Told the temporary file's name once it exists, and null once it is gone or in place (for cleanup on a signal). */
   onTemp?: (tmp: string | null) => void;
+  /** false: refuse a device or FIFO instead of writing into it (a key or settings file must be readable back). */
+  intoStream?: boolean;
+}
+
+/** What stands at a name now: nothing, a regular file, a device or FIFO that can be written into, or something else. */
+export type TargetKind = 'missing' | 'regular' | 'stream' | 'other';
+
+export async function targetKind(path: string): Promise<TargetKind> {
+  try {
+    return kindOf(await stat(path));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+}
+
+function kindOf(st: { isFile(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean }): TargetKind {
+  if (st.isFile()) return 'regular';
+  return st.isCharacterDevice() || st.isFIFO() ? 'stream' : 'other';
 }
 
 /** Fills a new 0600 file beside `path` through `fill`, syncs it, and moves it into place. */
 export async function writeAtomic(path: string, fill: (fh: FileHandle) => Promise<void>, opts: AtomicWriteOptions = {}): Promise<void> {
+  const kind = await targetKind(path);
+  if (kind === 'other' || (kind === 'stream' && opts.intoStream === false)) throw notAFile(path);
+  if (kind === 'stream') return writeInPlace(path, fill);
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // The pid in the name lets a later run tell a dead writer's leftover from a live one's (removeStaleTemps).
@@ -71,6 +94,37 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
 
 export async function writeFileAtomic(path: string, text: string, opts: AtomicWriteOptions = {}): Promise<void> {
   await writeAtomic(path, (fh) => fh.writeFile(text, 'utf8'), opts);
+}
+
+/**
+ * Writes into a device or FIFO where it stands: opened without O_CREAT or
+ * O_TRUNC, so nothing is made, cut or replaced, and checked again once open
+ * (a regular file put there meanwhile is left alone). No fsync: a device or
+ * pipe has nothing to sync, and some refuse the call.
+ */
+async function writeInPlace(path: string, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
+  const fh = await open(path, constants.O_WRONLY | constants.O_NOCTTY);
+  try {
+    if (kindOf(await fh.stat()) !== 'stream') throw notAFile(path);
+    await fill(fh);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Said before any work (a password asked, a backup read) for an output name
+ * that cannot be used: an existing regular file without `force`, or a folder,
+ * socket or disk. A device or FIFO is fine: it is written into.
+ */
+export async function refuseUnusableOutput(path: string, force: boolean): Promise<void> {
+  const kind = await targetKind(path);
+  if (kind === 'regular' && !force) throw alreadyExists(path);
+  if (kind === 'other') throw notAFile(path);
+}
+
+export function notAFile(path: string): LrError {
+  return new LrError('LR_USAGE', `${path} is not a regular file, and lastresort never writes over one. Choose a file name.`);
 }
 
 export function alreadyExists(path: string): LrError {
