@@ -33,7 +33,7 @@ let devNull: { rdev: number; mode: number; ino: number };
 
 before(async () => {
   devNull = await stat('/dev/null');
-  database = await makeSource({ patients: 10, prefix: 'lr_devout', engine: 'myisam' });
+  database = await makeSource({ patients: 10, prefix: 'lr_devout', engine: 'MyISAM' });
   dir = await tempDir('lr-devout-');
   file = (await backupOf(database, dir)).file;
   pwFile = await passwordFile(dir);
