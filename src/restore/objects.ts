@@ -14,6 +14,7 @@ import { settingsProblem } from '../sql/object-settings.js';
 import { safeText } from '../text.js';
 import { log } from '../log.js';
 import { selectOne, selectRows } from '../db/query.js';
+import { isProgressTableName, PROGRESS_TABLE } from './progress-table.js';
 
 export interface ObjectOutcome {
   kind: ObjectKind;
@@ -46,6 +47,8 @@ function refused(o: ObjectDefinition, reason: string): ObjectOutcome {
  * into ANSI_QUOTES and more), and the lexer follows what was read.
  */
 async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectContext): Promise<ObjectOutcome> {
+  // A view shares the tables' names: this one would take the place of the restore's progress record.
+  if (o.kind === 'view' && isProgressTableName(o.name)) return refused(o, `${PROGRESS_TABLE} (in any case) is the name the restore keeps its own progress under`);
   const settingsRefused = settingsProblem(o);
   if (settingsRefused) return refused(o, settingsRefused);
   const settings: string[] = [];

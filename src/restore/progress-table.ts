@@ -11,6 +11,19 @@ import { selectOne, selectRows } from '../db/query.js';
 
 export const PROGRESS_TABLE = '_lastresort_restore';
 
+/**
+ * A table or view of the file's that would be (or, on a server that folds
+ * names, become) the progress table: never created, since it would drop the
+ * restore's own record or take its place. Any case is refused, so a file
+ * restores the same on every server.
+ */
+export function isProgressTableName(name: string): boolean {
+  return name.toLowerCase() === PROGRESS_TABLE;
+}
+
+/** Why such a table or view is not restored, as the report says it (matched by outcome.ts: no resume can fix it). */
+export const PROGRESS_NAME_REFUSED = `was refused: ${PROGRESS_TABLE} (in any case) is the name the restore keeps its own progress under; rename it in the source database and back up again`;
+
 export type ProgressState = Map<string, { value: number; note: string }>;
 
 export const keys = {

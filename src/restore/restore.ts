@@ -31,7 +31,7 @@ import { createObjects, type ObjectOutcome } from './objects.js';
 import { planDefiners, type ObjectsRunAs } from './definers.js';
 import { grantDatabase } from './isolation.js';
 import { fileDefiner } from '../sql/create-object.js';
-import { dropProgressTable } from './progress-table.js';
+import { dropProgressTable, isProgressTableName } from './progress-table.js';
 import { checkTargetSafety, inspectTarget } from './target.js';
 import { buildReport, type RestoreReport } from './outcome.js';
 import { consume } from './entries.js';
@@ -118,7 +118,9 @@ async function restoreObjects(run: RestoreRun): Promise<{ outcomes: ObjectOutcom
   if (run.objects.length === 0) return { outcomes: [], runAs: null };
   const definers = run.objects.map(fileDefiner).filter((d): d is string => d !== null);
   const plan = await planDefiners(run.admin, run.database, grantDatabase(run.database), run.account!, definers, !!run.opts.keepDefiners);
-  const ctx = { tables: new Set([...run.tables.values()].map((t) => t.name)), foreign: run.foreign, definer: plan.definer, keep: plan.keep };
+  // A trigger on the progress table's name is on a table that was not restored.
+  const tables = [...run.tables.values()].map((t) => t.name).filter((name) => !isProgressTableName(name));
+  const ctx = { tables: new Set(tables), foreign: run.foreign, definer: plan.definer, keep: plan.keep };
   return { outcomes: await createObjects(run.index!, run.objects, ctx), runAs: plan.runAs };
 }
 

@@ -13,7 +13,7 @@ import { cleanRows, LossTracker } from './clean-rows.js';
 import { columnsFromServer } from './columns.js';
 import { failureCode } from './server-faults.js';
 import { loadRows } from './load-data.js';
-import { forgetPieces, keys, record } from './progress-table.js';
+import { forgetPieces, isProgressTableName, keys, PROGRESS_NAME_REFUSED, record } from './progress-table.js';
 import type { Connection } from '../db/connect.js';
 import { selectRows } from '../db/query.js';
 import { isConnectionLost, type Lane, type RestoreRun } from './run.js';
@@ -24,6 +24,11 @@ const codeOf = (err: unknown) => (err as { code?: string }).code ?? 'error';
 /** Creates the table (unless the progress record says it exists), and readies its loss tracker. */
 export async function createTable(run: RestoreRun, s: TableState, create: string | null, lane: Lane): Promise<void> {
   if (s.created || s.skipped || s.error) return;
+  if (isProgressTableName(s.name)) {
+    s.error = PROGRESS_NAME_REFUSED;
+    run.logger.warn({ table: s.index }, 'table refused: it has the name of the restore\'s progress table');
+    return;
+  }
   const conn = await run.laneConn(lane);
   const sql = create ?? s.table?.create ?? null;
   if (run.progress.has(keys.created(s.index))) {
