@@ -90,6 +90,6 @@ test('vendor status: one row per practice, stale ones (over --stale-days) first 
   assert.equal(human.code, 0, human.stderr);
   const lines = human.stdout.trim().split('\n');
   assert.equal(lines.filter((l) => l.startsWith('STALE ')).length, expectedStale.size);
-  assert.match(lines[0]!, /^STALE p\d{4}: last upload .*opens with jsmith's password, format 2/);
+  assert.match(lines[0]!, /^STALE p\d{4}: last upload .*opens with jsmith's password, format 3/);
   assert.match(lines.at(-1)!, new RegExp(`^${PRACTICES + WITHOUT_POINTER} practices, ${expectedStale.size} stale`));
 });
