@@ -100,7 +100,7 @@ async function restorePass(opts: RestoreOptions, started: number, retrying: bool
     const { outcomes: objectOutcomes, runAs: objectsRunAs } = subset ? { outcomes: [], runAs: null } : await restoreObjects(run);
     await recountFromServer(run.index!, run.tables);
     const engine = await engineNote(run.admin, run.catalog);
-    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, objectsRunAs, damage, started, subset, engineNote: engine });
+    const report = buildReport({ opened: opts.opened, database, where, catalog: run.catalog, manifest: run.manifest, summaries: run.summaries, tables: run.tables, objects: run.objects, objectOutcomes, objectsRunAs, damage, started, subset, engineNote: engine, names: run.names });
     if (!report.resumable) await dropProgressTable(run.main.conn!); // kept: --resume finishes the work once the cause is fixed
     opts.onParsed?.(parsedBackup(run, damage));
     return report;
@@ -121,7 +121,7 @@ async function restoreObjects(run: RestoreRun): Promise<{ outcomes: ObjectOutcom
   // A trigger on the progress table's name is on a table that was not restored.
   const tables = [...run.tables.values()].map((t) => t.name).filter((name) => !isProgressTableName(name));
   const ctx = { tables: new Set(tables), foreign: run.foreign, definer: plan.definer, keep: plan.keep };
-  return { outcomes: await createObjects(run.index!, run.objects, ctx), runAs: plan.runAs };
+  return { outcomes: await createObjects(run.index!, run.objects, ctx, run.names), runAs: plan.runAs };
 }
 
 /** The catalog, summaries (in the file's table order), objects and manifest the pass read, for a validation to reuse. */
