@@ -2,6 +2,7 @@ import { runBackup } from '../backup/index.js';
 import { dsnFromArgument } from '../cli/password.js';
 import { note, printJson, say } from '../cli/output.js';
 import { humanBytes } from '../text.js';
+import { ratioOf } from '../identify/sizes.js';
 import { onInterrupt } from '../cli/interrupt.js';
 
 export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; producerKey?: string; json?: boolean }): Promise<void> {
@@ -17,10 +18,10 @@ export async function backupCommand(o: { source: string; dbPasswordFile?: string
   }
   for (const p of result.problems) note(`Note: ${p.message}`);
   if (o.json) {
-    printJson({ file: result.file, database: result.database, admin: result.admin, tables: result.tables, rows: result.rows, bytes: result.bytes });
+    printJson({ file: result.file, database: result.database, admin: result.admin, tables: result.tables, rows: result.rows, bytes: result.bytes, uncompressedBytes: result.uncompressedBytes, compressedBytes: result.compressedBytes, ratio: ratioOf(result.uncompressedBytes, result.bytes) });
     return;
   }
   say(result.file);
   const opens = [result.admin ? `${result.admin.userName}'s password` : null, result.recovery ? 'the practice recovery code' : null].filter(Boolean).join(' or ');
-  note(`Backed up ${result.tables} tables, ${result.rows} rows (${humanBytes(result.bytes)}) in ${(result.durationMs / 1000).toFixed(1)} s; it opens with ${opens}.`);
+  note(`Backed up ${result.tables} tables, ${result.rows} rows (${humanBytes(result.bytes)}, ${humanBytes(result.uncompressedBytes)} uncompressed) in ${(result.durationMs / 1000).toFixed(1)} s; it opens with ${opens}.`);
 }

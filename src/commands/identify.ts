@@ -1,6 +1,7 @@
 import { identify, type Identity } from '../identify/identify.js';
 import { shortDate } from '../keys/choose.js';
 import { checkFile } from '../identify/check.js';
+import { sizesLine } from '../identify/sizes.js';
 import { isLink, locateNamed } from '../open/index.js';
 import { readingInterruptibly } from '../cli/interrupt.js';
 import { EXIT } from '../errors.js';
@@ -20,6 +21,8 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
   say(`Database: ${safeText(id.database, 80)}, backed up ${humanDate(id.createdAt)} from server ${safeText(id.serverVersion, 60)}.`);
   const kdf = id.kdf ? `, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes)` : '';
   say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by producer key ${safeText(id.signedBy, 40)}.`);
+  if (id.sizes) say(sizesLine(id.sizes));
+  else say(`Size: the uncompressed size is not counted for a file in the store (it is in the chunk heads: fetch the file, or run check on it).`);
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
@@ -30,7 +33,7 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
     const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
     return checkFile(located.source, { located, password });
   });
-  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
+  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.sizes ? { sizes: r.sizes } : {}), ...(r.places ? { places: r.places } : {}) });
   else if (r.intact) say(`The backup is whole: ${WHOLE_TEXT(r.chunks)}, and so do both header copies.`);
   else {
     const parts: string[] = [];
@@ -45,6 +48,7 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
       say(`  ${where}: ${what.length ? what.join(', ') : 'no table data'}`);
     }
   }
+  if (!o.json && r.sizes) say(sizesLine(r.sizes));
   if (!r.intact) setResultCode(EXIT.damaged);
 }
 

@@ -116,7 +116,7 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
     return { outcome, error, removed: [], alerts: computeAlerts(config, state, clock.now()) };
   }
 
-  const backup: BackupRecord = { at: started.toISOString(), file: result.file, bytes: result.bytes, rows: result.rows, tables: result.tables, durationMs: result.durationMs, admin: result.admin?.userName ?? 'recovery code only', keyStale: result.keyStale };
+  const backup: BackupRecord = { at: started.toISOString(), file: result.file, bytes: result.bytes, uncompressedBytes: result.uncompressedBytes, compressedBytes: result.compressedBytes, rows: result.rows, tables: result.tables, durationMs: result.durationMs, admin: result.admin?.userName ?? 'recovery code only', keyStale: result.keyStale };
   await updateState(config.stateFile, (s) => {
     s.lastSuccess = backup;
   });

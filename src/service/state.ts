@@ -11,7 +11,12 @@ import type { OffsiteRecord } from './offsite-leg.js';
 export interface BackupRecord {
   at: string;
   file: string;
+  /** The file's size. */
   bytes: number;
+  /** The payload (the tar) before compression; absent in a state written before version 3. */
+  uncompressedBytes?: number;
+  /** The payload's compressed chunks (version 3's zstd frames; uncompressedBytes in version 2). */
+  compressedBytes?: number;
   rows: number;
   tables: number;
   durationMs: number;
