@@ -7,7 +7,7 @@ import { EXIT } from '../errors.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
 import { readPasswordFile } from '../cli/password.js';
-import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
+import { cutShortText, damagedPartsText, momentText, WHOLE_TEXT } from '../report/words.js';
 
 export async function identifyCommand(file: string, o: { json?: boolean }): Promise<void> {
   // s3://bucket/key or a link from `vendor share`, as well as a path.
@@ -20,17 +20,19 @@ export async function identifyCommand(file: string, o: { json?: boolean }): Prom
   say(`Database: ${safeText(id.database, 80)}, backed up ${humanDate(id.createdAt)} from server ${safeText(id.serverVersion, 60)}.`);
   const kdf = id.kdf ? `, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes)` : '';
   say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by producer key ${safeText(id.signedBy, 40)}.`);
+  const moment = momentText(id.moment, (s) => safeText(s, 300));
+  if (moment) say(moment);
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
 /** A backup in the store is read in place, streamed, like a restore reads it. */
 export async function checkCommand(file: string, o: { json?: boolean; passwordFile?: string }): Promise<void> {
-  const r = await readingInterruptibly(file, async (signal) => {
+  const { r, moment } = await readingInterruptibly(file, async (signal) => {
     const located = await locateNamed(file, signal);
     const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
-    return checkFile(located.source, { located, password });
+    return { r: await checkFile(located.source, { located, password }), moment: located.header.moment ?? null };
   });
-  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
+  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, moment, ...(r.places ? { places: r.places } : {}) });
   else if (r.intact) say(`The backup is whole: ${WHOLE_TEXT(r.chunks)}, and so do both header copies.`);
   else {
     const parts: string[] = [];
@@ -45,6 +47,8 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
       say(`  ${where}: ${what.length ? what.join(', ') : 'no table data'}`);
     }
   }
+  const momentLine = momentText(moment, (s) => safeText(s, 300));
+  if (momentLine && !o.json) say(momentLine);
   if (!r.intact) setResultCode(EXIT.damaged);
 }
 

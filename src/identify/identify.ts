@@ -1,6 +1,5 @@
-import { FORMAT_VERSION } from '../format/limits.js';
 import { locateHeader } from '../format/reader.js';
-import { adminRecipients, type AdminIdentity, type BackupHeader } from '../format/header.js';
+import { adminRecipients, type AdminIdentity, type BackupHeader, type MomentFacts } from '../format/header.js';
 import type { KdfParams } from '../keys/crypto.js';
 
 export type IdentityRecipient =
@@ -18,6 +17,8 @@ export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdA
   kdf: Omit<KdfParams, 'salt'> | null;
   fileBytes: number;
   headerCopyUsed: boolean;
+  /** Whether the file is one moment of the database; null in files made before it was recorded. */
+  moment: MomentFacts | null;
 };
 
 const personOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userName: a.userName, lastLoginAt: a.lastLoginAt } : null);
@@ -33,7 +34,7 @@ export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: b
   const first = adminRecipients(h)[0];
   return {
     format: 'lastresort-backup',
-    formatVersion: FORMAT_VERSION,
+    formatVersion: h.formatVersion,
     createdAt: h.createdAt,
     database: h.database,
     serverVersion: h.serverVersion,
@@ -51,5 +52,6 @@ export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: b
     chunkSize: h.chunkSize,
     fileBytes,
     headerCopyUsed,
+    moment: h.moment ?? null,
   };
 }
