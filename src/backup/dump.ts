@@ -31,6 +31,13 @@ export interface PlanOptions {
   rangeBytes?: number;
   /** Connections that will read at once (holders included): with one, tables are not cut into ranges. */
   lanes: number;
+  /**
+   * The tables a holder connection has locked (moment.ts), and that holder:
+   * their key bounds are read there. Read elsewhere, a query on one would
+   * queue behind the office's UPDATE, which waits for the holder, which waits
+   * for the plan: the backup and the office would wait for ever.
+   */
+  heldBy?: { conn: Connection; tables: Set<string> };
 }
 
 /** What the dump will read: the catalog and its work units, in tar order. */
@@ -73,7 +80,7 @@ const AHEAD_PIECES = 2;
 /** Reads the catalog (on the first connection, inside the snapshot) and plans the units. */
 export async function planDump(conns: Connection[], opts: PlanOptions): Promise<DumpPlan> {
   const catalog = await readCatalog(conns[0], opts.database, { exclude: opts.exclude, createdAt: opts.createdAt.toISOString() });
-  const { units, unitsOf } = await planUnits(conns[0], opts.lanes, catalog.tables, opts.database, opts.rangeBytes ?? 2 * (opts.pieceBytes ?? DEFAULT_PIECE_BYTES));
+  const { units, unitsOf } = await planUnits(conns[0], opts, catalog.tables, opts.rangeBytes ?? 2 * (opts.pieceBytes ?? DEFAULT_PIECE_BYTES));
   return { catalog, units, unitsOf };
 }
 
@@ -179,12 +186,14 @@ async function writeDump(conns: Connection[], plan: DumpPlan, tar: TarWriter, op
  * big table's key ranges. Planned before any result set is open, because a
  * connection runs one query at a time.
  */
-async function planUnits(conn: Connection, lanes: number, tables: CatalogTable[], database: string, rangeBytes: number): Promise<{ units: Unit[]; unitsOf: number[][] }> {
-  const sizes = lanes > 1 ? await tableBytes(conn, database) : new Map<string, number>();
+async function planUnits(conn: Connection, opts: PlanOptions, tables: CatalogTable[], rangeBytes: number): Promise<{ units: Unit[]; unitsOf: number[][] }> {
+  const lanes = opts.lanes;
+  const sizes = lanes > 1 ? await tableBytes(conn, opts.database) : new Map<string, number>();
   const units: Unit[] = [];
   const unitsOf: number[][] = [];
   for (const table of tables) {
-    const ranges = lanes > 1 ? await planRanges(conn, table, sizes.get(table.name), rangeBytes) : [WHOLE_TABLE];
+    const on = opts.heldBy?.tables.has(table.name) ? opts.heldBy.conn : conn;
+    const ranges = lanes > 1 ? await planRanges(on, table, sizes.get(table.name), rangeBytes) : [WHOLE_TABLE];
     unitsOf.push(ranges.map((range) => units.push({ table, sql: selectRowsSql(table, range) }) - 1));
   }
   return { units, unitsOf };

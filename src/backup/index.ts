@@ -108,8 +108,9 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     lanes = [...moment.conns.slice(1), ...moment.holders];
     if (moment.fallback) logger.info({ reason: moment.fallback }, 'the server cannot share one snapshot between connections; reading over one');
     const ver = (await selectOne<{ v: string }>(conn, 'SELECT VERSION() AS v'))!;
-    neededBytes = await expectedBackupBytes(conn, opts.outDir, opts.source.database);
-    const plan = await planDump(moment.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, lanes: Math.max(moment.conns.length, moment.holders.length) });
+    // The held tables wait in a spool beside the file: about their size more, until the file is written.
+    neededBytes = await expectedBackupBytes(conn, opts.outDir, opts.source.database, moment.held);
+    const plan = await planDump(moment.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, lanes: Math.max(moment.conns.length, moment.holders.length), heldBy: moment.holders[0] ? { conn: moment.holders[0], tables: new Set(moment.held) } : undefined });
     const held = await readHeld(moment, plan, opts, now);
     spool = held.spooled?.spool ?? null;
     const facts = momentFacts(moment, plan, held.writesHeldMs);
