@@ -1,4 +1,3 @@
-import { FORMAT_VERSION } from '../format/limits.js';
 import { locateHeader } from '../format/reader.js';
 import { adminRecipients, type AdminIdentity, type BackupHeader } from '../format/header.js';
 import type { KdfParams } from '../keys/crypto.js';
@@ -33,7 +32,7 @@ export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: b
   const first = adminRecipients(h)[0];
   return {
     format: 'lastresort-backup',
-    formatVersion: FORMAT_VERSION,
+    formatVersion: h.formatVersion,
     createdAt: h.createdAt,
     database: h.database,
     serverVersion: h.serverVersion,

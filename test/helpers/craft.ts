@@ -26,6 +26,7 @@ export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { 
     signingKey,
     chunkSize: opts.chunkSize ?? 1024,
     createdAt: opts.createdAt,
+    formatVersion: opts.formatVersion,
   });
   const out: Buffer[] = [];
   await pipeline(Readable.from([opts.payload ?? Buffer.from('crafted payload\n')]), w.stream, async function* (src: AsyncIterable<Buffer>) {
