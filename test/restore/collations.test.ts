@@ -20,6 +20,7 @@ import { VECTOR_PASSWORD } from '../vectors/plaintext.js';
 import { encrypt, payloadBytes, type Payload } from '../vectors/hostile/payload.js';
 import type { RestoreReport } from '../../src/restore/report.js';
 import type { ValidationReport } from '../../src/validate/validate.js';
+import type { CollationsUsed } from '../../src/identify/collations.js';
 
 let work: string;
 let password: string;
@@ -125,4 +126,32 @@ test('a MySQL 8 backup restores onto MariaDB 10.11: each unknown collation mappe
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /does not know the collation utf8mb4_0900_ai_ci: utf8mb4_uca1400_nopad_ai_ci is used instead/);
   assert.match(human.stdout, /every row is identical/);
+});
+
+test('identify gives the source server\'s version without a password, and with it the collations the tables use and which servers know them', async () => {
+  const bare = await runCli(['identify', file]);
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.match(bare.stdout, /from server 8\.0\.39\./);
+  assert.match(bare.stdout, /in the encrypted part: add --password-file/);
+  const bareJson = JSON.parse((await runCli(['identify', file, '--json'])).stdout) as { serverVersion: string; collations?: unknown };
+  assert.equal(bareJson.serverVersion, '8.0.39');
+  assert.equal(bareJson.collations, undefined, 'nothing from the encrypted part without the password');
+
+  const r = await runCli(['identify', file, '--password-file', password, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const used = (JSON.parse(r.stdout) as { collations: CollationsUsed }).collations;
+  assert.equal(used.serverVersion, '8.0.39');
+  assert.equal(used.databaseCollation, 'utf8mb4_0900_ai_ci');
+  assert.deepEqual(used.collations.map((c) => `${c.name} ${c.tables} ${c.knownBy}`), [
+    'utf8mb4_0900_ai_ci 2 MySQL 8, or MariaDB 11.4.5 or later',
+    'utf8mb4_0900_as_cs 2 MySQL 8, or MariaDB 11.4.5 or later',
+    'utf8mb3_uca1400_ai_ci 1 MariaDB 10.10 or later',
+    'utf8mb4_general_ci 1 null',
+    'utf8mb4_klingon_ci 1 null',
+    'utf8mb4_klingon_cs 1 null',
+  ]);
+  assert.deepEqual(used.charsets, ['utf8mb3', 'utf8mb4']);
+  const human = await runCli(['identify', file, '--password-file', password]);
+  assert.match(human.stdout, /Collations its tables use: utf8mb4_0900_ai_ci \(2 tables; known by MySQL 8, or MariaDB 11\.4\.5 or later\)/);
+  assert.match(human.stdout, /mapped to the nearest it has/);
 });
