@@ -101,6 +101,8 @@ program
   .command('identify')
   .argument('<file>', 'a .lrb backup (a path, s3://bucket/key, or a link from vendor share)')
   .description('say whose password opens a backup and what it holds (no password needed)')
+  .option('--password-file <file>', 'with the password: also list the collations its tables use (what the new server must know)')
+  .option('--recovery-code-file <file>', 'the same with the practice recovery code')
   .option('--json', 'print as JSON')
   .action(async (file, o) => (await import('./commands/identify.js')).identifyCommand(file, o));
 

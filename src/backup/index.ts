@@ -71,6 +71,10 @@ export interface BackupResult {
   rows: number;
   /** Size of the .lrb file. */
   bytes: number;
+  /** The payload (the tar) before compression. */
+  uncompressedBytes: number;
+  /** The payload as stored before sealing: version 3's zstd frames (uncompressedBytes in version 2). */
+  compressedBytes: number;
   durationMs: number;
   /** The admin changed their password after enrolling: the backup opens with the old one. */
   keyStale: boolean;
@@ -140,8 +144,8 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     for (const c of moment.conns) await c.query('COMMIT');
     for (const c of lanes.splice(0)) await c.end().catch(() => c.destroy());
     finished = true;
-    const out: BackupResult = { file, database: opts.source.database, admin: identity, recovery: picked.writer.recovery !== null, problems: picked.problems, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, durationMs: Date.now() - started, keyStale, connections: moment.conns.length, ...facts, tablesHeld: moment.held };
-    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, durationMs: out.durationMs, connections: out.connections, oneMoment: out.oneMoment, notOneMoment: out.notOneMoment, writesHeldMs: out.writesHeldMs, tablesHeld: moment.held.length }, 'backup written');
+    const out: BackupResult = { file, database: opts.source.database, admin: identity, recovery: picked.writer.recovery !== null, problems: picked.problems, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, uncompressedBytes: writer.stats.plaintextBytes, compressedBytes: writer.stats.compressedBytes, durationMs: Date.now() - started, keyStale, connections: moment.conns.length, ...facts, tablesHeld: moment.held };
+    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, uncompressedBytes: out.uncompressedBytes, durationMs: out.durationMs, connections: out.connections, oneMoment: out.oneMoment, notOneMoment: out.notOneMoment, writesHeldMs: out.writesHeldMs, tablesHeld: moment.held.length }, 'backup written');
     return out;
   } catch (err) {
     if (err instanceof LrError) throw err;

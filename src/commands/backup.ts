@@ -3,11 +3,31 @@ import { dsnFromArgument } from '../cli/password.js';
 import { note, printJson, say } from '../cli/output.js';
 import { humanBytes } from '../text.js';
 import { onInterrupt } from '../cli/interrupt.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { LrError } from '../errors.js';
+import { safeText } from '../text.js';
+
+/**
+ * `--out` is the folder the backup goes into (its file name is made from the
+ * database and the time): a path that is a file, or lies under one, is said
+ * in one line before anything is read, never an internal error from mkdir.
+ */
+async function checkOutFolder(out: string): Promise<void> {
+  for (let path = out; ; path = dirname(path)) {
+    const st = await stat(path).catch(() => null);
+    if (st && !st.isDirectory()) {
+      const what = path === out ? `${safeText(out, 200)} is a file, not a folder` : `${safeText(path, 200)} (in --out ${safeText(out, 200)}) is a file, not a folder`;
+      throw new LrError('LR_USAGE', `--out names the folder to write the backup into, and ${what}. Give a folder (it is made if it does not exist); the file's name is made from the database and the time.`);
+    }
+    if (st || dirname(path) === path) return;
+  }
+}
 
 export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; producerKey?: string; json?: boolean; lockWait?: number; lockWindow?: number }): Promise<void> {
   checkSeconds('--lock-wait', o.lockWait, 1, 3600);
   checkSeconds('--lock-window', o.lockWindow, 0, 86_400);
+  await checkOutFolder(o.out);
   const source = await dsnFromArgument(o.source, '--source', o.dbPasswordFile);
   // Ctrl-C or SIGTERM: stop cleanly, leaving no file (as `daemon --once` does).
   const stop = new AbortController();

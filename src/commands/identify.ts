@@ -8,16 +8,21 @@ import { printJson, say, setResultCode } from '../cli/output.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
 import { readPasswordFile } from '../cli/password.js';
 import { cutShortText, damagedPartsText, momentText, WHOLE_TEXT } from '../report/words.js';
+import { unlockLocated } from '../cli/password.js';
+import { collationsUsed, type CollationsUsed } from '../identify/collations.js';
 
-export async function identifyCommand(file: string, o: { json?: boolean }): Promise<void> {
+export async function identifyCommand(file: string, o: { json?: boolean; passwordFile?: string; recoveryCodeFile?: string }): Promise<void> {
   // s3://bucket/key or a link from `vendor share`, as well as a path.
   const id = isLink(file) ? await (await import('../offsite/remote-identify.js')).identifyRemote((await import('../offsite/remote.js')).remoteSource(file.trim())) : await identify(file);
+  const secret = o.passwordFile || o.recoveryCodeFile;
+  const used = secret ? await readingInterruptibly(file, async (signal) => collationsUsed(await unlockLocated(await locateNamed(file, signal), o))) : undefined;
   if (o.json) {
-    printJson(id);
+    printJson(used === undefined ? id : { ...id, collations: used });
     return;
   }
   for (const line of whoOpensLines(id)) say(line);
   say(`Database: ${safeText(id.database, 80)}, backed up ${humanDate(id.createdAt)} from server ${safeText(id.serverVersion, 60)}.`);
+  for (const line of collationLines(used)) say(line);
   const kdf = id.kdf ? `, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes)` : '';
   say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by producer key ${safeText(id.signedBy, 40)}.`);
   const moment = momentText(id.moment, (s) => safeText(s, 300));
@@ -50,6 +55,19 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
   const momentLine = momentText(moment, (s) => safeText(s, 300));
   if (momentLine && !o.json) say(momentLine);
   if (!r.intact) setResultCode(EXIT.damaged);
+}
+
+/** The collations the tables use and the servers that know them; without the password, how to see them. */
+export function collationLines(used: CollationsUsed | null | undefined): string[] {
+  if (used === undefined) return ['The collations its tables use are in the encrypted part: add --password-file to list them (what the new server must know).'];
+  if (used === null) return ['The collations its tables use cannot be listed: the list of its tables is damaged.'];
+  const each = used.collations.map((c) => {
+    const where = c.tables === 0 ? 'the database default' : c.tables === 1 ? '1 table' : `${c.tables} tables`;
+    return `${safeText(c.name, 64)} (${where}${c.knownBy ? `; known by ${c.knownBy}` : ''})`;
+  });
+  const lines = [`Collations its tables use: ${each.join(', ')}. Character sets: ${used.charsets.map((cs) => safeText(cs, 32)).join(', ')}.`];
+  if (used.collations.some((c) => c.knownBy)) lines.push('A server that does not know one still takes the restore: each is mapped to the nearest it has and listed in the restore report.');
+  return lines;
 }
 
 /** Every recipient, in words; the admin's line says which password when it has changed since. */

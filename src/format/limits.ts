@@ -6,8 +6,18 @@
 import { KDF_BOUNDS } from '../keys/crypto.js';
 
 export const MAGIC_PREFIX = 'lastresort-backup v';
-/** The version the writer makes by default. */
-export const FORMAT_VERSION = 2;
+/** The version the writer makes by default (3 since compression; version 2 files still open, forever). */
+export const FORMAT_VERSION = 3;
+/**
+ * The version a writer makes when its caller names none: FORMAT_VERSION, or
+ * LASTRESORT_FORMAT_VERSION when set to a version this writer knows (the
+ * tests make version 2 backups of a real database with it; a way back to
+ * uncompressed files should one ever be wanted). Anything else is ignored.
+ */
+export function defaultWriteVersion(): number {
+  const v = Number(process.env.LASTRESORT_FORMAT_VERSION);
+  return process.env.LASTRESORT_FORMAT_VERSION && FORMAT_VERSIONS.includes(v) ? v : FORMAT_VERSION;
+}
 /** The versions a reader opens: 2 (chunks stored as they are), 3 (each chunk a zstd frame, then sealed). */
 export const FORMAT_VERSIONS: readonly number[] = [2, 3];
 export type FormatVersion = 2 | 3;

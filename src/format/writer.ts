@@ -14,7 +14,7 @@ import { chunkNonce, derivePayloadKey, keyFingerprint, newFileKey, signHeader, w
 import type { RecoveryPin } from '../keys/producer.js';
 import { encodeChunkHead } from './chunks.js';
 import { encodeHeaderFrame, fileTagOf, headerSignedPart, type AdminIdentity, type BackupHeader, type MomentFacts, type Recipient } from './header.js';
-import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_SPAN_V3, FORMAT_VERSION, FORMAT_VERSIONS, magicLineOf, TRAILER_BYTES, TRAILER_MARKER, ZSTD_LEVEL } from './limits.js';
+import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_SPAN_V3, defaultWriteVersion, FORMAT_VERSIONS, magicLineOf, TRAILER_BYTES, TRAILER_MARKER, ZSTD_LEVEL } from './limits.js';
 import { encodeIndexFrame } from './index-frame.js';
 import { packChunk } from './zstd/chunk.js';
 import { crc32 } from 'node:zlib';
@@ -38,7 +38,7 @@ export interface WriterOptions {
   signingKey: SigningKey;
   createdAt?: Date;
   chunkSize?: number;
-  /** 2: chunks stored as they are; 3 (default FORMAT_VERSION): each chunk a zstd frame, then sealed. */
+  /** 2: chunks stored as they are; 3 (the default, see defaultWriteVersion): each chunk a zstd frame, then sealed. */
   formatVersion?: number;
   /** Whether the payload is one moment of the database, and how long the office's writes were held for it. */
   moment?: MomentFacts;
@@ -68,7 +68,7 @@ function recipientsOf(opts: WriterOptions, fileKey: Buffer): Recipient[] {
 }
 
 export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader {
-  const formatVersion = opts.formatVersion ?? FORMAT_VERSION;
+  const formatVersion = opts.formatVersion ?? defaultWriteVersion();
   if (!FORMAT_VERSIONS.includes(formatVersion)) throw new Error(`no writer for format version ${formatVersion}`);
   return {
     format: 'lastresort-backup',

@@ -6,7 +6,7 @@
  */
 import { LrError } from '../errors.js';
 import { probeHeaderFrame } from '../format/header.js';
-import { LIMITS, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX } from '../format/limits.js';
+import { FORMAT_VERSIONS, LIMITS, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX } from '../format/limits.js';
 import { identityOf, type Identity } from '../identify/identify.js';
 import { describeSource, readRange, type RemoteSource } from './remote.js';
 
@@ -16,8 +16,9 @@ export const FIRST_READ_BYTES = 8 * 1024;
 export async function identifyRemote(src: RemoteSource): Promise<Identity> {
   const first = await readRange(src, 0, FIRST_READ_BYTES - 1);
   const text = first.data.subarray(0, MAGIC_MAX).toString('latin1');
-  if (!text.startsWith(MAGIC_LINE)) {
-    const m = /^lastresort-backup v(\d{1,6})\n/.exec(text);
+  const m = /^lastresort-backup v(\d{1,6})\n/.exec(text);
+  // Every version this reader opens has a magic line of the same length (one digit).
+  if (!(m && FORMAT_VERSIONS.includes(Number(m[1])) && m[0].length === MAGIC_LINE.length)) {
     if (m) throw new LrError('LR_UNSUPPORTED_VERSION', `This backup uses format version ${m[1]}, which this version of lastresort cannot read. Install a newer lastresort.`);
     if (!text.startsWith(MAGIC_PREFIX.slice(0, 8))) throw new LrError('LR_NOT_BACKUP', `${describeSource(src)} is not a lastresort backup (.lrb). Check the address.`);
   }

@@ -4,7 +4,7 @@
  * practice's write-only key, then write the pointer beside it.
  */
 import { basename } from 'node:path';
-import { FORMAT_VERSION } from '../format/limits.js';
+import { defaultWriteVersion } from '../format/limits.js';
 import { LrError } from '../errors.js';
 import type { Clock } from '../system/clock.js';
 import { makeClient } from './client.js';
@@ -57,7 +57,7 @@ export async function sendOffsite(o: SendOptions): Promise<OffsiteSent> {
     const file = basename(o.backup.file);
     const key = backupKey(loc, s.practiceId, file);
     const sent = await uploadFile({ client, bucket: loc.bucket, key, file: o.backup.file, clock: o.clock, deadline: o.deadline, maxRate: o.config.maxRate, signal: o.signal });
-    const pointer: Pointer = { format: 'lastresort-offsite-pointer', pointerVersion: 1, practiceId: s.practiceId, key, file, bytes: sent.bytes, sha256: sent.sha256, uploadedAt: o.clock.now().toISOString(), backupAt: o.backup.at, admin: o.backup.admin, formatVersion: FORMAT_VERSION, database: o.backup.database };
+    const pointer: Pointer = { format: 'lastresort-offsite-pointer', pointerVersion: 1, practiceId: s.practiceId, key, file, bytes: sent.bytes, sha256: sent.sha256, uploadedAt: o.clock.now().toISOString(), backupAt: o.backup.at, admin: o.backup.admin, formatVersion: defaultWriteVersion(), database: o.backup.database };
     const retries = { count: sent.retries };
     await withRetry({ clock: o.clock, deadline: o.deadline, signal: o.signal, retries }, 'writing the pointer', () => writePointer(client, loc.bucket, pointerKey(loc, s.practiceId), pointer, o.signal));
     return { key, bytes: sent.bytes, sha256: sent.sha256, retries: retries.count, url: `s3://${loc.bucket}/${key}` };

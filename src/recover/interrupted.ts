@@ -72,6 +72,7 @@ export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: C
     objects: { views: { expected: 0, restored: 0 }, triggers: { expected: 0, restored: 0 }, routines: { expected: 0, restored: 0 }, events: { expected: 0, restored: 0 } },
     objectErrors: [],
     definersReplaced: [],
+    collationsMapped: [],
     eventsDisabled: [],
     damage: { chunks: check.chunks, damagedChunks: check.damagedChunks, bytesLost: 0, truncated: check.truncated, headerCopyUsed: check.headerCopyUsed, damagedRanges: check.damagedRanges },
     durationMs: Date.now() - at.started,

@@ -15,6 +15,8 @@ import { safeText } from '../text.js';
 import { log } from '../log.js';
 import { selectOne, selectRows } from '../db/query.js';
 import { isProgressTableName, PROGRESS_TABLE } from './progress-table.js';
+import { lexModeOf } from '../sql/tokenize.js';
+import type { ServerNames } from './server-names.js';
 
 export interface ObjectOutcome {
   kind: ObjectKind;
@@ -46,20 +48,23 @@ function refused(o: ObjectDefinition, reason: string): ObjectOutcome {
  * mode is set, then read back (the server expands ANSI, POSTGRESQL, MSSQL...
  * into ANSI_QUOTES and more), and the lexer follows what was read.
  */
-async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectContext): Promise<ObjectOutcome> {
+async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectContext, names: ServerNames | null): Promise<ObjectOutcome> {
   // A view shares the tables' names: this one would take the place of the restore's progress record.
   if (o.kind === 'view' && isProgressTableName(o.name)) return refused(o, `${PROGRESS_TABLE} (in any case) is the name the restore keeps its own progress under`);
   const settingsRefused = settingsProblem(o);
   if (settingsRefused) return refused(o, settingsRefused);
+  // Checked as the file has them, then named as this server names them (a MySQL 8 utf8mb4_0900_ai_ci...).
+  const session = names ? names.session(o) : o;
   const settings: string[] = [];
   if (o.sqlMode !== undefined) settings.push(`sql_mode = ${conn.escape(o.sqlMode)}`);
-  if (o.characterSetClient) settings.push(`character_set_client = ${conn.escape(o.characterSetClient)}`);
-  if (o.collationConnection) settings.push(`collation_connection = ${conn.escape(o.collationConnection)}`);
+  if (session.characterSetClient) settings.push(`character_set_client = ${conn.escape(session.characterSetClient)}`);
+  if (session.collationConnection) settings.push(`collation_connection = ${conn.escape(session.collationConnection)}`);
   const saved = (await selectOne<{ m: string; c: string; k: string }>(conn, 'SELECT @@SESSION.sql_mode AS m, @@SESSION.character_set_client AS c, @@SESSION.collation_connection AS k'))!;
   try {
     if (settings.length) await conn.query(`SET SESSION ${settings.join(', ')}`);
     const applied = (await selectOne<{ m: string }>(conn, 'SELECT @@SESSION.sql_mode AS m'))!.m;
-    const checked = checkCreateObject({ ...o, sqlMode: applied }, ctx);
+    const create = names ? names.object(o, lexModeOf(applied)) : o.create;
+    const checked = checkCreateObject({ ...session, create, sqlMode: applied }, ctx);
     if (!checked.ok) return refused(o, checked.reason);
     const { sql, definerReplaced, eventDisabled } = checked.value;
     // A forced or resumed restore may meet the object already there.
@@ -74,7 +79,7 @@ async function createOne(conn: Connection, o: ObjectDefinition, ctx: ObjectConte
   }
 }
 
-export async function createObjects(conn: Connection, objects: ObjectDefinition[], ctx: ObjectContext): Promise<ObjectOutcome[]> {
+export async function createObjects(conn: Connection, objects: ObjectDefinition[], ctx: ObjectContext, names: ServerNames | null = null): Promise<ObjectOutcome[]> {
   const outcomes: ObjectOutcome[] = [];
   for (const kind of ORDER) {
     let pending = objects.filter((o) => o.kind === kind);
@@ -82,7 +87,7 @@ export async function createObjects(conn: Connection, objects: ObjectDefinition[
     for (;;) {
       const failed: { o: ObjectDefinition; outcome: ObjectOutcome }[] = [];
       for (const o of pending) {
-        const outcome = await createOne(conn, o, ctx);
+        const outcome = await createOne(conn, o, ctx, names);
         if (outcome.restored) outcomes.push(outcome);
         else failed.push({ o, outcome });
       }

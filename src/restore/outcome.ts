@@ -10,6 +10,7 @@ import { rowTotals, type RestoreReport, type TableOutcome } from './report.js';
 import { quoteId } from '../db/connect.js';
 import { plainTableError } from './server-faults.js';
 import type { EngineNote } from './server-notes.js';
+import type { ServerNames } from './server-names.js';
 
 export type { RestoreReport } from './report.js';
 
@@ -29,6 +30,8 @@ export interface OutcomeInput {
   started: number;
   subset: boolean;
   engineNote?: EngineNote | null;
+  /** What was mapped or dropped for this server (null: the database was never reached). */
+  names?: ServerNames | null;
 }
 
 function tableOutcome(s: TableState | undefined, name: string, expected: number | null): TableOutcome {
@@ -118,7 +121,9 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     damage: damageOf(i),
     rows: rowTotals(tables),
     ...(i.engineNote ? { engineNote: i.engineNote } : {}),
-    serverNotes: i.engineNote ? [i.engineNote.line] : [],
+    collationsMapped: i.names?.mapped ?? [],
+    ...(i.names?.dropped.length ? { optionsDropped: i.names.dropped } : {}),
+    serverNotes: [...(i.engineNote ? [i.engineNote.line] : []), ...(i.names?.lines() ?? [])],
     durationMs: Date.now() - i.started,
     startedAt: new Date(i.started).toISOString(),
     commands: { resume: '', validate: '', enableEvents: enableEventsSql(i.database, eventsDisabled) },

@@ -4,6 +4,7 @@ import type { LostRange } from './clean-rows.js';
 import type { ObjectKind } from '../archive/layout.js';
 import { MAIN_TABLES } from '../opendental/main-tables.js';
 import type { EngineNote } from './server-notes.js';
+import type { CollationMapping, OptionDropped } from './server-names.js';
 
 export type TableStatus = 'restored' | 'partial' | 'failed' | 'missing' | 'skipped';
 
@@ -57,6 +58,14 @@ export interface RestoreReport {
   rows?: RowTotals;
   /** The target's default_storage_engine differs from the tables' engine (kept as in the backup): the setting Open Dental's upgrade needs. */
   engineNote?: EngineNote;
+  /**
+   * Collation and character set names of the backup this server does not
+   * know, each with the nearest it has that was used instead and where
+   * (docs/collations.md); empty when every name was known.
+   */
+  collationsMapped: CollationMapping[];
+  /** Table options of the other server family (MySQL 8 on MariaDB, and back) this server rejects: dropped, each named. */
+  optionsDropped?: OptionDropped[];
   /** Lines about the target server (engine, collations, options), each a thing to know or do; also in every rendering. */
   serverNotes?: string[];
   durationMs: number;

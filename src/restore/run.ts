@@ -20,6 +20,7 @@ import type { PayloadReader } from '../format/random-access.js';
 import { foreignDatabases } from '../sql/checks.js';
 import type { LanePlan } from './lanes.js';
 import { openRestoreAccount, type RestoreAccount } from './isolation.js';
+import { readTargetNames, ServerNames } from './server-names.js';
 import { createProgressTable, readProgress, type ProgressState } from './progress-table.js';
 import { prepareLoadSession } from './session.js';
 import { newTableState, type TableState } from './table-state.js';
@@ -56,6 +57,8 @@ export class RestoreRun {
   /** Databases a statement from the file may not name. */
   foreign = new Set<string>();
   mapped: MappedFile | null = null;
+  /** The names and options this server does not know, mapped or dropped (read with the database). */
+  names: ServerNames | null = null;
 
   catalog: Catalog | null = null;
   /** The whole table entries of a damaged catalog. */
@@ -91,9 +94,9 @@ export class RestoreRun {
   async ensureDatabase(): Promise<void> {
     if (this.dbReady) return;
     const { admin, database } = this;
-    const cs = this.catalog?.charset ?? 'utf8mb4';
-    const co = this.catalog?.collation ?? 'utf8mb4_general_ci';
-    await admin.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET ${quoteId(cs)} COLLATE ${quoteId(co)}`);
+    this.names = new ServerNames(await readTargetNames(admin));
+    const { charset, collation } = this.names.database(this.catalog?.charset ?? 'utf8mb4', this.catalog?.collation ?? 'utf8mb4_general_ci');
+    await admin.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(database)} CHARACTER SET ${quoteId(charset)} COLLATE ${quoteId(collation)}`);
     const [schemata] = await admin.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
     this.foreign = foreignDatabases((schemata as { name: string }[]).map((r) => r.name), database, this.opts.opened.located.header.database);
     this.account = await openRestoreAccount(admin, this.opts.dsn, database);

@@ -30,7 +30,9 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
     return;
   }
   const conn = await run.laneConn(lane);
-  const sql = create ?? s.table?.create ?? null;
+  const file = create ?? s.table?.create ?? null;
+  // Names and options this server does not know are mapped or dropped first; the checks read what will run.
+  const sql = file === null ? null : run.names!.table(s.name, file);
   if (run.progress.has(keys.created(s.index))) {
     s.created = true;
     const checked = checkCreateTable(sql ?? '', s.name, run.foreign);

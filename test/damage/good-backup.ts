@@ -6,6 +6,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { backupOf, makeSource, PASSWORD, tempDir } from '../helpers/backup.js';
+import { MAGIC_PREFIX } from '../../src/format/limits.js';
 import { layoutOf, type FileLayout } from './inject.js';
 import { decryptWhole, mapRows, type RowMap } from './row-map.js';
 
@@ -20,6 +21,7 @@ export interface GoodBackup {
   plaintext: Buffer;
   map: RowMap;
   chunkSize: number;
+  formatVersion: number;
   cleanup: () => Promise<void>;
 }
 
@@ -29,14 +31,35 @@ export interface GoodBackupOptions {
   patients?: number;
   chunkSize?: number;
   pieceBytes?: number;
+  /** The format version to write (the writer's default when not given). */
+  formatVersion?: number;
 }
+
+/** Runs `fn` with the backup writer's default version set to `version` (LASTRESORT_FORMAT_VERSION), then puts it back. */
+export async function withWriteVersion<T>(version: number | undefined, fn: () => Promise<T>): Promise<T> {
+  if (version === undefined) return fn();
+  const before = process.env.LASTRESORT_FORMAT_VERSION;
+  process.env.LASTRESORT_FORMAT_VERSION = String(version);
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.LASTRESORT_FORMAT_VERSION;
+    else process.env.LASTRESORT_FORMAT_VERSION = before;
+  }
+}
+
+/** The versions the damage suite runs on: every version a reader opens (version 2 files open forever). */
+export const DAMAGE_VERSIONS = [2, 3] as const;
 
 export async function makeGoodBackup(o: GoodBackupOptions): Promise<GoodBackup> {
   const source = await makeSource({ kind: o.kind, patients: o.patients, prefix: o.prefix });
   const dir = await tempDir('lr-damage-');
   const chunkSize = o.chunkSize ?? 4096;
-  const { file } = await backupOf(source, dir, { chunkSize, pieceBytes: o.pieceBytes ?? 64 * 1024 });
+  const file = await withWriteVersion(o.formatVersion, async () => (await backupOf(source, dir, { chunkSize, pieceBytes: o.pieceBytes ?? 64 * 1024 })).file);
   const bytes = await readFile(file);
   const plaintext = await decryptWhole(file, PASSWORD);
-  return { source, dir, file, bytes, layout: layoutOf(bytes), plaintext, map: mapRows(plaintext), chunkSize, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const layout = layoutOf(bytes);
+  const formatVersion = Number(bytes.toString('latin1', MAGIC_PREFIX.length, MAGIC_PREFIX.length + 1));
+  if (o.formatVersion !== undefined && formatVersion !== o.formatVersion) throw new Error(`asked for a version ${o.formatVersion} backup, got ${formatVersion}`);
+  return { source, dir, file, bytes, layout, plaintext, map: mapRows(plaintext), chunkSize, formatVersion, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -28,10 +28,13 @@ const CHUNK = 1024;
 let key: SealedKey;
 let dir: string;
 
-async function writeBackup(plaintext: Buffer, feed: 'whole' | 'bytes' | 'odd', name: string, admin = 'jsmith'): Promise<string> {
+/** Every version a reader opens: version 2 files open forever, version 3 is what new backups are written in. */
+const VERSIONS = [2, 3] as const;
+
+async function writeBackup(plaintext: Buffer, feed: 'whole' | 'bytes' | 'odd', name: string, version = 3): Promise<string> {
   key ??= await createSealedKey('pw', SIGNING_KEY.publicKey, FAST_TEST_KDF);
   dir ??= await tempDir();
-  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: admin, lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: CHUNK });
+  const w = createEncryptingWriter({ database: 'db', serverVersion: 'x', producerVersion: 'test', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: CHUNK, formatVersion: version });
   const path = join(dir, name);
   await pipeline(Readable.from(slices(plaintext, feed)), w.stream, createWriteStream(path));
   return path;
@@ -49,18 +52,18 @@ async function readBack(path: string, feed: 'whole' | 'bytes' | 'odd', password 
   const file = await readFile(path);
   const payload = file.subarray(located.payloadOffset);
   const damage = newDamageReport(false);
-  const frames = scanFrames(Readable.from(slices(payload, feed)), { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset });
+  const frames = scanFrames(Readable.from(slices(payload, feed)), { fileTag: fileTagOf(located.header), chunkSize: located.header.chunkSize, startOffset: located.payloadOffset, version: located.header.formatVersion });
   const segments: Segment[] = [];
   for await (const s of decryptFrames(frames, unlocked.payloadKey, shapeOf(located), damage)) segments.push(s);
   const plain = Buffer.concat(segments.map((s) => s.data ?? Buffer.alloc(s.hole!)));
   return { plain, damage, segments };
 }
 
-for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 17]) {
-  test(`round trip of ${size} bytes, written and read whole, byte by byte and in 321-byte slices`, async () => {
+for (const version of VERSIONS) for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 17]) {
+  test(`version ${version}: round trip of ${size} bytes, written and read whole, byte by byte and in 321-byte slices`, async () => {
     const plaintext = randomBytes(size);
     for (const writeFeed of ['whole', 'bytes', 'odd'] as const) {
-      const path = await writeBackup(plaintext, writeFeed, `rt-${size}-${writeFeed}.lrb`);
+      const path = await writeBackup(plaintext, writeFeed, `rt-${version}-${size}-${writeFeed}.lrb`, version);
       for (const readFeed of ['whole', 'bytes', 'odd'] as const) {
         if (size > CHUNK * 2 && writeFeed === 'bytes' && readFeed === 'bytes') continue; // same bytes as other pairs; keeps the run short
         const { plain, damage } = await readBack(path, readFeed);
@@ -116,7 +119,7 @@ test('a header changed after writing is refused once the password is known (sign
 });
 
 test('absurd KDF parameters, chunk sizes and versions are refused before any work', async () => {
-  const path = await writeBackup(randomBytes(10), 'whole', 'bounds.lrb');
+  const path = await writeBackup(randomBytes(10), 'whole', 'bounds.lrb', 2);
   const cases: [string, (h: Record<string, any>) => void, string][] = [
     ['memory', (h) => { h.recipients[0].kdf.memoryKiB = 64 * 1024 * 1024; }, 'LR_HOSTILE_HEADER'],
     ['iterations', (h) => { h.recipients[0].kdf.iterations = 1e9; }, 'LR_HOSTILE_HEADER'],
@@ -134,6 +137,18 @@ test('absurd KDF parameters, chunk sizes and versions are refused before any wor
     const bad = await tamperHeader(path, edit, `bounds-${name.replace(' ', '-')}.lrb`);
     await assert.rejects(locateHeader(bad), (e) => isLrError(e, code as never), name);
   }
+  // The same from a version 3 file: the header's version and its compression go together.
+  const v3 = await writeBackup(randomBytes(10), 'whole', 'bounds-v3.lrb', 3);
+  const v3Cases: [string, (h: Record<string, any>) => void, string][] = [
+    ['version 3 without compression', (h) => { delete h.compression; }, 'LR_HOSTILE_HEADER'],
+    ['version 3 with another level', (h) => { h.compression = { algorithm: 'zstd', level: 'x' }; }, 'LR_HOSTILE_HEADER'],
+    ['version 2 with compression', (h) => { h.formatVersion = 2; }, 'LR_HOSTILE_HEADER'],
+    ['chunk size', (h) => { h.chunkSize = 2 ** 31; }, 'LR_HOSTILE_HEADER'],
+  ];
+  for (const [name, edit, code] of v3Cases) {
+    const bad = await tamperHeader(v3, edit, `bounds-v3-${name.replaceAll(' ', '-')}.lrb`);
+    await assert.rejects(locateHeader(bad), (e) => isLrError(e, code as never), `${name} (version 3 file)`);
+  }
 });
 
 test('a header length beyond the bound is not read, whatever the file says', async () => {
@@ -147,12 +162,12 @@ test('a header length beyond the bound is not read, whatever the file says', asy
   await assert.rejects(locateHeader(bad), (e) => isLrError(e, 'LR_HEADER_DAMAGED'));
 });
 
-test('the header copy at the end stands in for a damaged first copy', async () => {
+for (const version of VERSIONS) test(`version ${version}: the header copy at the end stands in for a damaged first copy`, async () => {
   const plaintext = randomBytes(4000);
-  const path = await writeBackup(plaintext, 'whole', 'copy.lrb');
+  const path = await writeBackup(plaintext, 'whole', `copy-${version}.lrb`, version);
   const file = await readFile(path);
   file.fill(0, MAGIC_LINE.length, MAGIC_LINE.length + 200);
-  const bad = join(dir, 'copy-bad.lrb');
+  const bad = join(dir, `copy-bad-${version}.lrb`);
   await writeFile(bad, file);
   const located = await locateHeader(bad);
   assert.equal(located.headerCopyUsed, true);

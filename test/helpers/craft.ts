@@ -27,6 +27,7 @@ export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { 
     chunkSize: opts.chunkSize ?? 1024,
     createdAt: opts.createdAt,
     moment: opts.moment,
+    formatVersion: opts.formatVersion,
   });
   const out: Buffer[] = [];
   await pipeline(Readable.from([opts.payload ?? Buffer.from('crafted payload\n')]), w.stream, async function* (src: AsyncIterable<Buffer>) {

@@ -90,7 +90,7 @@ test('daemon --once uploads the night\'s file; the object equals the local file 
   assert.equal(pointer.file, local[0]);
   assert.equal(pointer.bytes, localBytes.length);
   assert.equal(pointer.admin, 'jsmith');
-  assert.equal(pointer.formatVersion, 2);
+  assert.equal(pointer.formatVersion, 3); // the version new backups are written in
   assert.equal(pointer.sha256, sha256(localBytes));
 
   // State and status show the offsite copy.

@@ -80,7 +80,7 @@ test('vendor status: one row per practice, stale ones (over --stale-days) first 
   assert.equal(firstFresh, expectedStale.size);
   for (const row of rows) {
     assert.equal(row.admin, 'jsmith', row.practiceId);
-    assert.equal(row.formatVersion, 2, row.practiceId);
+    assert.equal(row.formatVersion, 3, row.practiceId); // new backups are written in version 3
     assert.ok(row.bytes && row.bytes > 0);
   }
   assert.deepEqual(rows.filter((x) => x.source === 'header').map((x) => x.practiceId).sort(), Array.from({ length: WITHOUT_POINTER }, (_, i) => `nopointer${i}`));
@@ -90,6 +90,6 @@ test('vendor status: one row per practice, stale ones (over --stale-days) first 
   assert.equal(human.code, 0, human.stderr);
   const lines = human.stdout.trim().split('\n');
   assert.equal(lines.filter((l) => l.startsWith('STALE ')).length, expectedStale.size);
-  assert.match(lines[0]!, /^STALE p\d{4}: last upload .*opens with jsmith's password, format 2/);
+  assert.match(lines[0]!, /^STALE p\d{4}: last upload .*opens with jsmith's password, format 3/);
   assert.match(lines.at(-1)!, new RegExp(`^${PRACTICES + WITHOUT_POINTER} practices, ${expectedStale.size} stale`));
 });

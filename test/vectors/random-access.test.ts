@@ -13,11 +13,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { locateHeader, newDamageReport, unlockBackup, type Segment } from '../../src/format/reader.js';
 import { PayloadReader, type Span } from '../../src/format/random-access.js';
-import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, type VectorSpec } from './plaintext.js';
+import { VECTOR_CHUNK_SIZE, VECTOR_PASSWORD, vectorPlaintext, vectorTextPlaintext, type VectorSpec } from './plaintext.js';
 
-const specs = JSON.parse(readFileSync(new URL('vectors.json', import.meta.url), 'utf8')) as VectorSpec[];
-const plaintext = vectorPlaintext();
-const pathOf = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+/** Both versions' vectors: version 2 in this folder (random bytes), version 3 in v3/ (rows of text, compressed). */
+const FOLDERS = [
+  { dir: './', version: 2, plaintext: vectorPlaintext() },
+  { dir: './v3/', version: 3, plaintext: vectorTextPlaintext() },
+];
 
 async function collect(it: AsyncIterable<Segment>): Promise<Segment[]> {
   const out: Segment[] = [];
@@ -26,7 +28,7 @@ async function collect(it: AsyncIterable<Segment>): Promise<Segment[]> {
 }
 
 /** Spans as one stream: data must equal the plaintext where it came from; returns the plaintext offsets that were holes. */
-function judge(spans: Span[], segments: Segment[]): Set<number> {
+function judge(spans: Span[], segments: Segment[], plaintext: Buffer): Set<number> {
   const holes = new Set<number>();
   const origin = (at: number) => {
     let base = 0;
@@ -51,34 +53,38 @@ function judge(spans: Span[], segments: Segment[]): Set<number> {
   return holes;
 }
 
-const cuts: [string, Span[]][] = [
+const cuts = (plaintext: Buffer): [string, Span[]][] => [
   ['whole', [{ start: 0, end: plaintext.length }]],
   ['odd slices, out of order', [{ start: 5000, end: 7777 }, { start: 321, end: 1500 }, { start: 19000, end: plaintext.length }]],
   ['single bytes at chunk edges', [1023, 1024, 2047, 2048, 10239, plaintext.length - 1].map((b) => ({ start: b, end: b + 1 }))],
 ];
 
-for (const spec of specs.filter((s) => !s.error)) {
-  test(`${spec.file}: random access yields only true bytes`, async (t) => {
-    const located = await locateHeader(pathOf(spec.file)).catch(() => null);
-    if (!located) return; // a vector whose header copy is lost opens only through the in-order reader (format tests)
-    const unlocked = await unlockBackup(located, VECTOR_PASSWORD);
-    assert.ok(unlocked);
-    const reader = await PayloadReader.open(unlocked);
-    try {
-      for (const [how, spans] of cuts) {
-        await t.test(how, async () => {
-          const damage = newDamageReport(false);
-          const holes = judge(spans, await collect(reader.spans(spans, damage)));
-          const touched = new Set(spans.flatMap((s) => Array.from({ length: Math.floor((s.end - 1) / VECTOR_CHUNK_SIZE) - Math.floor(s.start / VECTOR_CHUNK_SIZE) + 1 }, (_, k) => Math.floor(s.start / VECTOR_CHUNK_SIZE) + k)));
-          for (const lost of spec.lostChunks) if (touched.has(lost)) assert.ok(holes.has(lost), `chunk ${lost} was destroyed, so it must be a hole`);
-          if (spec.lostChunks.length === 0 && !spec.truncated && located.firstCopyIntact && /^(good|swap|fake-frame)/.test(spec.file)) assert.equal(holes.size, 0, 'nothing lost');
-          assert.equal(damage.damagedChunks, holes.size);
-        });
+for (const { dir, version, plaintext } of FOLDERS) {
+  const pathOf = (file: string) => fileURLToPath(new URL(dir + file, import.meta.url));
+  const specs = JSON.parse(readFileSync(new URL(dir + 'vectors.json', import.meta.url), 'utf8')) as VectorSpec[];
+  for (const spec of specs.filter((s) => !s.error)) {
+    test(`version ${version}, ${spec.file}: random access yields only true bytes`, async (t) => {
+      const located = await locateHeader(pathOf(spec.file)).catch(() => null);
+      if (!located) return; // a vector whose header copy is lost opens only through the in-order reader (format tests)
+      const unlocked = await unlockBackup(located, VECTOR_PASSWORD);
+      assert.ok(unlocked);
+      const reader = await PayloadReader.open(unlocked);
+      try {
+        for (const [how, spans] of cuts(plaintext)) {
+          await t.test(how, async () => {
+            const damage = newDamageReport(false);
+            const holes = judge(spans, await collect(reader.spans(spans, damage)), plaintext);
+            const touched = new Set(spans.flatMap((s) => Array.from({ length: Math.floor((s.end - 1) / VECTOR_CHUNK_SIZE) - Math.floor(s.start / VECTOR_CHUNK_SIZE) + 1 }, (_, k) => Math.floor(s.start / VECTOR_CHUNK_SIZE) + k)));
+            for (const lost of spec.lostChunks) if (touched.has(lost)) assert.ok(holes.has(lost), `chunk ${lost} was destroyed, so it must be a hole`);
+            if (spec.lostChunks.length === 0 && !spec.truncated && located.firstCopyIntact && /^(good|swap|fake-frame)/.test(spec.file)) assert.equal(holes.size, 0, 'nothing lost');
+            assert.equal(damage.damagedChunks, holes.size);
+          });
+        }
+        const all = await reader.read(0, plaintext.length);
+        if (all) assert.ok(all.equals(plaintext), 'read() gives the plaintext');
+      } finally {
+        await reader.close();
       }
-      const all = await reader.read(0, plaintext.length);
-      if (all) assert.ok(all.equals(plaintext), 'read() gives the plaintext');
-    } finally {
-      await reader.close();
-    }
-  });
+    });
+  }
 }

@@ -19,6 +19,10 @@ const SIGNING_KEY = newSigningKey();
 export interface Payload {
   /** The database the catalog names (default clinic). */
   database?: string;
+  /** The database's default character set and collation, and the source server's version, as the catalog gives them. */
+  charset?: string;
+  collation?: string;
+  serverVersion?: string;
   tables: (CatalogTable & { rows: string })[];
   objects: ObjectDefinition[];
 }
@@ -29,7 +33,7 @@ export async function payloadBytes(p: Payload): Promise<Buffer> {
   const collected = (async () => {
     for await (const b of tar.stream) parts.push(b as Buffer);
   })();
-  const catalog: Catalog = { database: p.database ?? 'clinic', charset: 'utf8mb4', collation: 'utf8mb4_general_ci', serverVersion: 'make-hostile', createdAt: '2026-01-01T00:00:00.000Z', tables: p.tables.map(({ rows: _rows, ...t }) => t), objects: p.objects.map((o) => ({ kind: o.kind, name: o.name, type: o.type })) };
+  const catalog: Catalog = { database: p.database ?? 'clinic', charset: p.charset ?? 'utf8mb4', collation: p.collation ?? 'utf8mb4_general_ci', serverVersion: p.serverVersion ?? 'make-hostile', createdAt: '2026-01-01T00:00:00.000Z', tables: p.tables.map(({ rows: _rows, ...t }) => t), objects: p.objects.map((o) => ({ kind: o.kind, name: o.name, type: o.type })) };
   await tar.json(CATALOG_PATH, catalog);
   const summaries: TableSummary[] = [];
   for (const t of p.tables) {
@@ -51,9 +55,9 @@ export async function payloadBytes(p: Payload): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export async function encrypt(plaintext: Buffer, database = 'clinic'): Promise<Buffer> {
+export async function encrypt(plaintext: Buffer, database = 'clinic', serverVersion = 'make-hostile'): Promise<Buffer> {
   const key = await createSealedKey(VECTOR_PASSWORD, SIGNING_KEY.publicKey, FAST_TEST_KDF);
-  const w = createEncryptingWriter({ database, serverVersion: 'make-hostile', producerVersion: 'make-hostile', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: 64 << 10, createdAt: new Date('2026-01-01T00:00:00Z') });
+  const w = createEncryptingWriter({ database, serverVersion, producerVersion: 'make-hostile', admin: { userNum: 1, userName: 'jsmith', lastLoginAt: null }, key, signingKey: SIGNING_KEY, chunkSize: 64 << 10, createdAt: new Date('2026-01-01T00:00:00Z') });
   const out: Buffer[] = [];
   await pipeline(Readable.from([plaintext]), w.stream, async function* (src: AsyncIterable<Buffer>) {
     for await (const b of src) out.push(b);
