@@ -97,6 +97,8 @@ async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: Re
       onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, label: `${p.tablesDone}/${p.tables} tables · ${p.rows.toLocaleString('en-US')} rows · ${safeText(p.table ?? '', 60)}` }),
     });
   } catch (err) {
+    // It never reached a server: nothing is marked, and there is nothing to resume.
+    if (isLrError(err) && err.detail?.neverReached) throw err;
     if (controller.signal.aborted) {
       progress.done();
       note(`Stopped. The database ${target.dsn.database} is marked as incomplete. To continue later${shownAs === null ? `, ${NEW_LINK}` : ''}: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`);

@@ -6,6 +6,7 @@ import { EXIT } from '../errors.js';
 import { checkTargetArgument, resolveTarget } from '../restore/resolve-target.js';
 import { validateRestore } from '../validate/validate.js';
 import { Progress } from '../cli/progress.js';
+import { mappingLines } from '../restore/server-names.js';
 
 /** FILE may be a path, s3://bucket/key or a link from `vendor share`: a backup in the store is read in place, as restore reads it. */
 export async function validateCommand(file: string, o: { target: string; dbPasswordFile?: string; passwordFile?: string; recoveryCodeFile?: string; json?: boolean }): Promise<void> {
@@ -23,6 +24,8 @@ export async function validateCommand(file: string, o: { target: string; dbPassw
     printJson(r);
     return;
   }
+  // What the restore had to map for this server is no difference in the data: said first, then the verdict.
+  for (const line of mappingLines(r.collationsMapped)) say(line);
   if (r.match) say(`All ${r.tables.length} tables and ${r.objects.length} schema objects match the backup: every row is identical.`);
   else {
     say(`The database differs from the backup in ${r.differences.length} way(s):`);

@@ -1,5 +1,5 @@
 import { locateHeader } from '../format/reader.js';
-import { adminRecipients, type AdminIdentity, type BackupHeader } from '../format/header.js';
+import { adminRecipients, type AdminIdentity, type BackupHeader, type MomentFacts } from '../format/header.js';
 import type { KdfParams } from '../keys/crypto.js';
 import { sizesFromHeads, type PayloadSizes } from './sizes.js';
 
@@ -20,6 +20,8 @@ export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdA
   headerCopyUsed: boolean;
   /** File, compressed and uncompressed sizes from the chunk heads (cleartext; exact or estimated, as it says); null for a file in the store. */
   sizes: PayloadSizes | null;
+  /** Whether the file is one moment of the database; null in files made before it was recorded. */
+  moment: MomentFacts | null;
 };
 
 const personOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userName: a.userName, lastLoginAt: a.lastLoginAt } : null);
@@ -54,5 +56,6 @@ export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: b
     fileBytes,
     headerCopyUsed,
     sizes,
+    moment: h.moment ?? null,
   };
 }

@@ -176,7 +176,7 @@ async function check(ask: Ask, parsed: ParsedBackup | null, opened: OpenedBackup
       if (signal.aborted) throw new LrError('LR_INTERRUPTED', 'The check was stopped.');
       vbar.update({ done, total, label: `${done} of ${total} tables checked` });
     };
-    const validation = parsed ? await validateAgainst(parsed, dsn, { onTable }) : await validateRestore(opened, dsn, { onTable });
+    const validation = parsed ? await validateAgainst(parsed, dsn, { onTable, file: opened }) : await validateRestore(opened, dsn, { onTable });
     return { validation };
   } catch (err) {
     log('recover').warn({ code: (err as { code?: string }).code }, 'validation did not finish');

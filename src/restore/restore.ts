@@ -18,9 +18,9 @@
  * routines, triggers, events), outcome.ts (the report). A dropped
  * connection is retried here by resuming from the progress record.
  */
-import { LrError } from '../errors.js';
-import { connect, isServerError, translateDbError } from '../db/connect.js';
-import type { Dsn } from '../db/dsn.js';
+import { isLrError, LrError } from '../errors.js';
+import { connect, isServerError, translateDbError, type Connection } from '../db/connect.js';
+import { describeDsn, type Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { newDamageReport, type DamageReport } from '../format/reader.js';
 import { PayloadReader } from '../format/random-access.js';
@@ -54,11 +54,39 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     try {
       return await restorePass({ ...opts, resume }, started, attempt > 0);
     } catch (err) {
+      if (isLrError(err) && err.detail?.neverReached) throw err;
       if (!isConnectionLost(err) || attempt >= retries || opts.signal?.aborted) throw err instanceof LrError || !isServerError(err) ? err : translateDbError(err, opts.dsn);
       log('restore').warn({ attempt, code: (err as { code?: string }).code }, 'connection lost; resuming');
       tellPerson(`The connection to the target server was lost; waiting for it to answer, then continuing where the restore stopped…`);
       await waitForServer(opts.dsn, 60_000);
       resume = true;
+    }
+  }
+}
+
+/** Codes of a connection that never opened: nothing listens, no such host, no route. */
+const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const causeCode = (err: unknown) => String((err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code ?? '');
+
+/**
+ * The first connection of a restore. A server that refuses it is tried a
+ * few more times within about two seconds (one that is starting up), then
+ * the restore ends with one line: it never reached a server, so nothing was
+ * marked and there is nothing to resume (never the minute-long wait for a
+ * server that went away mid-restore).
+ */
+async function reachTarget(dsn: Dsn, signal?: AbortSignal): Promise<Connection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connect(dsn, { noDatabase: true });
+    } catch (err) {
+      const code = causeCode(err);
+      if (!NOT_REACHED.has(code)) throw err;
+      if (code !== 'ECONNREFUSED' || attempt >= 3 || signal?.aborted) {
+        const message = code === 'ECONNREFUSED' || code === 'ENOENT' ? `Nothing answers at ${describeDsn({ ...dsn, database: '' })}: check that MySQL/MariaDB is running there and that the address and port are right. Nothing was changed on any server.` : `${(err as Error).message} Nothing was changed on any server.`;
+        throw new LrError('LR_DB_UNREACHABLE', message, { cause: (err as { cause?: unknown }).cause ?? err, detail: { code, neverReached: true } });
+      }
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 }
@@ -79,7 +107,7 @@ async function waitForServer(dsn: Dsn, ms: number): Promise<void> {
 
 async function restorePass(opts: RestoreOptions, started: number, retrying: boolean): Promise<RestoreReport> {
   const { located } = opts.opened;
-  const run = new RestoreRun(opts, await connect(opts.dsn, { noDatabase: true }));
+  const run = new RestoreRun(opts, retrying ? await connect(opts.dsn, { noDatabase: true }) : await reachTarget(opts.dsn, opts.signal));
   const { database, where } = run;
   const indexes = new IndexBuilder(run);
   try {

@@ -23,6 +23,11 @@ export interface BackupRecord {
   admin: string;
   /** The admin changed their password after enrolling: this backup opens with the old one. */
   keyStale: boolean;
+  /** Absent in records written before they were kept: see BackupResult. */
+  oneMoment?: boolean;
+  notOneMoment?: string | null;
+  writesHeldMs?: number;
+  tablesHeld?: number;
 }
 
 export interface CopyRecord {

@@ -164,24 +164,39 @@ const nameOf = (t: Token) => (t.kind === 'string' ? t.value.slice(1, -1) : t.val
 const SAFE = /^[A-Za-z0-9_]+$/;
 const quoted = (name: string) => '`' + name + '`';
 
-function mapNames(tokens: Token[], t: TargetNames, mapped: NameMapping[]): Edit[] {
-  const edits: Edit[] = [];
-  const at = (v: number, kind: NameMapping['kind']) => {
-    const from = nameOf(tokens[v]);
-    const to = kind === 'collation' ? nearestCollation(from, t) : nearestCharset(from, t);
-    if (to === null || !SAFE.test(to)) return;
-    mapped.push({ kind, from: from.toLowerCase(), to });
-    edits.push({ start: tokens[v].start, end: tokens[v].end, text: quoted(to) });
-  };
+/** Where a statement names a collation or a character set: the value token after COLLATE, CHARSET, CHARACTER SET. */
+function nameSites(tokens: Token[]): { at: number; kind: NameMapping['kind'] }[] {
+  const sites: { at: number; kind: NameMapping['kind'] }[] = [];
   for (let k = 0; k < tokens.length; k++) {
     const tok = tokens[k];
-    if (isKeyword(tok, 'COLLATE')) {
-      const v = valueAfter(tokens, k);
-      if (v >= 0 && !isOp(tokens[v + 1], '(')) at(v, 'collation');
-    } else if (isKeyword(tok, 'CHARSET') || (isKeyword(tok, 'CHARACTER') && isKeyword(tokens[k + 1], 'SET'))) {
-      const v = valueAfter(tokens, isKeyword(tok, 'CHARSET') ? k : k + 1);
-      if (v >= 0 && !isOp(tokens[v + 1], '(')) at(v, 'charset');
-    } else if (tok.kind === 'word' && tok.value.startsWith('_') && tokens[k + 1]?.kind === 'string' && tokens[k + 1].start === tok.end) {
+    const kind = isKeyword(tok, 'COLLATE') ? 'collation' : isKeyword(tok, 'CHARSET') || (isKeyword(tok, 'CHARACTER') && isKeyword(tokens[k + 1], 'SET')) ? 'charset' : null;
+    if (!kind) continue;
+    const v = valueAfter(tokens, isKeyword(tok, 'CHARACTER') ? k + 1 : k);
+    if (v >= 0 && !isOp(tokens[v + 1], '(')) sites.push({ at: v, kind });
+  }
+  return sites;
+}
+
+/** The collation and character set names a statement uses (lower case, each once); none when it does not lex. */
+export function namesIn(sql: string): { collations: string[]; charsets: string[] } {
+  const tokens = tokenize(sql);
+  const out = { collations: new Set<string>(), charsets: new Set<string>() };
+  if (!tokens.some((x) => x.kind === 'error')) for (const s of nameSites(tokens)) out[s.kind === 'collation' ? 'collations' : 'charsets'].add(nameOf(tokens[s.at]).toLowerCase());
+  return { collations: [...out.collations], charsets: [...out.charsets] };
+}
+
+function mapNames(tokens: Token[], t: TargetNames, mapped: NameMapping[]): Edit[] {
+  const edits: Edit[] = [];
+  for (const { at: v, kind } of nameSites(tokens)) {
+    const from = nameOf(tokens[v]);
+    const to = kind === 'collation' ? nearestCollation(from, t) : nearestCharset(from, t);
+    if (to === null || !SAFE.test(to)) continue;
+    mapped.push({ kind, from: from.toLowerCase(), to });
+    edits.push({ start: tokens[v].start, end: tokens[v].end, text: quoted(to) });
+  }
+  for (let k = 0; k < tokens.length; k++) {
+    const tok = tokens[k];
+    if (tok.kind === 'word' && tok.value.startsWith('_') && tokens[k + 1]?.kind === 'string' && tokens[k + 1].start === tok.end) {
       // An introducer (_utf8mb3'text'): only the other spelling of the same set is a safe swap here.
       const cs = tok.value.slice(1).toLowerCase();
       const alias = ALIAS[cs];

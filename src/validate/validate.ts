@@ -18,6 +18,8 @@ import type { DamageReport } from '../format/reader.js';
 import { columnsFromServer } from '../restore/columns.js';
 import type { ParsedBackup } from '../restore/options.js';
 import { selectRows } from '../db/query.js';
+import { readTargetNames, ServerNames, type CollationMapping } from '../restore/server-names.js';
+import { lexModeOf } from '../sql/tokenize.js';
 
 export interface TableValidation {
   name: string;
@@ -34,6 +36,8 @@ export interface ValidationReport {
   tables: TableValidation[];
   objects: { kind: ObjectKind; name: string; present: boolean }[];
   differences: string[];
+  /** The backup's collation names this server does not know, and the nearest it has, as the restore mapped them (docs/collations.md). */
+  collationsMapped: CollationMapping[];
   damage: Pick<DamageReport, 'damagedChunks' | 'truncated'>;
   durationMs: number;
 }
@@ -71,12 +75,19 @@ export async function checksumTable(conn: Connection, table: CatalogTable, algor
 
 export interface ValidateOptions {
   onTable?: (name: string, done: number, total: number) => void;
+  /**
+   * The backup itself, to compare the rows of a table whose key's collation
+   * was mapped regardless of their order (the server sorts the key its own
+   * way): without it such a table that differs only in order is reported
+   * as differing.
+   */
+  file?: OpenedBackup;
 }
 
 /** Reads the backup (everything but the rows), then checks the restored database against it. */
 export async function validateRestore(opened: OpenedBackup, dsn: Dsn, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const started = Date.now();
-  return validateAgainst(await describeBackup(opened), dsn, opts, started);
+  return validateAgainst(await describeBackup(opened), dsn, { file: opened, ...opts }, started);
 }
 
 /**
@@ -94,6 +105,7 @@ export async function validateAgainst(backup: BackupDescription, dsn: Dsn, opts:
   const tables: TableValidation[] = [];
   try {
     await conn.query("SET SESSION time_zone = '+00:00'");
+    const mapped = namesMapped(backup, new ServerNames(await readTargetNames(conn)));
     const present = await selectRows<{ t: string }>(conn, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'");
     const existing = new Set(present.map((r) => r.t));
     let done = 0;
@@ -125,13 +137,68 @@ export async function validateAgainst(backup: BackupDescription, dsn: Dsn, opts:
         differences.push(`${name}: could not be read (${(err as { code?: string }).code ?? 'error'})`);
       }
     }
+    await compareOrderFree(conn, backup, opts.file, reordered(backup, tables, mapped), tables, differences);
     const objects = await presentObjects(conn, backup.objects.length ? backup.objects : (backup.manifest?.objects ?? []));
     for (const o of objects) if (!o.present) differences.push(`${o.kind} ${o.name} is missing`);
     if (backup.damage.truncated || backup.damage.damagedChunks > 0) differences.push('the backup file itself is damaged, so some tables may not be checkable');
-    return { match: differences.length === 0, database: dsn.database, tables, objects, differences, damage: { damagedChunks: backup.damage.damagedChunks, truncated: backup.damage.truncated }, durationMs: Date.now() - started };
+    return { match: differences.length === 0, database: dsn.database, tables, objects, differences, collationsMapped: mapped, damage: { damagedChunks: backup.damage.damagedChunks, truncated: backup.damage.truncated }, durationMs: Date.now() - started };
   } finally {
     await conn.end().catch(() => conn.destroy());
   }
+}
+
+/** The names this server does not know, mapped as the restore maps them: the same table, the same target list. */
+function namesMapped(backup: BackupDescription, names: ServerNames): CollationMapping[] {
+  const c = backup.catalog;
+  if (c) names.database(c.charset, c.collation);
+  for (const t of c?.tables ?? []) if (t.create) names.table(t.name, t.create);
+  for (const o of backup.objects) names.object(names.session(o), lexModeOf(o.sqlMode));
+  return names.mapped;
+}
+
+const STRING_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']);
+
+/**
+ * Tables that differ only where the server orders a text key its own way: a
+ * collation of the table was mapped and its primary key holds text, so the
+ * rows (hashed in key order at backup time) come back in another order.
+ */
+function reordered(backup: BackupDescription, tables: TableValidation[], mapped: CollationMapping[]): CatalogTable[] {
+  const touched = new Set(mapped.flatMap((m) => m.in));
+  return (backup.catalog?.tables ?? []).filter((t) => {
+    const v = tables.find((x) => x.name === t.name);
+    const textKey = t.primaryKey.some((k) => STRING_TYPES.has(t.columns.find((c) => c.name === k)?.dataType ?? ''));
+    return v?.status === 'differs' && v.checksumMatch === false && v.rowsFound === v.rowsExpected && textKey && touched.has(`table ${t.name}`);
+  });
+}
+
+/** Those tables' rows compared whatever their order: a sum of per-row hashes over the file's rows and over the server's. */
+async function compareOrderFree(conn: Connection, backup: BackupDescription, file: OpenedBackup | undefined, candidates: CatalogTable[], tables: TableValidation[], differences: string[]): Promise<void> {
+  if (candidates.length === 0) return;
+  const detail = 'its key\'s collation was mapped, so this server orders its rows another way';
+  if (!file || backup.damage.damagedChunks > 0 || backup.damage.truncated) {
+    for (const t of candidates) tables.find((v) => v.name === t.name)!.detail = `${detail}: compared in order only`;
+    return;
+  }
+  const fromFile = await fileRowSums(file, new Set(candidates.map((t) => t.index)));
+  for (const t of candidates) {
+    const got = await checksumTable(conn, t, 'sha256-rowsum');
+    if (got.checksum !== fromFile.get(t.index)) continue;
+    Object.assign(tables.find((v) => v.name === t.name)!, { status: 'match', checksumMatch: true, detail: `${detail}: every row is identical (compared regardless of order)` });
+    differences.splice(differences.indexOf(`${t.name}: same row count, but the content differs`), 1);
+  }
+}
+
+/** The order-free checksum of each named table's rows as the file holds them. */
+async function fileRowSums(opened: OpenedBackup, indexes: Set<number>): Promise<Map<number, string>> {
+  const hashers = new Map([...indexes].map((i) => [i, new TableHasher('sha256-rowsum')]));
+  for await (const { entry, body } of readTar(payloadOf(opened).segments)) {
+    const role = roleOf(entry.path);
+    if (role.role !== 'data' || !hashers.has(role.table)) continue;
+    const rows = await readWhole(body, entry.size, 256 << 20);
+    if (rows) hashers.get(role.table)!.update(rows);
+  }
+  return new Map([...hashers].map(([i, h]) => [i, h.digest().value]));
 }
 
 async function presentObjects(conn: Connection, expected: { kind: ObjectKind; name: string }[]): Promise<{ kind: ObjectKind; name: string; present: boolean }[]> {

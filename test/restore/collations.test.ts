@@ -19,6 +19,8 @@ import { runCli } from '../helpers/cli.js';
 import { VECTOR_PASSWORD } from '../vectors/plaintext.js';
 import { encrypt, payloadBytes, type Payload } from '../vectors/hostile/payload.js';
 import type { RestoreReport } from '../../src/restore/report.js';
+import type { ValidationReport } from '../../src/validate/validate.js';
+import type { CollationsUsed } from '../../src/identify/collations.js';
 
 let work: string;
 let password: string;
@@ -48,6 +50,12 @@ function mysql8Payload(): Payload {
         index: 4, name: 'known', engine: 'InnoDB', columns: [id, text('word')], primaryKey: ['id'], rowsEstimate: 1,
         create: 'CREATE TABLE `known` (\n  `id` int NOT NULL,\n  `word` varchar(20) CHARACTER SET utf8mb3 COLLATE utf8mb3_uca1400_ai_ci NOT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci',
         rows: '1\tword\n',
+      },
+      {
+        // A text key under a case-sensitive collation no server has (lower case first, as UCA sorts): utf8mb4_bin here puts B before b.
+        index: 5, name: 'keyed', engine: 'MyISAM', columns: [text('code'), id], primaryKey: ['code'], rowsEstimate: 3,
+        create: 'CREATE TABLE `keyed` (\n  `code` varchar(10) COLLATE utf8mb4_klingon_cs NOT NULL,\n  `id` int NOT NULL,\n  PRIMARY KEY (`code`)\n) ENGINE=MyISAM DEFAULT CHARSET=utf8mb4',
+        rows: 'a\t1\nb\t2\nB\t3\n',
       },
     ],
     objects: [
@@ -104,8 +112,46 @@ test('a MySQL 8 backup restores onto MariaDB 10.11: each unknown collation mappe
   assert.equal(db.c, 'utf8mb4_uca1400_nopad_ai_ci');
   assert.deepEqual((await queryIn(target, 'SELECT id FROM upper_codes')).map((x) => x.id), [1], 'the view compares as case-sensitively as it did');
 
+  assert.deepEqual((await queryIn(target, 'SELECT code FROM keyed ORDER BY code')).map((x) => x.code), ['B', 'a', 'b'], 'the key sorts the target\'s way');
+
   const v = await runCli(['validate', file, '--target', dsnFor(target), '--password-file', password, '--json']);
   assert.equal(v.code, 0, v.stdout + v.stderr);
-  const validation = JSON.parse(v.stdout) as { match: boolean };
-  assert.equal(validation.match, true);
+  const validation = JSON.parse(v.stdout) as ValidationReport;
+  assert.equal(validation.match, true, validation.differences.join('\n'));
+  assert.deepEqual(validation.collationsMapped.map((m) => `${m.from} ${m.to}`).sort(), report.collationsMapped.map((m) => `${m.from} ${m.to}`).sort(), 'validate names the same mappings');
+  const keyed = validation.tables.find((t) => t.name === 'keyed');
+  assert.equal(keyed?.status, 'match');
+  assert.match(keyed?.detail ?? '', /regardless of order/);
+  const human = await runCli(['validate', file, '--target', dsnFor(target), '--password-file', password]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /does not know the collation utf8mb4_0900_ai_ci: utf8mb4_uca1400_nopad_ai_ci is used instead/);
+  assert.match(human.stdout, /every row is identical/);
+});
+
+test('identify gives the source server\'s version without a password, and with it the collations the tables use and which servers know them', async () => {
+  const bare = await runCli(['identify', file]);
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.match(bare.stdout, /from server 8\.0\.39\./);
+  assert.match(bare.stdout, /in the encrypted part: add --password-file/);
+  const bareJson = JSON.parse((await runCli(['identify', file, '--json'])).stdout) as { serverVersion: string; collations?: unknown };
+  assert.equal(bareJson.serverVersion, '8.0.39');
+  assert.equal(bareJson.collations, undefined, 'nothing from the encrypted part without the password');
+
+  const r = await runCli(['identify', file, '--password-file', password, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const used = (JSON.parse(r.stdout) as { collations: CollationsUsed }).collations;
+  assert.equal(used.serverVersion, '8.0.39');
+  assert.equal(used.databaseCollation, 'utf8mb4_0900_ai_ci');
+  assert.deepEqual(used.collations.map((c) => `${c.name} ${c.tables} ${c.knownBy}`), [
+    'utf8mb4_0900_ai_ci 2 MySQL 8, or MariaDB 11.4.5 or later',
+    'utf8mb4_0900_as_cs 2 MySQL 8, or MariaDB 11.4.5 or later',
+    'utf8mb3_uca1400_ai_ci 1 MariaDB 10.10 or later',
+    'utf8mb4_general_ci 1 null',
+    'utf8mb4_klingon_ci 1 null',
+    'utf8mb4_klingon_cs 1 null',
+  ]);
+  assert.deepEqual(used.charsets, ['utf8mb3', 'utf8mb4']);
+  const human = await runCli(['identify', file, '--password-file', password]);
+  assert.match(human.stdout, /Collations its tables use: utf8mb4_0900_ai_ci \(2 tables; known by MySQL 8, or MariaDB 11\.4\.5 or later\)/);
+  assert.match(human.stdout, /mapped to the nearest it has/);
 });
