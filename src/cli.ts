@@ -42,6 +42,8 @@ program
   .requiredOption('--out <dir>', 'folder to write the .lrb file into')
   .option('--exclude <tables>', 'comma-separated tables to leave out', list)
   .option('--max-rate <bytesPerSec>', 'pace reading to stay light on the server', Number)
+  .option('--lock-wait <seconds>', "longest a lock request may wait before it lets go so the office's writes go on (default 5)", Number)
+  .option('--lock-window <seconds>', 'how long to keep trying for one moment before writing a file marked not one moment (default 600)', Number)
   .option('--producer-key <file>', "this server's producer key file (made on first use; default beside the service settings)")
   .option('--json', 'print the result as JSON')
   .action(async (o) => (await import('./commands/backup.js')).backupCommand(o));

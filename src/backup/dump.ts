@@ -12,6 +12,7 @@ import { readCatalog, readObjects } from './catalog.js';
 import { selectRowsSql } from '../db/rows.js';
 import { WHOLE_TABLE, planRanges, tableBytes } from '../db/ranges.js';
 import { RangeReader, type Unit } from './range-reader.js';
+import type { Spool } from './spool.js';
 
 export interface DumpProgress {
   table: string;
@@ -21,17 +22,48 @@ export interface DumpProgress {
   bytes: number;
 }
 
-export interface DumpOptions {
+export interface PlanOptions {
   database: string;
   exclude?: string[];
   createdAt: Date;
   pieceBytes?: number;
   /** Tables bigger than this are read in key ranges of about this size, over all connections at once. */
   rangeBytes?: number;
+  /** Connections that will read at once (holders included): with one, tables are not cut into ranges. */
+  lanes: number;
+  /**
+   * The tables a holder connection has locked (moment.ts), and that holder:
+   * their key bounds are read there. Read elsewhere, a query on one would
+   * queue behind the office's UPDATE, which waits for the holder, which waits
+   * for the plan: the backup and the office would wait for ever.
+   */
+  heldBy?: { conn: Connection; tables: Set<string> };
+}
+
+/** What the dump will read: the catalog and its work units, in tar order. */
+export interface DumpPlan {
+  catalog: Catalog;
+  units: Unit[];
+  /** The units of each catalog table, by position. */
+  unitsOf: number[][];
+}
+
+/** Units already read into a spool (held.ts): their pieces come from there. */
+export interface Spooled {
+  spool: Spool;
+  units: Set<number>;
+  /** Rows and bytes the spool holds: progress counts on from there. */
+  rows: number;
+  bytes: number;
+}
+
+export interface DumpOptions {
+  pieceBytes?: number;
   /** Pace reading so a backup during office hours stays light (bytes per second). */
   maxRateBytesPerSec?: number;
   signal?: AbortSignal;
   onProgress?: (p: DumpProgress) => void;
+  spooled?: Spooled;
 }
 
 export interface DumpResult {
@@ -45,21 +77,28 @@ export const DEFAULT_PIECE_BYTES = 4 << 20;
 /** Pieces a unit read ahead may hold before its connection pauses (the unit being written holds one). */
 const AHEAD_PIECES = 2;
 
+/** Reads the catalog (on the first connection, inside the snapshot) and plans the units. */
+export async function planDump(conns: Connection[], opts: PlanOptions): Promise<DumpPlan> {
+  const catalog = await readCatalog(conns[0], opts.database, { exclude: opts.exclude, createdAt: opts.createdAt.toISOString() });
+  const { units, unitsOf } = await planUnits(conns[0], opts, catalog.tables, opts.rangeBytes ?? 2 * (opts.pieceBytes ?? DEFAULT_PIECE_BYTES));
+  return { catalog, units, unitsOf };
+}
+
 /**
- * The dump, read over `conns` (all in one snapshot: snapshot.ts); the first
- * also reads the catalog. Several connections read big tables in key ranges
+ * The dump of `plan`, read over `conns` (all in one snapshot: snapshot.ts),
+ * but for the units already in `opts.spooled`. Several connections read big tables in key ranges
  * at once; the tar is the same whatever their number, but for where pieces end.
  * stop() (the caller failed: its sink, say) abandons every read in flight and
  * fails `done`, even where a read waits on a connection the caller closes.
  */
-export function dumpDatabase(conns: Connection[], opts: DumpOptions): { stream: Readable; done: Promise<DumpResult>; stop: () => void } {
+export function dumpDatabase(conns: Connection[], plan: DumpPlan, opts: DumpOptions & { database: string }): { stream: Readable; done: Promise<DumpResult>; stop: () => void } {
   const tar = new TarWriter();
   const stopped = new AbortController();
   const follow = () => stopped.abort(opts.signal?.reason);
   if (opts.signal?.aborted) follow();
   else opts.signal?.addEventListener('abort', follow, { once: true });
   const stop = () => stopped.abort(new Error('the dump was stopped'));
-  const done = writeDump(conns, tar, { ...opts, signal: stopped.signal }).then(
+  const done = writeDump(conns, plan, tar, { ...opts, signal: stopped.signal }).then(
     (r) => {
       tar.finish();
       return r;
@@ -74,20 +113,29 @@ export function dumpDatabase(conns: Connection[], opts: DumpOptions): { stream: 
   return { stream: tar.stream, done, stop };
 }
 
-async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions): Promise<DumpResult> {
+async function writeDump(conns: Connection[], plan: DumpPlan, tar: TarWriter, opts: DumpOptions & { database: string }): Promise<DumpResult> {
   const conn = conns[0];
   const pieceBytes = opts.pieceBytes ?? DEFAULT_PIECE_BYTES;
-  const catalog = await readCatalog(conn, opts.database, { exclude: opts.exclude, createdAt: opts.createdAt.toISOString() });
+  const { catalog, units, unitsOf } = plan;
   await tar.json(CATALOG_PATH, catalog);
   const summaries: TableSummary[] = [];
   const pacer = opts.maxRateBytesPerSec ? makePacer(opts.maxRateBytesPerSec) : null;
+  const spooled = opts.spooled;
   let totalRows = 0;
   let totalBytes = 0;
+  // Progress counts what is read from the server: the spooled units were read already.
+  let readRows = spooled?.rows ?? 0;
+  let readBytes = spooled?.bytes ?? 0;
 
-  const { units, unitsOf } = await planUnits(conns, catalog.tables, opts.database, opts.rangeBytes ?? 2 * pieceBytes);
-  const reader = new RangeReader(conns, units, { pieceBytes, ahead: conns.length > 1 ? AHEAD_PIECES : 1, signal: opts.signal });
+  const toRead = units.map((_, i) => i).filter((i) => !spooled?.units.has(i));
+  const readerIndex = new Map(toRead.map((u, i) => [u, i]));
+  const reader = new RangeReader(conns, toRead.map((i) => units[i]!), { pieceBytes, ahead: conns.length > 1 ? AHEAD_PIECES : 1, signal: opts.signal });
   async function* piecesOf(t: number) {
-    for (const unit of unitsOf[t]) yield* reader.pieces(unit);
+    for (const unit of unitsOf[t]) {
+      const r = readerIndex.get(unit);
+      if (r === undefined) yield* spooled!.spool.pieces(unit);
+      else for await (const p of reader.pieces(r)) yield { ...p, fromServer: true };
+    }
   }
   try {
     for (const [t, table] of catalog.tables.entries()) {
@@ -100,14 +148,18 @@ async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions)
       for await (const p of piecesOf(t)) {
         hasher.update(p.bytes);
         await tar.entry(dataPath(table.index, piece), p.bytes, { [PAX_TABLE]: table.name, [PAX_ROWS]: String(p.rows), [PAX_FIRST_ROW]: String(rows) });
-        reader.written(p);
+        if ('fromServer' in p) {
+          reader.written(p);
+          readRows += p.rows;
+          readBytes += p.bytes.length;
+          if (pacer) await pacer(p.bytes.length); // the spooled units were read at once: the office's writes waited on them
+        }
         piece++;
         rows += p.rows;
         bytes += p.bytes.length;
         totalRows += p.rows;
         totalBytes += p.bytes.length;
-        opts.onProgress?.({ table: table.name, tablesDone: summaries.length, tables: catalog.tables.length, rows: totalRows, bytes: totalBytes });
-        if (pacer) await pacer(p.bytes.length);
+        opts.onProgress?.({ table: table.name, tablesDone: summaries.length, tables: catalog.tables.length, rows: readRows, bytes: readBytes });
       }
       const summary: TableSummary = { index: table.index, name: table.name, rows, bytes, pieces: piece, checksum: hasher.digest() };
       summaries.push(summary);
@@ -134,12 +186,14 @@ async function writeDump(conns: Connection[], tar: TarWriter, opts: DumpOptions)
  * big table's key ranges. Planned before any result set is open, because a
  * connection runs one query at a time.
  */
-async function planUnits(conns: Connection[], tables: CatalogTable[], database: string, rangeBytes: number): Promise<{ units: Unit[]; unitsOf: number[][] }> {
-  const sizes = conns.length > 1 ? await tableBytes(conns[0], database) : new Map<string, number>();
+async function planUnits(conn: Connection, opts: PlanOptions, tables: CatalogTable[], rangeBytes: number): Promise<{ units: Unit[]; unitsOf: number[][] }> {
+  const lanes = opts.lanes;
+  const sizes = lanes > 1 ? await tableBytes(conn, opts.database) : new Map<string, number>();
   const units: Unit[] = [];
   const unitsOf: number[][] = [];
   for (const table of tables) {
-    const ranges = conns.length > 1 ? await planRanges(conns[0], table, sizes.get(table.name), rangeBytes) : [WHOLE_TABLE];
+    const on = opts.heldBy?.tables.has(table.name) ? opts.heldBy.conn : conn;
+    const ranges = lanes > 1 ? await planRanges(on, table, sizes.get(table.name), rangeBytes) : [WHOLE_TABLE];
     unitsOf.push(ranges.map((range) => units.push({ table, sql: selectRowsSql(table, range) }) - 1));
   }
   return { units, unitsOf };

@@ -20,13 +20,17 @@ import { createEncryptingWriter } from '../format/writer.js';
 import type { AdminIdentity } from '../format/header.js';
 import { chooseRecipients, type KeyProblem } from '../keys/choose.js';
 import { openProducerStore } from '../keys/producer.js';
-import { dumpDatabase, type DumpProgress } from './dump.js';
-import { beginSnapshot } from './snapshot.js';
+import { DEFAULT_PIECE_BYTES, dumpDatabase, planDump, type DumpPlan, type DumpProgress, type Spooled } from './dump.js';
+import { DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_LOCK_WINDOW_SECONDS, isTransactional, takeMoment, type Moment } from './moment.js';
+import { readHeldTables } from './held.js';
+import { Spool } from './spool.js';
+import type { MomentFacts } from '../format/header.js';
 import { pickRecipients } from './recipients.js';
 import { backupFileName, publishBackup, removeLeftoverTemporaries, temporaryName } from './names.js';
 import { diskFullLine, expectedBackupBytes } from './space.js';
 import { selectOne, selectRows } from '../db/query.js';
 import { isWindows, makePrivate } from '../system/private-file.js';
+import { safeText } from '../text.js';
 
 export { backupFileName } from './names.js';
 
@@ -44,6 +48,10 @@ export interface BackupOptions {
   connections?: number;
   /** Test hook: see snapshot.ts. */
   betweenSnapshots?: () => Promise<void>;
+  /** The longest a lock request of the backup may wait before it lets go, so the office's writes go on (moment.ts). */
+  lockWaitSeconds?: number;
+  /** How long the backup keeps trying to get one moment before it makes a file marked not one moment. */
+  lockWindowSeconds?: number;
   chunkSize?: number;
   onProgress?: (p: DumpProgress) => void;
   /** The producer's key file (default: beside the service settings, or LASTRESORT_PRODUCER_KEY). */
@@ -72,6 +80,13 @@ export interface BackupResult {
   keyStale: boolean;
   /** Connections that read the snapshot (fewer than asked when the server cannot share one). */
   connections: number;
+  /** The file is one moment across every table (moment.ts); if not, why, in plain words. */
+  oneMoment: boolean;
+  notOneMoment: string | null;
+  /** The longest the office's writes were held at a time by this backup (ms). */
+  writesHeldMs: number;
+  /** The tables held still for the moment (the MyISAM/Aria ones). */
+  tablesHeld: string[];
 }
 
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
@@ -86,22 +101,28 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   let neededBytes: number | null = null;
   let finished = false;
   let stopDump = () => {};
+  let spool: Spool | null = null;
   try {
     const store = await openProducerStore({ path: opts.producerKeyFile });
     const picked = pickRecipients(store, await chooseRecipients(conn, store, opts.source.database, now), opts.source.database);
     const { identity, keyStale } = picked;
 
-    const snapshot = await beginSnapshot(opts.source, conn, { connections: opts.connections ?? DEFAULT_CONNECTIONS, betweenSnapshots: opts.betweenSnapshots });
-    lanes = snapshot.conns.slice(1);
-    if (snapshot.fallback) logger.info({ reason: snapshot.fallback }, 'the server cannot share one snapshot between connections; reading over one');
-    const ver = (await selectOne<{ v: string }>(conn, 'SELECT VERSION() AS v'))!;
     await mkdir(opts.outDir, { recursive: true });
-    neededBytes = await expectedBackupBytes(conn, opts.outDir, opts.source.database);
+    const moment = await takeMoment(opts.source, conn, { database: opts.source.database, exclude: opts.exclude, connections: opts.connections ?? DEFAULT_CONNECTIONS, betweenSnapshots: opts.betweenSnapshots, lockWaitSeconds: opts.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS, lockWindowSeconds: opts.lockWindowSeconds ?? DEFAULT_LOCK_WINDOW_SECONDS, signal: opts.signal });
+    lanes = [...moment.conns.slice(1), ...moment.holders];
+    if (moment.fallback) logger.info({ reason: moment.fallback }, 'the server cannot share one snapshot between connections; reading over one');
+    const ver = (await selectOne<{ v: string }>(conn, 'SELECT VERSION() AS v'))!;
+    // The held tables wait in a spool beside the file: about their size more, until the file is written.
+    neededBytes = await expectedBackupBytes(conn, opts.outDir, opts.source.database, moment.held);
+    const plan = await planDump(moment.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, lanes: Math.max(moment.conns.length, moment.holders.length), heldBy: moment.holders[0] ? { conn: moment.holders[0], tables: new Set(moment.held) } : undefined });
+    const held = await readHeld(moment, plan, opts, now);
+    spool = held.spooled?.spool ?? null;
+    const facts = momentFacts(moment, plan, held.writesHeldMs);
     tmpPath = join(opts.outDir, temporaryName(backupFileName(opts.source.database, now)));
 
-    const dump = dumpDatabase(snapshot.conns, { database: opts.source.database, exclude: opts.exclude, createdAt: now, pieceBytes: opts.pieceBytes, rangeBytes: opts.rangeBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress });
+    const dump = dumpDatabase(moment.conns, plan, { database: opts.source.database, pieceBytes: opts.pieceBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, signal: opts.signal, onProgress: opts.onProgress, spooled: held.spooled });
     stopDump = dump.stop;
-    const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, ...picked.writer, signingKey: store.signingKey, createdAt: now, chunkSize: opts.chunkSize });
+    const writer = createEncryptingWriter({ database: opts.source.database, serverVersion: ver.v, producerVersion: VERSION, ...picked.writer, signingKey: store.signingKey, createdAt: now, chunkSize: opts.chunkSize, moment: facts });
     const fh = await open(tmpPath, 'wx', 0o600);
     try {
       makePrivate(tmpPath);
@@ -120,11 +141,11 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     tmpPath = null;
     await syncDir(opts.outDir);
     await picked.remember();
-    for (const c of snapshot.conns) await c.query('COMMIT');
+    for (const c of moment.conns) await c.query('COMMIT');
     for (const c of lanes.splice(0)) await c.end().catch(() => c.destroy());
     finished = true;
-    const out: BackupResult = { file, database: opts.source.database, admin: identity, recovery: picked.writer.recovery !== null, problems: picked.problems, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, uncompressedBytes: writer.stats.plaintextBytes, compressedBytes: writer.stats.compressedBytes, durationMs: Date.now() - started, keyStale, connections: snapshot.conns.length };
-    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, uncompressedBytes: out.uncompressedBytes, durationMs: out.durationMs, connections: out.connections }, 'backup written');
+    const out: BackupResult = { file, database: opts.source.database, admin: identity, recovery: picked.writer.recovery !== null, problems: picked.problems, tables: result.catalog.tables.length, rows: result.rows, bytes: writer.stats.fileBytes, uncompressedBytes: writer.stats.plaintextBytes, compressedBytes: writer.stats.compressedBytes, durationMs: Date.now() - started, keyStale, connections: moment.conns.length, ...facts, tablesHeld: moment.held };
+    logger.info({ file, tables: out.tables, rows: out.rows, bytes: out.bytes, uncompressedBytes: out.uncompressedBytes, durationMs: out.durationMs, connections: out.connections, oneMoment: out.oneMoment, notOneMoment: out.notOneMoment, writesHeldMs: out.writesHeldMs, tablesHeld: moment.held.length }, 'backup written');
     return out;
   } catch (err) {
     if (err instanceof LrError) throw err;
@@ -141,6 +162,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     throw new LrError('LR_DB', `The backup failed while reading the database (${code ?? (err as Error).message?.slice(0, 80)}). See the log for detail.`, { cause: err });
   } finally {
     if (tmpPath) await unlink(tmpPath).catch(() => {});
+    await spool?.remove();
     if (finished) {
       await conn.end().catch(() => conn.destroy());
     } else {
@@ -150,6 +172,39 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
       for (const c of [...lanes, conn]) dropConnection(c);
     }
   }
+}
+
+/**
+ * Reads the tables the moment holds into a spool, unlocking as it goes
+ * (held.ts), so the office waits only for that read and the header can say
+ * how long it waited. Nothing to do when nothing is held (InnoDB only).
+ */
+async function readHeld(moment: Moment, plan: DumpPlan, opts: BackupOptions, now: Date): Promise<{ spooled?: Spooled; writesHeldMs: number }> {
+  if (moment.holders.length === 0) return { writesHeldMs: moment.longestHoldMs };
+  const spool = await Spool.create(join(opts.outDir, temporaryName(backupFileName(opts.source.database, now))));
+  try {
+    const heldNames = new Set(moment.held);
+    const units = plan.units.map((unit, index) => ({ index, unit })).filter((u) => heldNames.has(u.unit.table.name));
+    const tables = plan.catalog.tables.length;
+    const r = await readHeldTables(moment.holders, units, spool, { heldSince: moment.heldSince, pieceBytes: opts.pieceBytes ?? DEFAULT_PIECE_BYTES, signal: opts.signal, onProgress: (p) => opts.onProgress?.({ table: p.table, tablesDone: 0, tables, rows: p.rows, bytes: p.bytes }) });
+    for (const h of moment.holders) await h.end().catch(() => h.destroy());
+    log('backup').info({ writesHeldMs: r.writesHeldMs, tables: moment.held.length, rows: r.rows, bytes: r.bytes }, 'the held tables are read; the office writes to them again');
+    return { spooled: { spool, units: new Set(units.map((u) => u.index)), rows: r.rows, bytes: r.bytes }, writesHeldMs: Math.max(moment.longestHoldMs, r.writesHeldMs) };
+  } catch (err) {
+    await spool.remove();
+    throw err;
+  }
+}
+
+/** What the signed header says of the moment. A MyISAM/Aria table the moment did not hold (made as it began) was read at its own time. */
+function momentFacts(moment: Moment, plan: DumpPlan, writesHeldMs: number): MomentFacts {
+  let why = moment.notOneMoment;
+  if (why === null && moment.holders.length > 0) {
+    const held = new Set(moment.held);
+    const late = plan.catalog.tables.find((t) => !isTransactional(t.engine) && !held.has(t.name));
+    if (late) why = `the table ${safeText(late.name, 64)} was made as the backup began, so it was read at its own time`;
+  }
+  return { oneMoment: why === null, notOneMoment: why, writesHeldMs, tablesHeld: moment.held.length };
 }
 
 /** The source went away mid-backup: say so in plain words, never the driver's text. */

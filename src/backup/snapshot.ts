@@ -23,6 +23,8 @@ export interface Snapshot {
   conns: Connection[];
   /** Why fewer connections than asked for are used. */
   fallback?: string;
+  /** How long commits were held while the connections' snapshots started (0 with one connection). */
+  heldMs: number;
 }
 
 export interface SnapshotOptions {
@@ -33,7 +35,7 @@ export interface SnapshotOptions {
   betweenSnapshots?: () => Promise<void>;
 }
 
-async function prepareSession(conn: Connection): Promise<void> {
+export async function prepareSession(conn: Connection): Promise<void> {
   await conn.query("SET SESSION time_zone = '+00:00'");
   // A connection may be held back for a long while (its reader paused while
   // another writes a big row or a whole unsplittable table under --max-rate):
@@ -44,17 +46,18 @@ async function prepareSession(conn: Connection): Promise<void> {
   await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
 }
 
-const startSnapshot = (conn: Connection) => conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+export const startSnapshot = (conn: Connection) => conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
 
 export async function beginSnapshot(dsn: Dsn, first: Connection, opts: SnapshotOptions): Promise<Snapshot> {
   await prepareSession(first);
   if (opts.connections <= 1) {
     await startSnapshot(first);
-    return { conns: [first] };
+    return { conns: [first], heldMs: 0 };
   }
   const extra: Connection[] = [];
   let control: Connection | null = null;
   let fallback: string | undefined;
+  let heldFrom = 0;
   try {
     for (let i = 1; i < opts.connections; i++) {
       const conn = await connect(dsn);
@@ -64,6 +67,7 @@ export async function beginSnapshot(dsn: Dsn, first: Connection, opts: SnapshotO
     control = await connect(dsn);
     await control.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.round(opts.lockWaitSeconds ?? 5))}`);
     await control.query('BACKUP STAGE START');
+    heldFrom = Date.now();
     await control.query('BACKUP STAGE BLOCK_COMMIT');
   } catch (err) {
     fallback = describe(err);
@@ -72,7 +76,7 @@ export async function beginSnapshot(dsn: Dsn, first: Connection, opts: SnapshotO
     await control?.end().catch(() => control?.destroy());
     for (const conn of extra) await conn.end().catch(() => conn.destroy());
     await startSnapshot(first);
-    return { conns: [first], fallback };
+    return { conns: [first], fallback, heldMs: 0 };
   }
   const conns = [first, ...extra];
   try {
@@ -88,7 +92,7 @@ export async function beginSnapshot(dsn: Dsn, first: Connection, opts: SnapshotO
     await control?.query('BACKUP STAGE END').catch(() => {});
     await control?.end().catch(() => control?.destroy());
   }
-  return { conns };
+  return { conns, heldMs: Date.now() - heldFrom };
 }
 
 function describe(err: unknown): string {

@@ -9,9 +9,18 @@ import type { Connection } from '../db/connect.js';
 import { humanBytes } from '../text.js';
 import { backupNameOrder, backupNamePattern } from './names.js';
 import { selectOne, selectRows } from '../db/query.js';
+import { tableBytes } from '../db/ranges.js';
 
 /** The size of the newest backup of `database` in `dir`, or the server's DATA_LENGTH sum; null if neither is known. */
-export async function expectedBackupBytes(conn: Connection, dir: string, database: string): Promise<number | null> {
+export async function expectedBackupBytes(conn: Connection, dir: string, database: string, spooled: string[] = []): Promise<number | null> {
+  const file = await expectedFileBytes(conn, dir, database);
+  if (spooled.length === 0) return file;
+  const sizes = await tableBytes(conn, database).catch(() => new Map<string, number>());
+  const spool = spooled.reduce((n, t) => n + (sizes.get(t) ?? 0), 0);
+  return file === null && spool === 0 ? null : (file ?? 0) + spool;
+}
+
+async function expectedFileBytes(conn: Connection, dir: string, database: string): Promise<number | null> {
   const pattern = backupNamePattern(database);
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n));
   const newest = names.sort((a, b) => (backupNameOrder(a) < backupNameOrder(b) ? 1 : -1))[0];

@@ -2,6 +2,7 @@ import { runBackup } from '../backup/index.js';
 import { dsnFromArgument } from '../cli/password.js';
 import { note, printJson, say } from '../cli/output.js';
 import { humanBytes } from '../text.js';
+import { ratioOf } from '../identify/sizes.js';
 import { onInterrupt } from '../cli/interrupt.js';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -24,7 +25,9 @@ async function checkOutFolder(out: string): Promise<void> {
   }
 }
 
-export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; producerKey?: string; json?: boolean }): Promise<void> {
+export async function backupCommand(o: { source: string; dbPasswordFile?: string; out: string; exclude?: string[]; maxRate?: number; producerKey?: string; json?: boolean; lockWait?: number; lockWindow?: number }): Promise<void> {
+  checkSeconds('--lock-wait', o.lockWait, 1, 3600);
+  checkSeconds('--lock-window', o.lockWindow, 0, 86_400);
   await checkOutFolder(o.out);
   const source = await dsnFromArgument(o.source, '--source', o.dbPasswordFile);
   // Ctrl-C or SIGTERM: stop cleanly, leaving no file (as `daemon --once` does).
@@ -32,16 +35,28 @@ export async function backupCommand(o: { source: string; dbPasswordFile?: string
   const release = onInterrupt(() => stop.abort());
   let result;
   try {
-    result = await runBackup({ source, outDir: o.out, exclude: o.exclude, maxRateBytesPerSec: o.maxRate, producerKeyFile: o.producerKey, signal: stop.signal });
+    result = await runBackup({ source, outDir: o.out, exclude: o.exclude, maxRateBytesPerSec: o.maxRate, producerKeyFile: o.producerKey, lockWaitSeconds: o.lockWait, lockWindowSeconds: o.lockWindow, signal: stop.signal });
   } finally {
     release();
   }
   for (const p of result.problems) note(`Note: ${p.message}`);
   if (o.json) {
-    printJson({ file: result.file, database: result.database, admin: result.admin, tables: result.tables, rows: result.rows, bytes: result.bytes });
+    printJson({ file: result.file, database: result.database, admin: result.admin, tables: result.tables, rows: result.rows, bytes: result.bytes, uncompressedBytes: result.uncompressedBytes, compressedBytes: result.compressedBytes, ratio: ratioOf(result.uncompressedBytes, result.bytes), oneMoment: result.oneMoment, notOneMoment: result.notOneMoment, writesHeldMs: result.writesHeldMs, tablesHeld: result.tablesHeld });
     return;
   }
   say(result.file);
   const opens = [result.admin ? `${result.admin.userName}'s password` : null, result.recovery ? 'the practice recovery code' : null].filter(Boolean).join(' or ');
-  note(`Backed up ${result.tables} tables, ${result.rows} rows (${humanBytes(result.bytes)}) in ${(result.durationMs / 1000).toFixed(1)} s; it opens with ${opens}.`);
+  note(`Backed up ${result.tables} tables, ${result.rows} rows (${humanBytes(result.bytes)}, ${humanBytes(result.uncompressedBytes)} uncompressed) in ${(result.durationMs / 1000).toFixed(1)} s; it opens with ${opens}.`);
+  note(momentLine(result));
+}
+
+function checkSeconds(flag: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= min && value <= max)) throw new LrError('LR_USAGE', `${flag} must be a number of seconds from ${min} to ${max}.`);
+}
+
+/** One line on the moment: how long the office's writes waited, or why the file is not one moment. */
+export function momentLine(r: { oneMoment: boolean; notOneMoment: string | null; writesHeldMs: number; tablesHeld: string[] }): string {
+  if (!r.oneMoment) return `Warning: this backup is not one moment of the database (${r.notOneMoment}); its tables may not agree with each other.`;
+  if (r.tablesHeld.length === 0) return 'It is one moment of the database (InnoDB snapshot; no table was locked).';
+  return `It is one moment of the database; writes to its ${r.tablesHeld.length} MyISAM/Aria tables waited at most ${(r.writesHeldMs / 1000).toFixed(1)} s.`;
 }

@@ -1,13 +1,14 @@
 import { identify, type Identity } from '../identify/identify.js';
 import { shortDate } from '../keys/choose.js';
 import { checkFile } from '../identify/check.js';
+import { sizesLine } from '../identify/sizes.js';
 import { isLink, locateNamed } from '../open/index.js';
 import { readingInterruptibly } from '../cli/interrupt.js';
 import { EXIT } from '../errors.js';
 import { printJson, say, setResultCode } from '../cli/output.js';
 import { humanBytes, humanDate, safeText } from '../text.js';
 import { readPasswordFile } from '../cli/password.js';
-import { cutShortText, damagedPartsText, WHOLE_TEXT } from '../report/words.js';
+import { cutShortText, damagedPartsText, momentText, WHOLE_TEXT } from '../report/words.js';
 import { unlockLocated } from '../cli/password.js';
 import { collationsUsed, type CollationsUsed } from '../identify/collations.js';
 
@@ -25,17 +26,21 @@ export async function identifyCommand(file: string, o: { json?: boolean; passwor
   for (const line of collationLines(used)) say(line);
   const kdf = id.kdf ? `, key derivation argon2id (${id.kdf.memoryKiB / 1024} MiB, ${id.kdf.iterations} passes)` : '';
   say(`File: ${humanBytes(id.fileBytes)}, format version ${id.formatVersion}, ${id.cipher}${kdf}, signed by producer key ${safeText(id.signedBy, 40)}.`);
+  if (id.sizes) say(sizesLine(id.sizes));
+  else say(`Size: the uncompressed size is not counted for a file in the store (it is in the chunk heads: fetch the file, or run check on it).`);
+  const moment = momentText(id.moment, (s) => safeText(s, 300));
+  if (moment) say(moment);
   if (id.headerCopyUsed) say('Note: the first copy of the header is damaged; the copy at the end of the file was used.');
 }
 
 /** A backup in the store is read in place, streamed, like a restore reads it. */
 export async function checkCommand(file: string, o: { json?: boolean; passwordFile?: string }): Promise<void> {
-  const r = await readingInterruptibly(file, async (signal) => {
+  const { r, moment } = await readingInterruptibly(file, async (signal) => {
     const located = await locateNamed(file, signal);
     const password = o.passwordFile ? await readPasswordFile(o.passwordFile) : undefined;
-    return checkFile(located.source, { located, password });
+    return { r: await checkFile(located.source, { located, password }), moment: located.header.moment ?? null };
   });
-  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.places ? { places: r.places } : {}) });
+  if (o.json) printJson({ intact: r.intact, complete: r.complete, chunks: r.chunks, damagedChunks: r.damagedChunks, truncated: r.truncated, damagedRanges: r.damagedRanges, headerCopyUsed: r.headerCopyUsed, firstHeaderIntact: r.firstHeaderIntact, strayBytes: r.strayBytes, fileBytes: r.fileBytes, ...(r.sizes ? { sizes: r.sizes } : {}), moment, ...(r.places ? { places: r.places } : {}) });
   else if (r.intact) say(`The backup is whole: ${WHOLE_TEXT(r.chunks)}, and so do both header copies.`);
   else {
     const parts: string[] = [];
@@ -50,6 +55,9 @@ export async function checkCommand(file: string, o: { json?: boolean; passwordFi
       say(`  ${where}: ${what.length ? what.join(', ') : 'no table data'}`);
     }
   }
+  if (!o.json && r.sizes) say(sizesLine(r.sizes));
+  const momentLine = momentText(moment, (s) => safeText(s, 300));
+  if (momentLine && !o.json) say(momentLine);
   if (!r.intact) setResultCode(EXIT.damaged);
 }
 

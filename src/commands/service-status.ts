@@ -17,7 +17,7 @@ function printStatus(s: ServiceStatus): void {
   say(`Nightly backups: ${s.enabled ? 'on' : 'OFF'}   (settings: ${s.configFile}${s.configExists ? '' : ', not created yet'})`);
   say(`Database: ${s.source ?? '(not set)'}`);
   const b = s.lastSuccess;
-  say(b ? `Last backup: ${humanDate(b.at)}, ${b.file} (${humanBytes(b.bytes)}, ${b.rows} rows); opens with ${safeText(b.admin, 80)}'s password.` : 'Last backup: never');
+  say(b ? `Last backup: ${humanDate(b.at)}, ${b.file} (${humanBytes(b.bytes)}${b.uncompressedBytes !== undefined ? `, ${humanBytes(b.uncompressedBytes)} uncompressed` : ''}, ${b.rows} rows); opens with ${safeText(b.admin, 80)}'s password.` : 'Last backup: never');
   const c = s.lastCopy;
   say(c ? (c.ok ? `Last copy: ${humanDate(c.at)}, ${c.file} (verified)` : `Last copy: ${humanDate(c.at)} FAILED`) : 'Last copy: none');
   const o = s.lastOffsite;

@@ -71,6 +71,19 @@ export interface BackupHeader {
   fileId: string;
   /** Version 3 only: each chunk's span is one zstd frame (the level is informative). */
   compression?: { algorithm: 'zstd'; level: number };
+  /** Absent in files made before it was recorded. */
+  moment?: MomentFacts;
+}
+
+/** Whether a backup is one moment across every table (docs/format.md, 2.1). */
+export interface MomentFacts {
+  oneMoment: boolean;
+  /** Why not, in plain words (the missing grant, the session in the way); null when it is one moment. */
+  notOneMoment: string | null;
+  /** The longest the office's writes were held at a time for it (ms). */
+  writesHeldMs: number;
+  /** How many tables were held still (the MyISAM/Aria ones; InnoDB tables need no hold). */
+  tablesHeld: number;
 }
 
 export interface HeaderFrame {
@@ -189,7 +202,14 @@ export function validateHeader(v: unknown): BackupHeader {
   if (!b64(v.fileId, 16)) throw hostile('file id');
   const c = v.compression;
   if (v.formatVersion === 3 ? !(isObj(c) && c.algorithm === 'zstd' && Number.isInteger(c.level) && (c.level as number) >= -131072 && (c.level as number) <= 22) : c !== undefined) throw hostile('compression');
+  if (v.moment !== undefined && !validMoment(v.moment)) throw hostile('moment');
   return v as unknown as BackupHeader;
+}
+
+function validMoment(m: unknown): boolean {
+  if (!isObj(m) || typeof m.oneMoment !== 'boolean' || !(m.notOneMoment === null || str(m.notOneMoment, 1024))) return false;
+  if (m.oneMoment !== (m.notOneMoment === null)) return false;
+  return Number.isSafeInteger(m.writesHeldMs) && (m.writesHeldMs as number) >= 0 && Number.isSafeInteger(m.tablesHeld) && (m.tablesHeld as number) >= 0;
 }
 
 /** Who the reports name as opening the file: the admin, or the recovery code for a file made for it alone. */

@@ -13,7 +13,7 @@ import { Transform } from 'node:stream';
 import { chunkNonce, derivePayloadKey, keyFingerprint, newFileKey, signHeader, wrapFileKey, type SealedKey, type SigningKey } from '../keys/crypto.js';
 import type { RecoveryPin } from '../keys/producer.js';
 import { encodeChunkHead } from './chunks.js';
-import { encodeHeaderFrame, fileTagOf, headerSignedPart, type AdminIdentity, type BackupHeader, type Recipient } from './header.js';
+import { encodeHeaderFrame, fileTagOf, headerSignedPart, type AdminIdentity, type BackupHeader, type MomentFacts, type Recipient } from './header.js';
 import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES, CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_SPAN_V3, defaultWriteVersion, FORMAT_VERSIONS, magicLineOf, TRAILER_BYTES, TRAILER_MARKER, ZSTD_LEVEL } from './limits.js';
 import { encodeIndexFrame } from './index-frame.js';
 import { packChunk } from './zstd/chunk.js';
@@ -40,6 +40,8 @@ export interface WriterOptions {
   chunkSize?: number;
   /** 2: chunks stored as they are; 3 (the default, see defaultWriteVersion): each chunk a zstd frame, then sealed. */
   formatVersion?: number;
+  /** Whether the payload is one moment of the database, and how long the office's writes were held for it. */
+  moment?: MomentFacts;
 }
 
 export interface WriterStats {
@@ -83,6 +85,7 @@ export function buildHeader(opts: WriterOptions, fileKey: Buffer): BackupHeader 
     chunkSize: opts.chunkSize ?? (formatVersion === 3 ? DEFAULT_SPAN_V3 : DEFAULT_CHUNK_SIZE),
     fileId: randomBytes(16).toString('base64'),
     ...(formatVersion === 3 ? { compression: { algorithm: 'zstd' as const, level: ZSTD_LEVEL } } : {}),
+    ...(opts.moment ? { moment: opts.moment } : {}),
   };
 }
 

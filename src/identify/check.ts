@@ -11,14 +11,15 @@
  * come in table-index order, so a stretch between an entry of table i and
  * one of table j touches exactly tables i..j, even those it swallowed whole.
  */
-import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf, type ByteSource, type DamageReport, type LocatedHeader } from '../format/reader.js';
-import { acceptByChecksum, walkFrames } from '../format/walker.js';
+import { locateHeader, newDamageReport, payloadFrames, readTailHeaderCopy, shapeOf, type ByteSource, type DamageReport, type LocatedHeader, type Segment } from '../format/reader.js';
+import { acceptAuthentic, acceptByChecksum, walkFrames } from '../format/walker.js';
 import type { FrameEvent } from '../format/chunks.js';
 import { fileTagOf } from '../format/header.js';
 import { indexFrameIntact, readIndexFrameBytes } from '../format/index-frame.js';
-import { openBackup, payloadOf } from '../decrypt/open.js';
+import { openBackup } from '../decrypt/open.js';
 import { readTar, readWhole } from '../archive/tar-reader.js';
 import { PAX_TABLE, roleOf, type Catalog, type Manifest } from '../archive/layout.js';
+import { AUTHENTIC_BASIS, HEADS_BASIS, SizeTally, type PayloadSizes } from './sizes.js';
 
 export interface CheckResult {
   intact: boolean;
@@ -41,6 +42,8 @@ export interface CheckResult {
    * above say nothing of them.
    */
   partsChecked?: boolean;
+  /** File, compressed and uncompressed sizes; absent when the parts were not read (checkHeaderCopies) or, with the password, for a file in the store. */
+  sizes?: PayloadSizes;
 }
 
 export interface DamagedPlace {
@@ -72,8 +75,14 @@ export async function checkFrames(located: LocatedHeader, frames: AsyncIterable<
   const shape = shapeOf(located);
   const damage = newDamageReport(located.headerCopyUsed);
   const steps = walkFrames(withProgress(frames, located.fileBytes, o.onProgress), shape, acceptByChecksum(shape), damage);
-  for await (const step of steps) if (o.stopAtDamage && step.kind === 'hole') break; // the walk fills in `damage`
-  return { ...resultFrom(located, damage), intact: await isWhole(located, damage, o.tailFrom) };
+  const tally = new SizeTally();
+  for await (const step of steps) {
+    // the walk fills in `damage`
+    if (step.kind === 'chunk') tally.frame(step.frame);
+    else tally.hole(step.to - step.from + 1, step.bytes);
+    if (o.stopAtDamage && step.kind === 'hole') break;
+  }
+  return { ...resultFrom(located, damage), intact: await isWhole(located, damage, o.tailFrom), sizes: tally.result(located, HEADS_BASIS, damage.truncated) };
 }
 
 /**
@@ -136,7 +145,9 @@ function orderKey(path: string): number | null {
 
 async function checkWithPassword(located: LocatedHeader, password: string): Promise<CheckResult> {
   const opened = await openBackup(located.source, password, located);
-  const { segments, damage } = payloadOf(opened);
+  const damage = newDamageReport(located.headerCopyUsed);
+  const tally = new SizeTally();
+  const segments = authenticSegments(located, opened.unlocked.payloadKey, damage, tally);
   // Each entry's tile runs from the end of the one before to the end of its own padded body.
   const tiles: { key: number; start: number; end: number }[] = [];
   const names = new Map<number, string>();
@@ -165,7 +176,27 @@ async function checkWithPassword(located: LocatedHeader, password: string): Prom
     ...resultFrom(located, damage),
     intact: await isWhole(located, damage),
     places: placesOf(damage, tiles, names, located.header.chunkSize),
+    sizes: tally.result(located, AUTHENTIC_BASIS, damage.truncated),
   };
+}
+
+/**
+ * The payload as readPayload gives it (the one walker, authentication the
+ * judge), counting each chunk used and each stretch lost for the sizes: a
+ * chunk's uncompressed length is then its authenticated plaintext's.
+ */
+async function* authenticSegments(located: LocatedHeader, payloadKey: Buffer, damage: DamageReport, tally: SizeTally): AsyncGenerator<Segment> {
+  const shape = shapeOf(located);
+  const { chunkSize } = shape;
+  for await (const step of walkFrames(payloadFrames(located), shape, acceptAuthentic(payloadKey, shape.version), damage)) {
+    if (step.kind === 'hole') {
+      tally.hole(step.to - step.from + 1, step.bytes);
+      if (step.bytes > 0) yield { offset: step.from * chunkSize, hole: step.bytes };
+    } else {
+      tally.frame(step.frame);
+      if (step.value.length > 0) yield { offset: step.index * chunkSize, data: step.value };
+    }
+  }
 }
 
 function resultFrom(located: LocatedHeader, d: DamageReport): CheckResult {

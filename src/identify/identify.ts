@@ -1,6 +1,7 @@
 import { locateHeader } from '../format/reader.js';
-import { adminRecipients, type AdminIdentity, type BackupHeader } from '../format/header.js';
+import { adminRecipients, type AdminIdentity, type BackupHeader, type MomentFacts } from '../format/header.js';
 import type { KdfParams } from '../keys/crypto.js';
+import { sizesFromHeads, type PayloadSizes } from './sizes.js';
 
 export type IdentityRecipient =
   | { kind: 'admin'; userNum: number; userName: string; enrolledAt: string; passwordChangedSince: boolean }
@@ -17,6 +18,10 @@ export type Identity = Pick<BackupHeader, 'format' | 'formatVersion' | 'createdA
   kdf: Omit<KdfParams, 'salt'> | null;
   fileBytes: number;
   headerCopyUsed: boolean;
+  /** File, compressed and uncompressed sizes from the chunk heads (cleartext; exact or estimated, as it says); null for a file in the store. */
+  sizes: PayloadSizes | null;
+  /** Whether the file is one moment of the database; null in files made before it was recorded. */
+  moment: MomentFacts | null;
 };
 
 const personOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userName: a.userName, lastLoginAt: a.lastLoginAt } : null);
@@ -24,11 +29,11 @@ const personOf = (a: AdminIdentity | null) => (a ? { userNum: a.userNum, userNam
 /** Who can open the file and what it is: reads only the header, needs no password. */
 export async function identify(path: string): Promise<Identity> {
   const located = await locateHeader(path);
-  return identityOf(located.header, located.fileBytes, located.headerCopyUsed);
+  return identityOf(located.header, located.fileBytes, located.headerCopyUsed, await sizesFromHeads(located));
 }
 
 /** The same facts from a header read elsewhere (a ranged read from the store). */
-export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: boolean): Identity {
+export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: boolean, sizes: PayloadSizes | null = null): Identity {
   const first = adminRecipients(h)[0];
   return {
     format: 'lastresort-backup',
@@ -50,5 +55,7 @@ export function identityOf(h: BackupHeader, fileBytes: number, headerCopyUsed: b
     chunkSize: h.chunkSize,
     fileBytes,
     headerCopyUsed,
+    sizes,
+    moment: h.moment ?? null,
   };
 }

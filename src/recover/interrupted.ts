@@ -66,7 +66,7 @@ export async function interruptedReport(opened: OpenedBackup, dsn: Dsn, check: C
     interrupted: true,
     database: dsn.database,
     target: where,
-    backup: { file: opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) } },
+    backup: { file: opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) }, moment: h.moment ?? null },
     tables,
     rows: rowTotals(tables),
     objects: { views: { expected: 0, restored: 0 }, triggers: { expected: 0, restored: 0 }, routines: { expected: 0, restored: 0 }, events: { expected: 0, restored: 0 } },

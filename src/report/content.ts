@@ -4,9 +4,9 @@
  * label/value pairs, table rows with their counts, the commands.
  */
 import { basename } from 'node:path';
-import { humanBytes, humanDate } from '../text.js';
+import { humanBytes, humanDate, safeText } from '../text.js';
 import { describeLoss } from '../restore/report.js';
-import { cutShortText, damagedPartsText, partNumbers } from './words.js';
+import { cutShortText, damagedPartsText, momentText, partNumbers } from './words.js';
 import { expectedRows, incompleteTables, missingRows, rowFigures, rowTotalsWords, tableState, type RecoverReport } from './recover-report.js';
 
 export type Fact = [label: string, value: string];
@@ -32,6 +32,7 @@ export function backupFacts(r: RecoverReport): Fact[] {
     ['Made', humanDate(r.backup.createdAt)],
     ['Size', humanBytes(r.backupFile.bytes)],
     ['File check', fileCheckText(r)],
+    ...(momentText(r.backup.moment, (s) => safeText(s, 300)) ? [['One moment?', momentText(r.backup.moment, (s) => safeText(s, 300))!] as Fact] : []),
     ['Opened with', `the Open Dental password of ${a.userName} (user #${a.userNum}${a.lastLoginAt ? `, last logged on ${humanDate(a.lastLoginAt)}` : ''})`],
   ];
 }

@@ -1,6 +1,6 @@
 /** The report for IT as Markdown: what was restored, what was lost, and the commands to go on. */
 import { humanDate, neutralise } from '../text.js';
-import { partNumbers } from './words.js';
+import { momentText, partNumbers } from './words.js';
 import { describeLoss, rowTotals, type RestoreReport } from '../restore/report.js';
 import { resumeAdvice } from '../restore/server-faults.js';
 
@@ -35,6 +35,8 @@ export function renderMarkdown(r: RestoreReport, validation?: { ok: boolean; lin
   out.push('| | |', '|---|---|');
   out.push(`| Backup file | ${mdText(r.backup.file)} |`);
   out.push(`| Backed up | ${humanDate(r.backup.createdAt)} |`);
+  const moment = momentText(r.backup.moment, (s) => s);
+  if (moment) out.push(`| One moment? | ${mdText(moment)} |`);
   out.push(`| Opened with the password of | ${mdText(r.backup.admin.userName)} (user #${r.backup.admin.userNum}) |`);
   out.push(`| Restored into | ${mdText(r.target)}, database ${mdText(r.database)} |`);
   out.push(`| Started | ${humanDate(r.startedAt)} |`);

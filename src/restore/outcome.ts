@@ -111,7 +111,7 @@ export function buildReport(i: OutcomeInput): RestoreReport {
     ...(outcome !== 'complete' && serverLeftWork(i.tables) ? { resumable: true } : {}),
     database: i.database,
     target: i.where,
-    backup: { file: i.opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) } },
+    backup: { file: i.opened.located.path, createdAt: h.createdAt, admin: { ...whoOpens(h) }, moment: h.moment ?? null },
     tables,
     objects,
     objectErrors,

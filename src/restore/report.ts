@@ -1,3 +1,4 @@
+import type { MomentFacts } from '../format/header.js';
 import type { DamageReport } from '../format/reader.js';
 import type { LostRange } from './clean-rows.js';
 import type { ObjectKind } from '../archive/layout.js';
@@ -32,7 +33,8 @@ export interface RestoreReport {
   resumable?: boolean;
   database: string;
   target: string;
-  backup: { file: string; createdAt: string; admin: { userNum: number; userName: string; lastLoginAt: string | null } };
+  /** `moment`: whether the backup is one moment of the database (null: the file does not say). */
+  backup: { file: string; createdAt: string; admin: { userNum: number; userName: string; lastLoginAt: string | null }; moment?: MomentFacts | null };
   tables: TableOutcome[];
   objects: Record<'views' | 'triggers' | 'routines' | 'events', { expected: number; restored: number }>;
   objectErrors: { kind: ObjectKind; name: string; error: string }[];

@@ -8,7 +8,7 @@ import type { AdminProbe } from './probe.js';
 import type { ServiceState } from './state.js';
 import { offsiteAlerts } from './offsite-leg.js';
 
-export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'WEAK_PASSWORD' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED' | 'OFFSITE_FAILED';
+export type AlertCode = 'BACKUPS_DISABLED' | 'ADMIN_NO_PASSWORD' | 'ADMIN_NOT_ENROLLED' | 'KEY_STALE' | 'KEY_MISMATCH' | 'PRODUCER_KEY_REPLACED' | 'WEAK_PASSWORD' | 'NO_RECENT_BACKUP' | 'BACKUP_FAILED' | 'COPY_FAILED' | 'OFFSITE_FAILED' | 'NOT_ONE_MOMENT';
 
 export interface Alert {
   code: AlertCode;
@@ -61,6 +61,10 @@ export function computeAlerts(config: ServiceConfig, state: ServiceState, now: D
 
   if (failed && !alerts.some((a) => a.code === EXPLAINED_BY[failed.code ?? ''])) {
     alerts.push({ code: 'BACKUP_FAILED', message: `The last backup, at ${failed.at}, failed: ${failed.message ?? failed.code ?? 'unknown reason'}` });
+  }
+  const last = state.lastSuccess;
+  if (last?.oneMoment === false) {
+    alerts.push({ code: 'NOT_ONE_MOMENT', message: `The last backup, at ${last.at}, is not one moment of the database: ${last.notOneMoment ?? 'see the log'}. It restores, but its tables may not agree with each other; fix that before the next backup.` });
   }
   if (config.copyTo && state.lastCopy && !state.lastCopy.ok) {
     alerts.push({ code: 'COPY_FAILED', message: `The last copy to ${config.copyTo ?? 'the copy folder'}, at ${state.lastCopy.at}, failed: ${state.lastCopy.message ?? state.lastCopy.code ?? 'unknown reason'}` });

@@ -116,7 +116,7 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
     return { outcome, error, removed: [], alerts: computeAlerts(config, state, clock.now()) };
   }
 
-  const backup: BackupRecord = { at: started.toISOString(), file: result.file, bytes: result.bytes, rows: result.rows, tables: result.tables, durationMs: result.durationMs, admin: result.admin?.userName ?? 'recovery code only', keyStale: result.keyStale };
+  const backup: BackupRecord = { at: started.toISOString(), file: result.file, bytes: result.bytes, uncompressedBytes: result.uncompressedBytes, compressedBytes: result.compressedBytes, rows: result.rows, tables: result.tables, durationMs: result.durationMs, admin: result.admin?.userName ?? 'recovery code only', keyStale: result.keyStale, oneMoment: result.oneMoment, notOneMoment: result.notOneMoment, writesHeldMs: result.writesHeldMs, tablesHeld: result.tablesHeld.length };
   await updateState(config.stateFile, (s) => {
     s.lastSuccess = backup;
   });
@@ -156,7 +156,7 @@ async function runCycleLocked(opts: CycleOptions): Promise<CycleResult> {
   // The backup's own key problems (an admin to enroll, a stale or tampered key) are tonight's alerts too.
   const alerts = computeAlerts(config, state, clock.now(), { reachable: true, admin: null, problems: result.problems });
   // The one line per backup the issue asks for: outcome, duration, bytes, rows.
-  logger.info({ outcome, file: backup.file, bytes: backup.bytes, rows: backup.rows, tables: backup.tables, durationMs: clock.now().getTime() - started.getTime(), admin: backup.admin, keyStale: backup.keyStale, copied: copy?.ok ?? null, offsite: offsite?.ok ?? null, removed: removed.length, alerts: alerts.map((a) => a.code) }, 'backup cycle finished');
+  logger.info({ outcome, file: backup.file, bytes: backup.bytes, rows: backup.rows, tables: backup.tables, durationMs: clock.now().getTime() - started.getTime(), admin: backup.admin, keyStale: backup.keyStale, oneMoment: backup.oneMoment, writesHeldMs: backup.writesHeldMs, copied: copy?.ok ?? null, offsite: offsite?.ok ?? null, removed: removed.length, alerts: alerts.map((a) => a.code) }, 'backup cycle finished');
   for (const a of alerts) logger.warn({ alert: a.code }, a.message);
   return { outcome, backup, copy, offsite, removed, alerts };
 }

@@ -11,13 +11,23 @@ import type { OffsiteRecord } from './offsite-leg.js';
 export interface BackupRecord {
   at: string;
   file: string;
+  /** The file's size. */
   bytes: number;
+  /** The payload (the tar) before compression; absent in a state written before version 3. */
+  uncompressedBytes?: number;
+  /** The payload's compressed chunks (version 3's zstd frames; uncompressedBytes in version 2). */
+  compressedBytes?: number;
   rows: number;
   tables: number;
   durationMs: number;
   admin: string;
   /** The admin changed their password after enrolling: this backup opens with the old one. */
   keyStale: boolean;
+  /** Absent in records written before they were kept: see BackupResult. */
+  oneMoment?: boolean;
+  notOneMoment?: string | null;
+  writesHeldMs?: number;
+  tablesHeld?: number;
 }
 
 export interface CopyRecord {

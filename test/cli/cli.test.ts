@@ -146,7 +146,8 @@ test('backup --json prints the contract fields; the file is 0600 and the passwor
   const r = await runCli(['--log-file', log, '--verbose', 'backup', '--source', dsnFor(source), '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(res).sort(), ['admin', 'bytes', 'database', 'file', 'rows', 'tables']);
+  assert.deepEqual(Object.keys(res).sort(), ['admin', 'bytes', 'compressedBytes', 'database', 'file', 'notOneMoment', 'oneMoment', 'ratio', 'rows', 'tables', 'tablesHeld', 'uncompressedBytes', 'writesHeldMs']);
+  assert.ok(res.compressedBytes > 0 && res.compressedBytes < res.uncompressedBytes && res.ratio > 1, 'version 3: the payload is compressed');
   assert.equal((await stat(res.file)).mode & 0o777, 0o600);
   assert.match(res.file, new RegExp(`${source}-\\d{8}-\\d{6}\\.lrb$`));
   const restoreLog = join(out, 'restore.log');

@@ -32,8 +32,8 @@ before(async () => {
   pwFile = await passwordFile(dir);
   wrongPwFile = join(dir, 'wrong.txt');
   await writeFile(wrongPwFile, 'not the password\n');
-  const good = await craftBackup({ password: PASSWORD, database: `od${HOSTILE}`, serverVersion: `10.11${HOSTILE}`, admin: { userNum: 1, userName: `adm${HOSTILE}`, lastLoginAt: `2026-01-01${HOSTILE}` } });
-  vectors.text = await saveVector(join(dir, 'hostile-text.lrb'), good, 'written by the real writer with ESC/OSC/BEL/C1 CSI/RLO in database, serverVersion, admin name and last login (MAC valid)');
+  const good = await craftBackup({ password: PASSWORD, database: `od${HOSTILE}`, serverVersion: `10.11${HOSTILE}`, admin: { userNum: 1, userName: `adm${HOSTILE}`, lastLoginAt: `2026-01-01${HOSTILE}` }, moment: { oneMoment: false, notOneMoment: `in the way: connection 7 of od${HOSTILE}@host`, writesHeldMs: 5000, tablesHeld: 3 } });
+  vectors.text = await saveVector(join(dir, 'hostile-text.lrb'), good, 'written by the real writer with ESC/OSC/BEL/C1 CSI/RLO in database, serverVersion, admin name, last login and the not-one-moment reason (MAC valid)');
   const plain = await craftBackup({ password: PASSWORD });
   vectors.version = await saveVector(join(dir, 'hostile-version.lrb'), rewriteHeader(plain, (h) => (h.formatVersion = `${HOSTILE}2`)), 'a good file whose header copies say formatVersion "<escapes>2" (checksums recomputed)');
   vectors.algorithm = await saveVector(join(dir, 'hostile-algorithm.lrb'), rewriteHeader(plain, (h) => (((h.recipients as Record<string, unknown>[])[0].kdf as Record<string, unknown>).algorithm = `argon2${HOSTILE}`)), 'a good file whose header copies name the KDF "argon2<escapes>" (checksums recomputed)');

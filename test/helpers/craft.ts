@@ -26,6 +26,7 @@ export async function craftBackup(opts: Partial<Omit<WriterOptions, 'key'>> & { 
     signingKey,
     chunkSize: opts.chunkSize ?? 1024,
     createdAt: opts.createdAt,
+    moment: opts.moment,
     formatVersion: opts.formatVersion,
   });
   const out: Buffer[] = [];

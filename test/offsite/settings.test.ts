@@ -13,6 +13,7 @@ import { dropTempDatabases } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { computeAlerts } from '../../src/service/alerts.js';
 import { defaultConfig } from '../../src/service/config.js';
+import { identify } from '../../src/identify/identify.js';
 import type { ServiceState } from '../../src/service/state.js';
 import { filesIn, serviceDir } from '../service/helpers.js';
 
@@ -59,6 +60,10 @@ test('a key file others may read is refused: the local backup is made, OFFSITE_F
   const s = JSON.parse((await runCli(['status', '--json', '--config', sd.configPath])).stdout);
   assert.equal(s.lastOffsite.ok, false);
   assert.equal(s.lastSuccess.admin, 'jsmith');
+  // The state carries both sizes of the night's file, as identify counts them from its chunk heads.
+  const sizes = (await identify(s.lastSuccess.file)).sizes!;
+  assert.deepEqual([s.lastSuccess.bytes, s.lastSuccess.compressedBytes, s.lastSuccess.uncompressedBytes], [sizes.fileBytes, sizes.compressedBytes, sizes.uncompressedBytes]);
+  assert.ok(sizes.compressedBytes < sizes.uncompressedBytes);
   assert.ok(!JSON.stringify(s).includes('notreallysecret'));
   assert.ok(!(await readFile(join(sd.logDir, 'lastresort.log'), 'utf8')).includes('notreallysecret'));
 });

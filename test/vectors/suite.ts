@@ -129,10 +129,14 @@ export function vectorTests({ folder, plaintext, chunkSize }: VectorFolder): voi
       assert.equal(damage.headerCopyUsed, spec.file.startsWith('zero-first-header'));
 
       // Without the password, the same walker judging by checksums finds the same.
-      const plain = await checkFile(path);
+      const { sizes: plainSizes, ...plain } = await checkFile(path);
       assert.deepEqual({ ranges: plain.damagedRanges, chunks: plain.chunks, truncated: plain.truncated }, { ranges: damage.damagedRanges, chunks: damage.chunks, truncated: damage.truncated }, 'check without the password agrees with the keyed reader');
-      const { places: _places, ...keyed } = await checkFile(path, { password: VECTOR_PASSWORD });
+      const { places: _places, sizes: keyedSizes, ...keyed } = await checkFile(path, { password: VECTOR_PASSWORD });
       assert.deepEqual(plain, keyed, 'check says the same with and without the password');
+      // Sizes: exact only where nothing was lost, and then the plaintext's length, with or without the password.
+      const lost = damage.damagedChunks > 0 || damage.truncated;
+      for (const sizes of [plainSizes!, keyedSizes!]) assert.equal(sizes.exact, !lost, 'sizes exact only when nothing is lost');
+      if (!lost) for (const sizes of [plainSizes!, keyedSizes!]) assert.equal(sizes.uncompressedBytes, plaintext.length, 'the uncompressed size is the payload\'s');
       const print = await fingerprintBackup(path);
       assert.equal(print.whole, spec.file === 'good.lrb', 'the copy verification calls only the good file whole');
     });
