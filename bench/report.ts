@@ -24,12 +24,16 @@ export interface Figure {
   /** MyISAM: how long the tool held the office's writes (median ms), and how that is known. */
   writesHeldMs?: number;
   writesHeldHow?: string;
+  /** --writer: the office's longest UPDATE meanwhile (median over rounds, ms). */
+  writerLongestMs?: number;
 }
 
 /** Per tool, the writes-held figure of each round (ms) and where it comes from. */
 export interface HeldSamples {
   samples: number[];
   how: string;
+  /** --writer: the office's longest UPDATE during each round's run (ms). */
+  writerSamples?: number[];
 }
 
 export interface Ratio {
@@ -85,6 +89,7 @@ export function summarise(input: Omit<BenchResult, 'figures' | 'ratios'> & { sam
     if (h && h.samples.length > 0) {
       f.writesHeldMs = Math.round(median(h.samples));
       f.writesHeldHow = h.how;
+      if (h.writerSamples?.length) f.writerLongestMs = Math.round(median(h.writerSamples));
     }
     figures[key] = f;
   }
@@ -146,7 +151,7 @@ function rows(r: BenchResult): { section: string; name: string; f: Figure; vs: s
 
 const hasHeld = (r: BenchResult) => Object.values(r.figures).some((f) => f.writesHeldMs !== undefined);
 /** Seconds the office's writes were held (blank for a row that has no such figure). */
-const fmtHeld = (f: Figure) => (f.writesHeldMs === undefined ? '' : `${(f.writesHeldMs / 1000).toFixed(1)} s`);
+const fmtHeld = (f: Figure) => (f.writesHeldMs === undefined ? '' : `${(f.writesHeldMs / 1000).toFixed(1)} s${f.writerLongestMs === undefined ? '' : ` (office ${(f.writerLongestMs / 1000).toFixed(1)} s)`}`);
 
 function rssText(f: Figure): string {
   if (f.streamingPeakRssMiB !== undefined) return `${fmtM(f.streamingPeakRssMiB)} (${fmtM(f.kdfPeakRssMiB)} during key derivation)`;
@@ -176,6 +181,7 @@ export function renderText(r: BenchResult, other?: BenchResult): string {
     lines.push('');
     lines.push('writes held: how each figure is known');
     for (const row of rows(r)) if (row.f.writesHeldHow) lines.push(`  ${row.name.padEnd(w - 2)} ${row.f.writesHeldHow}`);
+    if (Object.values(r.figures).some((f) => f.writerLongestMs !== undefined)) lines.push("  (office N s): an office UPDATE on a MyISAM table every 20 ms during that run, the longest one took N s");
   }
   lines.push('');
   lines.push('goals');
@@ -212,6 +218,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   if (heldCol) {
     out.push('');
+    if (Object.values(r.figures).some((f) => f.writerLongestMs !== undefined)) out.push('', "(office N s): an office UPDATE on a MyISAM table every 20 ms during that run, the longest one took N s.");
     out.push('Writes held: ' + rows(r).filter((row) => row.f.writesHeldHow).map((row) => `${row.name.replace(/\|/g, '\\|')}: ${row.f.writesHeldHow}`).join('; ') + '.');
   }
   out.push('');

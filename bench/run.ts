@@ -29,6 +29,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure as measureProcess, type Measured, type MeasureOptions, type Stage } from './measure.js';
 import { ADMIN_PASSWORD, cliDsnText, createEmptyDatabase, dropDatabase, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceFor, sourceName, type SourceInfo, type SourceKind } from './source.js';
+import { startWriter, type WriterFigures } from './writer.js';
 import { renderMarkdown, renderText, summarise, type BenchResult, type HeldSamples } from './report.js';
 import { connect, quoteId } from '../src/db/connect.js';
 
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     verify: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'keep-files': { type: 'boolean', default: false },
+    /** MyISAM: an office UPDATE every 20 ms during each backup, its longest wait beside the writes-held figure. */
+    writer: { type: 'boolean', default: false },
     /** Only the backup half (the restores take four times as long). */
     'backups-only': { type: 'boolean', default: false },
     /** opendental2025: the real 2025 schema on MyISAM (npm run bench:myisam). */
@@ -77,8 +80,19 @@ async function measureQuiet(label: string, stages: Stage[], opts: MeasureOptions
   if (waited > 1500) log(`server idle after ${(waited / 1000).toFixed(1)} s`);
   return measure(label, stages, opts);
 }
+/** The same with the office writing meanwhile (--writer, MyISAM): the writer's longest UPDATE beside the measurement. */
+async function measureWriting(label: string, stages: Stage[], opts: MeasureOptions = {}): Promise<Measured & { writer?: WriterFigures }> {
+  if (!args.writer || !myisam) return measureQuiet(label, stages, opts);
+  const waited = await quiet(dbServerPid);
+  if (waited > 1500) log(`server idle after ${(waited / 1000).toFixed(1)} s`);
+  const writer = await startWriter(serverDsn(sourceFor(kind, scale).database));
+  const m = await measure(label, stages, opts);
+  const figures = await writer.stop();
+  log(`${label}: the office's longest UPDATE ${figures.longestMs} ms (median ${figures.medianMs} ms, ${figures.statements} statements)`);
+  return { ...m, writer: figures };
+}
 
-function check(m: Measured): Measured {
+function check<T extends Measured>(m: T): T {
   if (m.exitCode !== 0) throw new Error(`${m.label} failed (exit ${m.exitCode}): ${m.command}\n${m.stderr.slice(-2000)}`);
   log(`${m.label}: ${m.seconds.toFixed(2)} s, peak RSS ${m.peakRssKiB === null ? '?' : Math.round(m.peakRssKiB / 1024)} MiB`);
   return m;
@@ -153,15 +167,19 @@ interface RoundContext {
  */
 async function backupRound(c: RoundContext): Promise<string> {
   const db = c.source.database;
-  const hold = (key: string, ms: number, how: string) => ((c.held[key] ??= { samples: [], how }).samples.push(Math.round(ms)));
+  const hold = (key: string, ms: number, how: string, m?: { writer?: WriterFigures }) => {
+    const h = (c.held[key] ??= { samples: [], how });
+    h.samples.push(Math.round(ms));
+    if (m?.writer) (h.writerSamples ??= []).push(m.writer.longestMs);
+  };
   rmSync(c.lrbDir, { recursive: true, force: true });
-  const backup = check(await measureQuiet('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', c.srcDsn, '--out', c.lrbDir, '--json'] }]));
+  const backup = check(await measureWriting('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', c.srcDsn, '--out', c.lrbDir, '--json'] }]));
   c.add('lastresort backup', backup);
   const out = JSON.parse(backup.stdout) as { file: string; oneMoment?: boolean; notOneMoment?: string | null; writesHeldMs?: number; tablesHeld?: string[] };
   c.sizes['lastresort .lrb'] = statSync(out.file).size;
   if (myisam) {
     if (out.oneMoment !== true) throw new Error(`lastresort backup is not one moment: ${out.notOneMoment ?? '?'}`);
-    hold('lastresort backup', out.writesHeldMs ?? NaN, 'writesHeldMs from its --json');
+    hold('lastresort backup', out.writesHeldMs ?? NaN, 'writesHeldMs from its --json', backup);
     log(`lastresort backup: one moment, writes held ${out.writesHeldMs} ms over ${out.tablesHeld?.length} tables`);
     if (!onlyLastresort) await readHeld(c, out.tablesHeld ?? [], hold);
   }
@@ -169,27 +187,27 @@ async function backupRound(c: RoundContext): Promise<string> {
 
   const dumpArgs = myisam ? [] : ['--single-transaction'];
   const mysqldump: Stage = { name: 'mysqldump', argv: ['mysqldump', ...dumpArgs, ...clientArgs(db)] };
-  const plain = check(await measureQuiet(myisam ? 'mysqldump (default per-database table locks) > dump.sql' : 'mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: c.dumpSql }));
+  const plain = check(await measureWriting(myisam ? 'mysqldump (default per-database table locks) > dump.sql' : 'mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: c.dumpSql }));
   c.add('mysqldump', plain);
   c.sizes['dump.sql'] = statSync(c.dumpSql).size;
-  if (myisam) hold('mysqldump', plain.seconds * 1000, 'the whole dump: LOCK TABLES ... READ on every table of the database until the end');
+  if (myisam) hold('mysqldump', plain.seconds * 1000, 'the whole dump: LOCK TABLES ... READ LOCAL on every table of the database until the end', plain);
   if (c.haveAge) {
     const lockAll: Stage = { name: 'mysqldump', argv: ['mysqldump', '--lock-all-tables', ...clientArgs(db)] };
-    const m = check(await measureQuiet(myisam ? 'mysqldump --lock-all-tables | age' : 'mysqldump --single-transaction | age', [myisam ? lockAll : mysqldump, { name: 'age', argv: ['age', '-r', c.recipient] }], { env: clientEnv, stdoutFile: c.dumpAge }));
+    const m = check(await measureWriting(myisam ? 'mysqldump --lock-all-tables | age' : 'mysqldump --single-transaction | age', [myisam ? lockAll : mysqldump, { name: 'age', argv: ['age', '-r', c.recipient] }], { env: clientEnv, stdoutFile: c.dumpAge }));
     c.add('mysqldump | age', m);
     c.sizes['dump.sql.age'] = statSync(c.dumpAge).size;
-    if (myisam) hold('mysqldump | age', m.seconds * 1000, 'the whole dump: FLUSH TABLES WITH READ LOCK until the end');
+    if (myisam) hold('mysqldump | age', m.seconds * 1000, 'the whole dump: FLUSH TABLES WITH READ LOCK until the end', m);
   }
   if (c.haveMydumper) {
     rmSync(c.mydumperDir, { recursive: true, force: true });
     const verbose = myisam ? ['--verbose', '3'] : [];
-    const m = check(await measureQuiet('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', ...verbose, '--database', db, '--outputdir', c.mydumperDir, ...clientArgs()] }], { env: clientEnv }));
+    const m = check(await measureWriting('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', ...verbose, '--database', db, '--outputdir', c.mydumperDir, ...clientArgs()] }], { env: clientEnv }));
     c.add('mydumper', m);
     c.sizes['mydumper folder'] = readdirSync(c.mydumperDir).reduce((n, f) => n + statSync(join(c.mydumperDir, f)).size, 0);
     if (myisam) {
       const fromLog = mydumperHeldMs(m.stderr);
-      if (fromLog !== null) hold('mydumper', fromLog, "its log: connected (FTWRL next) to 'Non-InnoDB dump complete, unlocking tables'");
-      else hold('mydumper', m.seconds * 1000, 'its wall time (no unlock line in its log): an upper bound');
+      if (fromLog !== null) hold('mydumper', fromLog, "its log: connected (FTWRL next) to 'Non-InnoDB dump complete, unlocking tables'", m);
+      else hold('mydumper', m.seconds * 1000, 'its wall time (no unlock line in its log): an upper bound', m);
     }
   }
   return out.file;
