@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--verify] [--no-build]
+ * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--backups-only] [--verify] [--no-build]
  *
  * Backup and restore of a generated Open Dental-shaped database (about 3
  * million rows per unit of scale), beside the tools practices use today,
@@ -8,6 +8,10 @@
  *
  *   backup   lastresort backup | mysqldump --single-transaction (> file, and | age)
  *            | mydumper --threads 2
+ *            (MyISAM, --kind opendental2025: mysqldump --lock-all-tables | age,
+ *            the one moment there, | mysqldump with its default table locks
+ *            > file | mydumper --threads 2, each with how long it held the
+ *            office's writes, beside a plain read of the tables lastresort held)
  *   restore  lastresort restore (key derivation included) | mysql < dump.sql
  *            | age -d | mysql | myloader --threads 2
  *
@@ -25,7 +29,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measure as measureProcess, type Measured, type MeasureOptions, type Stage } from './measure.js';
 import { ADMIN_PASSWORD, cliDsnText, createEmptyDatabase, dropDatabase, ensureSource, quiet, serverDsn, serverFacts, serverPid, settle, sourceFor, sourceName, type SourceInfo, type SourceKind } from './source.js';
-import { renderMarkdown, renderText, summarise, type BenchResult } from './report.js';
+import { startWriter, type WriterFigures } from './writer.js';
+import { renderMarkdown, renderText, summarise, type BenchResult, type HeldSamples } from './report.js';
 import { connect, quoteId } from '../src/db/connect.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -41,12 +46,18 @@ const { values: args } = parseArgs({
     verify: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'keep-files': { type: 'boolean', default: false },
+    /** MyISAM: an office UPDATE every 20 ms during each backup, its longest wait beside the writes-held figure. */
+    writer: { type: 'boolean', default: false },
+    /** Only the backup half (the restores take four times as long). */
+    'backups-only': { type: 'boolean', default: false },
     /** opendental2025: the real 2025 schema on MyISAM (npm run bench:myisam). */
     kind: { type: 'string', default: 'opendental' },
   },
 });
 const kind = args.kind as SourceKind;
 if (kind !== 'opendental' && kind !== 'opendental2025') throw new Error('--kind must be opendental or opendental2025');
+/** MyISAM: the baselines are the ones that make one moment on MyISAM, and each says how long it held the office's writes. */
+const myisam = kind === 'opendental2025';
 const scale = Number(args.scale);
 const repeat = Math.max(1, Number(args.repeat) | 0);
 const onlyLastresort = args.only === 'lastresort';
@@ -69,8 +80,19 @@ async function measureQuiet(label: string, stages: Stage[], opts: MeasureOptions
   if (waited > 1500) log(`server idle after ${(waited / 1000).toFixed(1)} s`);
   return measure(label, stages, opts);
 }
+/** The same with the office writing meanwhile (--writer, MyISAM): the writer's longest UPDATE beside the measurement. */
+async function measureWriting(label: string, stages: Stage[], opts: MeasureOptions = {}): Promise<Measured & { writer?: WriterFigures }> {
+  if (!args.writer || !myisam) return measureQuiet(label, stages, opts);
+  const waited = await quiet(dbServerPid);
+  if (waited > 1500) log(`server idle after ${(waited / 1000).toFixed(1)} s`);
+  const writer = await startWriter(serverDsn(sourceFor(kind, scale).database));
+  const m = await measure(label, stages, opts);
+  const figures = await writer.stop();
+  log(`${label}: the office's longest UPDATE ${figures.longestMs} ms (median ${figures.medianMs} ms, ${figures.statements} statements)`);
+  return { ...m, writer: figures };
+}
 
-function check(m: Measured): Measured {
+function check<T extends Measured>(m: T): T {
   if (m.exitCode !== 0) throw new Error(`${m.label} failed (exit ${m.exitCode}): ${m.command}\n${m.stderr.slice(-2000)}`);
   log(`${m.label}: ${m.seconds.toFixed(2)} s, peak RSS ${m.peakRssKiB === null ? '?' : Math.round(m.peakRssKiB / 1024)} MiB`);
   return m;
@@ -120,6 +142,99 @@ async function restoreInto(target: string, source: SourceInfo, run: () => Promis
   }
 }
 
+interface RoundContext {
+  source: SourceInfo;
+  srcDsn: string;
+  lrbDir: string;
+  dumpSql: string;
+  dumpAge: string;
+  mydumperDir: string;
+  recipient: string;
+  haveAge: boolean;
+  haveMydumper: boolean;
+  add: (key: string, m: Measured) => void;
+  sizes: Record<string, number>;
+  held: Record<string, HeldSamples>;
+}
+
+/**
+ * One round of backups; returns the .lrb. InnoDB: mysqldump --single-transaction
+ * (> file and | age), the baseline. MyISAM, where --single-transaction is no
+ * moment: mysqldump --lock-all-tables | age is the one-moment baseline, beside
+ * mysqldump's default per-database table locks (> file) and mydumper (FTWRL
+ * until its non-InnoDB tables are dumped); the writes-held figure of each, and
+ * how long a plain read of the tables lastresort held takes (the goal's yardstick).
+ */
+async function backupRound(c: RoundContext): Promise<string> {
+  const db = c.source.database;
+  const hold = (key: string, ms: number, how: string, m?: { writer?: WriterFigures }) => {
+    const h = (c.held[key] ??= { samples: [], how });
+    h.samples.push(Math.round(ms));
+    if (m?.writer) (h.writerSamples ??= []).push(m.writer.longestMs);
+  };
+  rmSync(c.lrbDir, { recursive: true, force: true });
+  const backup = check(await measureWriting('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', c.srcDsn, '--out', c.lrbDir, '--json'] }]));
+  c.add('lastresort backup', backup);
+  const out = JSON.parse(backup.stdout) as { file: string; oneMoment?: boolean; notOneMoment?: string | null; writesHeldMs?: number; tablesHeld?: string[] };
+  c.sizes['lastresort .lrb'] = statSync(out.file).size;
+  if (myisam) {
+    if (out.oneMoment !== true) throw new Error(`lastresort backup is not one moment: ${out.notOneMoment ?? '?'}`);
+    hold('lastresort backup', out.writesHeldMs ?? NaN, 'writesHeldMs from its --json', backup);
+    log(`lastresort backup: one moment, writes held ${out.writesHeldMs} ms over ${out.tablesHeld?.length} tables`);
+    if (!onlyLastresort) await readHeld(c, out.tablesHeld ?? [], hold);
+  }
+  if (onlyLastresort) return out.file;
+
+  const dumpArgs = myisam ? [] : ['--single-transaction'];
+  const mysqldump: Stage = { name: 'mysqldump', argv: ['mysqldump', ...dumpArgs, ...clientArgs(db)] };
+  const plain = check(await measureWriting(myisam ? 'mysqldump (default per-database table locks) > dump.sql' : 'mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: c.dumpSql }));
+  c.add('mysqldump', plain);
+  c.sizes['dump.sql'] = statSync(c.dumpSql).size;
+  if (myisam) hold('mysqldump', plain.seconds * 1000, 'the whole dump: LOCK TABLES ... READ LOCAL on every table of the database until the end', plain);
+  if (c.haveAge) {
+    const lockAll: Stage = { name: 'mysqldump', argv: ['mysqldump', '--lock-all-tables', ...clientArgs(db)] };
+    const m = check(await measureWriting(myisam ? 'mysqldump --lock-all-tables | age' : 'mysqldump --single-transaction | age', [myisam ? lockAll : mysqldump, { name: 'age', argv: ['age', '-r', c.recipient] }], { env: clientEnv, stdoutFile: c.dumpAge }));
+    c.add('mysqldump | age', m);
+    c.sizes['dump.sql.age'] = statSync(c.dumpAge).size;
+    if (myisam) hold('mysqldump | age', m.seconds * 1000, 'the whole dump: FLUSH TABLES WITH READ LOCK until the end', m);
+  }
+  if (c.haveMydumper) {
+    rmSync(c.mydumperDir, { recursive: true, force: true });
+    const verbose = myisam ? ['--verbose', '3'] : [];
+    const m = check(await measureWriting('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', ...verbose, '--database', db, '--outputdir', c.mydumperDir, ...clientArgs()] }], { env: clientEnv }));
+    c.add('mydumper', m);
+    c.sizes['mydumper folder'] = readdirSync(c.mydumperDir).reduce((n, f) => n + statSync(join(c.mydumperDir, f)).size, 0);
+    if (myisam) {
+      const fromLog = mydumperHeldMs(m.stderr);
+      if (fromLog !== null) hold('mydumper', fromLog, "its log: connected (FTWRL next) to 'Non-InnoDB dump complete, unlocking tables'", m);
+      else hold('mydumper', m.seconds * 1000, 'its wall time (no unlock line in its log): an upper bound', m);
+    }
+  }
+  return out.file;
+}
+
+/** The yardstick of the goal: reading every table lastresort held, once, on one connection, to /dev/null (no lock). */
+async function readHeld(c: RoundContext, tables: string[], hold: (key: string, ms: number, how: string) => void): Promise<void> {
+  if (tables.length === 0) return;
+  const sql = tables.map((t) => `SELECT * FROM ${quoteId(t)};`).join(' ');
+  const m = check(await measureQuiet('read the held tables (mysql --quick > /dev/null)', [{ name: 'mysql', argv: ['mysql', '--quick', '--batch', '--skip-column-names', ...clientArgs(c.source.database), '-e', sql] }], { env: clientEnv, stdoutFile: '/dev/null' }));
+  c.add('read held', m);
+  hold('read held', m.seconds * 1000, 'nothing held: the time to read those tables');
+}
+
+/** mydumper 0.10 at --verbose 3 stamps each message (HH:MM:SS.mmm): from its first to the unlock. */
+function mydumperHeldMs(stderr: string): number | null {
+  const at = (line: string | undefined) => {
+    const t = line ? /Message: (\d\d):(\d\d):(\d\d)\.(\d{3})/.exec(line) : null;
+    return t ? ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000 + Number(t[4]) : null;
+  };
+  const lines = stderr.split('\n');
+  const start = at(lines.find((l) => /Connected to a MySQL server/.test(l)));
+  const end = at(lines.find((l) => /unlocking tables/i.test(l)));
+  if (start === null || end === null) return null;
+  return end >= start ? end - start : end + 86_400_000 - start;
+}
+
 async function main(): Promise<void> {
   if (!args['no-build']) {
     log('building (npm run build)…');
@@ -154,11 +269,11 @@ async function main(): Promise<void> {
   const dumpAge = join(work, 'dump.sql.age');
   const mydumperDir = join(work, 'mydumper');
   const lrbDir = join(work, 'lrb');
-  const mysqldump: Stage = { name: 'mysqldump', argv: ['mysqldump', '--single-transaction', ...clientArgs(source.database)] };
 
   const samples: Record<string, Measured[]> = {};
   const add = (key: string, m: Measured) => (samples[key] ??= []).push(m);
   const sizes: Record<string, number> = {};
+  const held: Record<string, HeldSamples> = {};
 
   if (!onlyLastresort) {
     log('warming up (mysqldump > /dev/null, not measured)…');
@@ -167,25 +282,8 @@ async function main(): Promise<void> {
 
   for (let round = 1; round <= repeat; round++) {
     log(`round ${round} of ${repeat}: backups`);
-    rmSync(lrbDir, { recursive: true, force: true });
-    const backup = check(await measureQuiet('lastresort backup', [{ name: 'lastresort', argv: [process.execPath, CLI, 'backup', '--source', srcDsn, '--out', lrbDir, '--json'] }]));
-    add('lastresort backup', backup);
-    const lrb = (JSON.parse(backup.stdout) as { file: string }).file;
-    sizes['lastresort .lrb'] = statSync(lrb).size;
-
-    if (!onlyLastresort) {
-      add('mysqldump', check(await measureQuiet('mysqldump --single-transaction > dump.sql', [mysqldump], { env: clientEnv, stdoutFile: dumpSql })));
-      sizes['dump.sql'] = statSync(dumpSql).size;
-      if (haveAge) {
-        add('mysqldump | age', check(await measureQuiet('mysqldump --single-transaction | age', [mysqldump, { name: 'age', argv: ['age', '-r', recipient] }], { env: clientEnv, stdoutFile: dumpAge })));
-        sizes['dump.sql.age'] = statSync(dumpAge).size;
-      }
-      if (haveMydumper) {
-        rmSync(mydumperDir, { recursive: true, force: true });
-        add('mydumper', check(await measureQuiet('mydumper --threads 2', [{ name: 'mydumper', argv: ['mydumper', '--threads', '2', '--database', source.database, '--outputdir', mydumperDir, ...clientArgs()] }], { env: clientEnv })));
-        sizes['mydumper folder'] = readdirSync(mydumperDir).reduce((n, f) => n + statSync(join(mydumperDir, f)).size, 0);
-      }
-    }
+    const lrb = await backupRound({ source, srcDsn, lrbDir, dumpSql, dumpAge, mydumperDir, recipient, haveAge, haveMydumper, add, sizes, held });
+    if (args['backups-only']) continue;
 
     log(`round ${round} of ${repeat}: restores`);
     const lrTarget = target('lastresort');
@@ -216,6 +314,7 @@ async function main(): Promise<void> {
     source,
     sizes,
     samples,
+    held: myisam ? held : undefined,
     git: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim(),
     engine: kind === 'opendental2025' ? 'MyISAM' : 'InnoDB',
   });

@@ -13,7 +13,7 @@
 import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
 import type { KdfParams, SealedKey, WrappedFileKey } from '../keys/crypto.js';
-import { checkKdfParams } from '../keys/crypto.js';
+import { checkKdfParams, strictBase64 } from '../keys/crypto.js';
 import { CIPHER, FORMAT_VERSIONS, HEADER_CRC_BYTES, HEADER_MARKER, HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES, LIMITS } from './limits.js';
 
 export interface AdminIdentity {
@@ -153,7 +153,7 @@ export function probeHeaderFrame(buf: Buffer): HeaderProbe {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown, max = 1024) => typeof v === 'string' && v.length <= max;
 /** base64 of exactly `bytes` bytes. */
-const b64 = (v: unknown, bytes: number) => typeof v === 'string' && v.length === Math.ceil(bytes / 3) * 4 && Buffer.from(v, 'base64').length === bytes;
+const b64 = (v: unknown, bytes: number) => strictBase64(v)?.length === bytes;
 
 function hostile(what: string): LrError {
   return new LrError('LR_HOSTILE_HEADER', `This file's header is not valid (${what}); it is not a backup this tool can open.`);

@@ -56,6 +56,19 @@ const NONCE_BYTES = 12;
 const SEALED_PLAINTEXT_BYTES = 64;
 const TAG_BYTES = 16;
 
+/**
+ * The bytes of `v` when it is standard base64 exactly as docs/format.md says
+ * (RFC 4648 section 4: `+/`, `=` padding, nothing else), else null. Node's own
+ * decoder also takes URL-safe letters and skips junk; a second reader must
+ * accept exactly what this one does, so the text must be the canonical
+ * encoding of its bytes.
+ */
+export function strictBase64(v: unknown): Buffer | null {
+  if (typeof v !== 'string' || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) return null;
+  const bytes = Buffer.from(v, 'base64');
+  return bytes.toString('base64') === v ? bytes : null;
+}
+
 export function checkKdfParams(kdf: KdfParams): void {
   const bad = (what: string) => new LrError('LR_HOSTILE_HEADER', `This file asks for an unreasonable key derivation (${what}); it is not a backup this tool will open.`);
   if (kdf.algorithm !== 'argon2id') throw bad(`algorithm ${String(kdf.algorithm).slice(0, 20)}`);
@@ -63,7 +76,7 @@ export function checkKdfParams(kdf: KdfParams): void {
   if (!ok(kdf.memoryKiB, KDF_BOUNDS.kdfMemoryKiBMin, KDF_BOUNDS.kdfMemoryKiBMax)) throw bad('memory');
   if (!ok(kdf.iterations, KDF_BOUNDS.kdfIterationsMin, KDF_BOUNDS.kdfIterationsMax)) throw bad('iterations');
   if (!ok(kdf.parallelism, 1, KDF_BOUNDS.kdfParallelismMax)) throw bad('parallelism');
-  const salt = typeof kdf.salt === 'string' ? Buffer.from(kdf.salt, 'base64') : Buffer.alloc(0);
+  const salt = strictBase64(kdf.salt) ?? Buffer.alloc(0);
   if (salt.length < 16 || salt.length > 64) throw bad('salt');
 }
 

@@ -9,6 +9,7 @@ import type { Dsn } from '../db/dsn.js';
 import { LrError } from '../errors.js';
 import type { BackupHeader } from '../format/header.js';
 import { inspectTarget, type TargetState } from '../restore/target.js';
+import { dropLeftoverAccounts, type LeftoverAccount } from '../restore/isolation.js';
 import { safeText } from '../text.js';
 import type { Ask } from './ask.js';
 import { canCreateDatabase } from './server.js';
@@ -26,6 +27,8 @@ export interface DatabaseChoice {
 export interface Inspector {
   inspect(name: string): Promise<TargetState>;
   mayCreate(name: string): Promise<boolean>;
+  /** Drops the temporary accounts of restores that were stopped (restore/isolation.ts), and says which. */
+  removeLeftovers?(): Promise<LeftoverAccount[]>;
 }
 
 const MAX_NAME = 64;
@@ -51,7 +54,7 @@ export function problemWithName(name: string): string | null {
   return null;
 }
 
-/** Reads the server through a fresh connection per question; writes nothing. */
+/** Reads the server through a fresh connection per question; writes nothing but the removal of stopped restores' temporary accounts. */
 export function serverInspector(dsn: Dsn): Inspector {
   const withConn = async <T>(fn: (c: Awaited<ReturnType<typeof connect>>) => Promise<T>): Promise<T> => {
     const conn = await connect({ ...dsn, database: '' }, { noDatabase: true });
@@ -64,6 +67,7 @@ export function serverInspector(dsn: Dsn): Inspector {
   return {
     inspect: (name) => withConn((c) => inspectTarget(c, name)),
     mayCreate: (name) => withConn((c) => canCreateDatabase(c, name)),
+    removeLeftovers: () => withConn(dropLeftoverAccounts),
   };
 }
 
@@ -102,6 +106,8 @@ async function proposedName(a: DatabaseAnswers, inspector: Inspector): Promise<s
 export async function chooseDatabase(ask: Ask, a: DatabaseAnswers, inspector: Inspector): Promise<DatabaseChoice> {
   const askFreely = ask.interactive && !a.yes;
   const fallback = await proposedName(a, inspector);
+  // A stopped restore's temporary account (rights on its database) goes first, whatever the person picks.
+  const removed = (await inspector.removeLeftovers?.().catch(() => [])) ?? [];
   let name = a.given ?? (askFreely ? await ask.text({ message: 'Name for the restored database', initial: fallback }) : fallback);
   for (;;) {
     const problem = problemWithName(name);
@@ -111,14 +117,14 @@ export async function chooseDatabase(ask: Ask, a: DatabaseAnswers, inspector: In
       name = await ask.text({ message: 'Name for the restored database', initial: fallback });
       continue;
     }
-    const decided = await decide(ask, a, inspector, name, askFreely);
+    const decided = await decide(ask, a, inspector, name, askFreely, removed);
     if (typeof decided !== 'string') return decided;
     name = decided;
   }
 }
 
 /** Either the final choice, or another name to look at. */
-async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: string, askFreely: boolean): Promise<DatabaseChoice | string> {
+async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: string, askFreely: boolean, removed: LeftoverAccount[]): Promise<DatabaseChoice | string> {
   const state = await inspector.inspect(name);
   const shown = safeText(name, 64);
   if (!state.exists || (state.tables === 0 && state.interruptedFileId === null)) {
@@ -135,6 +141,8 @@ async function decide(ask: Ask, a: DatabaseAnswers, inspector: Inspector, name: 
     if (a.resume) return { name, mode: 'resume', tablesBefore: state.tables };
     if (!askFreely) throw new LrError('LR_TARGET_NOT_EMPTY', `${shown} holds an interrupted restore of this backup. Add --resume to continue it, or give another --database NAME.`);
     ask.say(`${shown} holds an interrupted restore of this same backup: it was stopped before the end.`);
+    const left = removed.find((r) => r.databases.includes(name));
+    if (left) ask.say(`The temporary account that restore ran under (${safeText(left.account, 80)}, with rights on ${shown}) was still on the server: it has been removed. Continuing makes a new one.`);
     const pick = await ask.choose({
       message: 'What now?',
       choices: [

@@ -10,7 +10,7 @@
  * account is made by the restoring account, with a random password that is
  * never stored or logged, and
  * dropped when the restore ends (and, if a restore was killed, by the next
- * restore into the same database).
+ * restore or wizard run against the same server: dropLeftoverAccounts).
  *
  * It may also name another account as the DEFINER of the objects it
  * creates (MariaDB's SET USER), because objects are defined by the
@@ -21,6 +21,7 @@ import { LrError } from '../errors.js';
 import { connect, quoteId, type Connection } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
+import { restoreLockName } from './lock.js';
 
 export interface RestoreAccount {
   /** Where every statement and row from the file goes: the temporary account (or the given one, already confined). */
@@ -48,22 +49,46 @@ async function rows(conn: Connection, sql: string, values: unknown[] = []): Prom
   return result as Row[];
 }
 
-/** Temporary accounts left on this database by a restore that was killed (the caller holds the database's restore lock). */
-async function dropLeftovers(admin: Connection, database: string): Promise<void> {
-  const grantees = await rows(admin, 'SELECT DISTINCT GRANTEE AS g FROM information_schema.SCHEMA_PRIVILEGES WHERE TABLE_SCHEMA IN (?, ?)', [database, database.replace(/[\\_%]/g, (c) => '\\' + c)]);
-  for (const { g } of grantees) {
+export interface LeftoverAccount {
+  /** user@host of the account. */
+  account: string;
+  /** The databases it has rights on (the one its restore went into). */
+  databases: string[];
+}
+
+/**
+ * Temporary accounts left on this server by restores that were killed (kill
+ * -9, a crash, a lost machine), each with rights on its target database:
+ * dropped at the start of any later restore or wizard run against the
+ * server, whatever database that one goes into. An account is a leftover
+ * when no restore holds the restore lock of its database (lock.ts): a live
+ * restore takes the lock before it makes its account and drops the account
+ * before it lets go. A lock this connection holds itself counts as free.
+ */
+export async function dropLeftoverAccounts(admin: Connection): Promise<LeftoverAccount[]> {
+  const grants = await rows(admin, "SELECT GRANTEE AS g, TABLE_SCHEMA AS s FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE LIKE ?", [`'${PREFIX.replace(/_/g, '\\_')}%`]);
+  const byAccount = new Map<string, Set<string>>();
+  for (const { g, s } of grants) byAccount.set(g, (byAccount.get(g) ?? new Set<string>()).add(s.replace(/\\([\\_%])/g, '$1')));
+  const dropped: LeftoverAccount[] = [];
+  for (const [g, dbs] of byAccount) {
     const m = /^'(lr_restore_[0-9a-f]+)'@'(.*)'$/.exec(g);
     if (!m) continue;
-    await admin.query('DROP USER IF EXISTS ?@?', [m[1], m[2]]).catch(() => {});
-    log('restore').info({ account: m[1] }, 'removed the temporary account of an earlier, interrupted restore');
+    const databases = [...dbs];
+    const locks = databases.map(restoreLockName);
+    const held = await rows(admin, `SELECT ${locks.map(() => '(IS_FREE_LOCK(?) = 0 AND NOT (IS_USED_LOCK(?) <=> CONNECTION_ID()))').join(' OR ')} AS held`, locks.flatMap((l) => [l, l]));
+    if (Number(held[0]?.held) === 1) continue; // its restore is running
+    await admin.query('DROP USER IF EXISTS ?@?', [m[1], m[2]]);
+    log('restore').info({ account: m[1], databases: databases.length }, 'removed the temporary account of an earlier, stopped restore');
+    dropped.push({ account: `${m[1]}@${m[2]}`, databases });
   }
+  return dropped;
 }
 
 export async function openRestoreAccount(admin: Connection, dsn: Dsn, database: string): Promise<RestoreAccount> {
   const [{ current, client }] = await rows(admin, 'SELECT CURRENT_USER() AS current, USER() AS client');
   const me = splitAccount(current);
   const definer = `${quoteId(me.user)}@${quoteId(me.host)}`;
-  await dropLeftovers(admin, database).catch((err) => log('restore').debug({ code: (err as { code?: string }).code }, 'could not look for leftover restore accounts'));
+  await dropLeftoverAccounts(admin).catch((err) => log('restore').debug({ code: (err as { code?: string }).code }, 'could not look for leftover restore accounts'));
   const user = PREFIX + randomBytes(6).toString('hex');
   const host = splitAccount(client).host;
   const password = randomBytes(24).toString('base64url');

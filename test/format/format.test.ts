@@ -19,7 +19,7 @@ import { fileTagOf } from '../../src/format/header.js';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey, type SealedKey } from '../../src/keys/crypto.js';
 import { isLrError } from '../../src/errors.js';
 import { MAGIC_LINE } from '../../src/format/limits.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 
 /** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
 const SIGNING_KEY = newSigningKey();
@@ -215,4 +215,25 @@ test('passwords are used exactly as typed (UTF-8, no Unicode normalisation): a n
   assert.ok(await unlockBackup(located, password));
   assert.notEqual(password.normalize('NFD'), password);
   assert.equal(await unlockBackup(located, password.normalize('NFD')), null);
+});
+
+test('base64 in the header is standard and exact, as docs/format.md says: URL-safe letters, missing padding or junk are refused', async () => {
+  const { strictBase64 } = await import('../../src/keys/crypto.js');
+  const { craftBackup, rewriteHeader } = await import('../helpers/craft.js');
+  const bytes = Buffer.alloc(16, 0xfb); // its base64 holds both '+' and '/'
+  const standard = bytes.toString('base64');
+  assert.ok(/[+/]/.test(standard));
+  assert.deepEqual(strictBase64(standard), bytes);
+  for (const bad of [bytes.toString('base64url'), standard.replace(/=+$/, ''), `${standard.slice(0, 4)}\n${standard.slice(4)}`, `${standard.slice(0, 4)}*${standard.slice(5)}`, `${standard.slice(0, -2)}==`.replace(/.(==)$/, 'x$1'), 42, null]) {
+    assert.equal(strictBase64(bad), null, JSON.stringify(bad));
+  }
+  // Vectors made with the project's own writer, then the salt of the admin's KDF set (checksums recomputed):
+  // the standard spelling is a header like any other, the URL-safe spelling of the same bytes is refused.
+  const dir = await tempDir();
+  const good = await craftBackup({ password: 'pw' });
+  const setSalt = (salt: string) => rewriteHeader(good, (h) => (((h.recipients as Record<string, unknown>[])[0].kdf as Record<string, unknown>).salt = salt));
+  await writeFile(join(dir, 'salt-standard.lrb'), setSalt(standard));
+  await writeFile(join(dir, 'salt-urlsafe.lrb'), setSalt(bytes.toString('base64url') + '=='));
+  assert.equal((await locateHeader(join(dir, 'salt-standard.lrb'))).header.formatVersion > 0, true);
+  await assert.rejects(locateHeader(join(dir, 'salt-urlsafe.lrb')), (err: unknown) => isLrError(err) && err.code === 'LR_HOSTILE_HEADER');
 });
