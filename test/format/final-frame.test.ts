@@ -20,7 +20,7 @@ import { locateHeader, newDamageReport, payloadFrames, readPayload, unlockBackup
 import { checkFile } from '../../src/identify/check.js';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey, type SealedKey } from '../../src/keys/crypto.js';
 import { TRAILER_BYTES } from '../../src/format/limits.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 
 const SIGNING_KEY = newSigningKey();
 const SPAN = 1024;
