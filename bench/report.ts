@@ -169,8 +169,9 @@ export function renderText(r: BenchResult, other?: BenchResult): string {
   const w = Math.max(48, ...rows(r).map((row) => row.name.length + 3));
   let section = '';
   const heldCol = hasHeld(r);
-  const heldText = (f: Figure) => (heldCol ? ` ${fmtHeld(f).padStart(12)}` : '');
-  lines.push(`${''.padEnd(w)} ${'seconds'.padStart(8)} ${'ratio'.padStart(7)}${heldCol ? ` ${'writes held'.padStart(12)}` : ''} ${'CPU s'.padStart(7)} ${'server'.padStart(7)}  peak RSS`);
+  const hw = Math.max(12, ...Object.values(r.figures).map((f) => fmtHeld(f).length));
+  const heldText = (f: Figure) => (heldCol ? ` ${fmtHeld(f).padStart(hw)}` : '');
+  lines.push(`${''.padEnd(w)} ${'seconds'.padStart(8)} ${'ratio'.padStart(7)}${heldCol ? ` ${'writes held'.padStart(hw)}` : ''} ${'CPU s'.padStart(7)} ${'server'.padStart(7)}  peak RSS`);
   for (const row of rows(r)) {
     if (row.section !== section) {
       section = row.section;
@@ -219,7 +220,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   if (heldCol) {
     out.push('');
-    if (Object.values(r.figures).some((f) => f.writerLongestMs !== undefined)) out.push('', "(office N s): an office UPDATE on a MyISAM table every 20 ms during that run, the longest one took N s.");
+    if (Object.values(r.figures).some((f) => f.writerLongestMs !== undefined)) out.push("(office N s): an office UPDATE on a MyISAM table every 20 ms during that run, the longest one took N s.", '');
     out.push('Writes held: ' + rows(r).filter((row) => row.f.writesHeldHow).map((row) => `${row.name.replace(/\|/g, '\\|')}: ${row.f.writesHeldHow}`).join('; ') + '.');
   }
   out.push('');

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--backups-only] [--verify] [--no-build]
+ * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--backups-only] [--writer] [--verify] [--no-build]
  *
  * Backup and restore of a generated Open Dental-shaped database (about 3
  * million rows per unit of scale), beside the tools practices use today,
