@@ -109,7 +109,8 @@ export async function takeMoment(dsn: Dsn, first: Connection, opts: MomentOption
 
 async function withoutMoment(dsn: Dsn, first: Connection, opts: MomentOptions, longestHoldMs: number, why: string): Promise<Moment> {
   log('backup').warn({ why }, 'this backup is not one moment');
-  const s = await beginSnapshot(dsn, first, opts);
+  // One connection, no freeze: a BACKUP STAGE now would queue behind what just stood in the way, and the office with it.
+  const s = await beginSnapshot(dsn, first, { ...opts, connections: 1 });
   return { conns: s.conns, holders: [], held: [], heldSince: 0, longestHoldMs: Math.max(longestHoldMs, s.heldMs), notOneMoment: why, fallback: s.fallback };
 }
 
@@ -174,17 +175,17 @@ async function tryMoment(dsn: Dsn, first: Connection, opts: TryOptions): Promise
     const heldMs = frozenAt === 0 ? 0 : Date.now() - frozenAt;
     for (const c of opened) dropConnection(c);
     await first.query('ROLLBACK').catch(() => {});
-    return classify(err, first, opened, heldMs);
+    return classify(err, first, opened, heldMs, opts.database);
   }
 }
 
-async function classify(err: unknown, first: Connection, ours: Connection[], heldMs: number): Promise<Attempt> {
+async function classify(err: unknown, first: Connection, ours: Connection[], heldMs: number, database: string): Promise<Attempt> {
   const code = (err as { code?: string }).code;
   // No RELOAD (1227), or a server without BACKUP STAGE (MySQL, MariaDB before 10.4: a syntax error).
   if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_PARSE_ERROR') return { kind: 'no-reload' };
   if (code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR') return { kind: 'no-lock-grant' };
   if (code === 'ER_NO_SUCH_TABLE') return { kind: 'changed' };
-  if (code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_LOCK_DEADLOCK') return { kind: 'busy', obstacle: await whoIsInTheWay(first, ours), heldMs };
+  if (code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_LOCK_DEADLOCK') return { kind: 'busy', obstacle: await whoIsInTheWay(first, ours, database), heldMs };
   throw err;
 }
 
@@ -198,13 +199,18 @@ async function boundedQuery(conn: Connection, sql: string, waitSeconds: number, 
   }
 }
 
-/** The longest-running statement of another session, in words that name no data (no query text). */
-async function whoIsInTheWay(conn: Connection, ours: Connection[]): Promise<string> {
+/**
+ * The longest-running statement of another session, in words that name no
+ * data (no query text): one in the backup's database first (the office's
+ * sessions use it), else any on the server.
+ */
+async function whoIsInTheWay(conn: Connection, ours: Connection[], database: string): Promise<string> {
   const own = [conn, ...ours].map((c) => Number(c.threadId)).filter(Number.isSafeInteger);
   try {
     const rows = await selectRows<{ id: number; user: string; host: string; time: number; state: string | null; command: string }>(
       conn,
-      `SELECT ID AS id, USER AS user, HOST AS host, TIME AS time, STATE AS state, COMMAND AS command FROM information_schema.PROCESSLIST WHERE ID NOT IN (${own.join(', ')}) AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Killed') ORDER BY TIME DESC LIMIT 1`,
+      `SELECT ID AS id, USER AS user, HOST AS host, TIME AS time, STATE AS state, COMMAND AS command FROM information_schema.PROCESSLIST WHERE ID NOT IN (${own.join(', ')}) AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Killed') ORDER BY DB <=> ? DESC, TIME DESC LIMIT 1`,
+      [database],
     );
     const r = rows[0];
     if (!r) return 'another session (this database user may not see which: it lacks the PROCESS privilege)';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { LrError } from '../errors.js';
@@ -44,8 +45,24 @@ export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Conn
     if (opts.watch !== false) watchConnection(conn, dsn, (ms) => connect(dsn, { noDatabase: true, watch: false, extra: { connectTimeout: ms } }));
     return conn;
   } catch (err) {
-    throw translateDbError(err, dsn);
+    // A connect that timed out: nothing at the address, or a server that takes the connection and never answers.
+    const accepts = (err as { code?: string }).code === 'ETIMEDOUT' && !dsn.socketPath ? await takesConnections(dsn.host, dsn.port) : false;
+    throw translateDbError(err, dsn, { accepts });
   }
+}
+
+/** Whether something at host:port accepts a TCP connection within 2 s (a frozen server's kernel still does). */
+function takesConnections(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 /**
@@ -112,7 +129,12 @@ export function isConnectionLost(err: unknown): boolean {
   return LOST_CODES.has(e.code ?? '') || (e.fatal === true && e.code === undefined) || /connection is in closed state/.test(e.message ?? '');
 }
 
-export function translateDbError(err: unknown, dsn: Dsn): LrError {
+/**
+ * `seen.accepts`: a connect that timed out reached something that took the
+ * TCP connection (a server that is frozen, overloaded or stuck), so the
+ * address and the network are not the first things to check.
+ */
+export function translateDbError(err: unknown, dsn: Dsn, seen: { accepts?: boolean } = {}): LrError {
   const e = err as { code?: string; errno?: number; sqlMessage?: string };
   const where = describeDsn(dsn);
   const detail = { code: e.code, errno: e.errno, where };
@@ -124,6 +146,7 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
     case 'EAI_AGAIN':
       return new LrError('LR_DB_UNREACHABLE', `The server name in ${where} cannot be found. Check the address.`, { cause: err, detail });
     case 'ETIMEDOUT':
+      if (seen.accepts) return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} takes the connection but does not answer: it is running but stuck (frozen, overloaded, or waiting for disk space). Check the server itself (its error log, its disk), then try again.`, { cause: err, detail: { ...detail, stuck: true } });
       return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} did not answer in time. Check the address and the network.`, { cause: err, detail });
     case SERVER_STOPPED:
       return new LrError('LR_DB_UNREACHABLE', `The database server at ${where} stopped answering (nothing for ${dbTimeoutSeconds()} s or more). Check that it is running and not stuck, then try again.`, { cause: err, detail });
@@ -139,6 +162,11 @@ export function translateDbError(err: unknown, dsn: Dsn): LrError {
       return new LrError('LR_DB_ACCESS', `The server at ${where} refused the user name or password. Check them and try again.`, { cause: err, detail });
     case 'HANDSHAKE_NO_SSL_SUPPORT':
       return new LrError('LR_DB_UNREACHABLE', `The server at ${where} does not offer TLS, and the address asks for it. Turn TLS on in the server, or check the address.`, { cause: err, detail });
+    case 'ER_OPTION_PREVENTS_STATEMENT':
+      if (/read.only/i.test(e.sqlMessage ?? '')) return new LrError('LR_DB', `The database server at ${where} is read-only (its read_only setting is on), so nothing can be written to it. Restore to a server that accepts writes, or turn read_only off there (SET GLOBAL read_only = 0; also in its settings file), then try again.`, { cause: err, detail });
+      return new LrError('LR_DB', `The database server at ${where} runs with a setting that refuses this statement (ER_OPTION_PREVENTS_STATEMENT); its message is in the log.`, { cause: err, detail: { ...detail, serverMessage: e.sqlMessage } });
+    case 'ER_NO_SUCH_TABLE':
+      return new LrError('LR_DB', `A table of ${dsn.database || 'the database'} on ${where} went away while lastresort was reading it: something else is dropping or creating its tables (a restore into it, an upgrade). Let that finish, then try again.`, { cause: err, detail });
     case 'ER_BAD_DB_ERROR':
       return new LrError('LR_DB', `The database ${dsn.database} does not exist on ${where}. Check the name.`, { cause: err, detail });
     case 'HANDSHAKE_SSL_ERROR': {

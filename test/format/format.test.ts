@@ -19,7 +19,7 @@ import { fileTagOf } from '../../src/format/header.js';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey, type SealedKey } from '../../src/keys/crypto.js';
 import { isLrError } from '../../src/errors.js';
 import { MAGIC_LINE } from '../../src/format/limits.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 
 /** The producer key these files are signed with (a real producer keeps its own in a root-only file). */
 const SIGNING_KEY = newSigningKey();

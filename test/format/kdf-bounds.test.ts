@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { availableMemoryBytes, checkKdfMemory, DEFAULT_KDF, FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { LIMITS } from '../../src/format/limits.js';
 import { isLrError } from '../../src/errors.js';
-import { PASSWORD, passwordFile, tempDir } from '../helpers/backup.js';
+import { PASSWORD, passwordFile, tempDir } from '../helpers/files.js';
 import { craftBackup, rewriteHeader } from '../helpers/craft.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -20,7 +20,7 @@ import { fileTagOf } from '../../src/format/header.js';
 import { PayloadReader } from '../../src/format/random-access.js';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey, type SealedKey } from '../../src/keys/crypto.js';
 import { CHUNK_HEAD_BYTES, magicLineOf, TRAILER_BYTES } from '../../src/format/limits.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 
 const SIGNING_KEY = newSigningKey();
 const SPAN = 1024;

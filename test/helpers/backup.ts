@@ -2,15 +2,13 @@
  * Test set-up shared by the suites: a generated source database with its
  * admin enrolled (cheap KDF, explicitly), and backups made by the real producer.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quoteId } from '../../src/db/connect.js';
 import { parseDsn } from '../../src/db/dsn.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
 import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { runBackup, type BackupOptions, type BackupResult } from '../../src/backup/index.js';
-import { generateOpenDental, DEMO_ADMIN } from '../../fixtures/opendental.js';
+import { generateOpenDental } from '../../fixtures/opendental.js';
 import { generateExotic } from '../../fixtures/exotic.js';
 import type { EngineChoice } from '../../fixtures/lib/engine.js';
 import { generateOpenDental2025 } from '../../fixtures/opendental-2025.js';
@@ -20,19 +18,9 @@ import { MANIFEST_PATH, type Manifest } from '../../src/archive/layout.js';
 import { connectServer, createTempDatabase, dsnFor } from './db.js';
 import './producer-env.js';
 
-export const PASSWORD = DEMO_ADMIN.password;
-export const ADMIN = DEMO_ADMIN.userName;
+import { ADMIN, PASSWORD } from './files.js';
 
-export async function tempDir(prefix = 'lrtest-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
-
-/** A file holding the admin's password, for --password-file. */
-export async function passwordFile(dir: string, password = PASSWORD): Promise<string> {
-  const path = join(dir, 'password.txt');
-  await writeFile(path, password + '\n', { mode: 0o600 });
-  return path;
-}
+export { ADMIN, PASSWORD, passwordFile, tempDir } from './files.js';
 
 const ADMIN_TABLES = ['userod', 'usergroup', 'usergroupattach', 'grouppermission', 'securitylog'];
 

@@ -13,7 +13,7 @@ import argon2 from 'argon2';
 import { argon2idHash, argon2idImpl, wasmHash, type Argon2idInput } from '../../src/keys/argon2id.js';
 import { DEFAULT_KDF } from '../../src/keys/crypto.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 import { VECTOR_PASSWORD, vectorPlaintext } from '../vectors/plaintext.js';
 
 const nativeHash = (i: Argon2idInput) =>

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openProducerStore } from '../../src/keys/producer.js';
 import { FAST_TEST_KDF } from '../../src/keys/crypto.js';
 import { isLrError } from '../../src/errors.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 
 test('made on first use with mode 0600, then the same key on every open', async () => {
   const path = join(await tempDir(), 'etc', 'producer-key.json');

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { passwordFile, tempDir } from '../helpers/backup.js';
+import { passwordFile, tempDir } from '../helpers/files.js';
 import { runCli } from '../helpers/cli.js';
 import { VECTOR_PASSWORD } from '../vectors/plaintext.js';
 import { encrypt, payloadBytes } from '../vectors/hostile/payload.js';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 import { runCli } from '../helpers/cli.js';
 import { defaultConfig, loadConfig, resolveSource, setConfigValue, valueFromText } from '../../src/service/config.js';
 import { LrError } from '../../src/errors.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 import { LOG_FILE_NAME, RotatingLogFile, serviceLogger } from '../../src/service/log-file.js';
 
 const line = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(80) }) + '\n';

@@ -24,7 +24,7 @@ import { checkFile } from '../../src/identify/check.js';
 import { acceptByChecksum, walkFrames } from '../../src/format/walker.js';
 import { fingerprintBackup } from '../../src/service/verify-copy.js';
 import { CLI } from '../helpers/cli.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 import { fileTagOf } from '../../src/format/header.js';
 import { isLrError } from '../../src/errors.js';
 import { VECTOR_PASSWORD, type VectorSpec } from './plaintext.js';

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { scanFrames } from '../../src/format/chunks.js';
 import { decryptFrames, locateHeader, newDamageReport } from '../../src/format/reader.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 import { fileTagOf } from '../../src/format/header.js';
 import { isLrError } from '../../src/errors.js';
 import { LIMITS } from '../../src/format/limits.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { icaclsPath, judgeSddl, openToOthers, privateAclArgs, privateFix, PRIVATE_SIDS } from '../../src/system/private-file.js';
-import { tempDir } from '../helpers/backup.js';
+import { tempDir } from '../helpers/files.js';
 
 test('the icacls command: full path, inheritance removed, only SYSTEM, Administrators and the owner, by SID', () => {
   assert.equal(icaclsPath({ SystemRoot: 'C:\\Windows' }), 'C:\\Windows\\System32\\icacls.exe');
