@@ -158,7 +158,6 @@ export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptio
 async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
   const maxSealed = maxSealedOf(opts.version ?? 2, opts.chunkSize);
   const v3 = opts.version === 3 ? opts.chunkSize : undefined;
-  const maxFrame = CHUNK_HEAD_BYTES + maxSealed + CHUNK_CRC_BYTES;
   const queue = new ByteQueue();
   let offset = opts.startOffset; // file offset of queue's first byte
   let garbageStart = -1;

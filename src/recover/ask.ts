@@ -122,7 +122,8 @@ export function terminalAsk(out: NodeJS.WriteStream = process.stderr): Ask {
       if (shown != null) replaceAnswerLine(out, q.message, answer, shown);
       return answer;
     },
-    secret: (q) => one<string>({ type: 'password', message: q.message }),
+    // 'invisible', not 'password': a row of stars would show the password's length.
+    secret: (q) => one<string>({ type: 'invisible', message: `${q.message} (nothing shows as you type)` }),
     choose: (q) => one({ type: 'select', message: q.message, choices: q.choices, initial: q.initial ?? 0, hint: '↑/↓ then Enter' }),
     confirm: (q) => one<boolean>({ type: 'confirm', message: q.message, initial: q.initial ?? true }),
   };

@@ -20,25 +20,49 @@ export const PASSWORD_ATTEMPTS = 3;
 export function whosePassword(located: LocatedHeader): string {
   if (!located.header.admin) return 'This backup opens only with the practice recovery code: no admin had set up a backup key when it was made. The code is on the printed recovery page kept in the practice\'s safe.';
   const a = whoOpens(located.header);
-  const first = adminRecipients(located.header)[0];
   const user = safeText(a.userName, 60);
   const last = located.header.lastToLogOn;
   const why = last && last.userNum === a.userNum
     ? `${user} was the last admin to log on${a.lastLoginAt ? ` (on ${humanDate(a.lastLoginAt)})` : ''}`
     : `${user} is the admin who logged on most recently among those who set up a backup key`;
   const which = `the one ${user} types to log on to Open Dental, not a Windows password and not the database server's.`;
-  const opens = first?.passwordChangedSince
-    ? `This backup opens with ${user}'s Open Dental password as it was on ${shortDate(first.enrolledAt)}, when ${user} set up the backup key (${user} has changed it since): ${which}`
-    : `This backup opens only with ${user}'s Open Dental password: ${which} It must be the password as it was on ${humanDate(located.header.createdAt)}, when the backup was made.`;
+  const opens = passwordChanged(located)
+    ? `This backup opens with ${user}'s Open Dental password ${asOfWhen(located)} (${user} has changed it since): ${which}`
+    : `This backup opens only with ${user}'s Open Dental password: ${which} It must be the password ${asOfWhen(located)}.`;
   return `${opens} The backup was locked with it because ${why}: nobody else can open it, not even Open Dental support.`;
+}
+
+function passwordChanged(located: LocatedHeader): boolean {
+  return adminRecipients(located.header)[0]?.passwordChangedSince === true;
+}
+
+/**
+ * Which password, as of when: the day the admin set up the backup key when
+ * they have changed their password since (the backup's own time would name
+ * the one password that does not work), else the time the backup was made.
+ * Every line that names the password uses this, so they never disagree.
+ */
+export function asOfWhen(located: LocatedHeader): string {
+  const first = adminRecipients(located.header)[0];
+  if (first && passwordChanged(located)) {
+    return `as it was on ${shortDate(first.enrolledAt)}, when ${safeText(whoOpens(located.header).userName, 60)} set up the backup key`;
+  }
+  return `as it was on ${humanDate(located.header.createdAt)}, when the backup was made`;
+}
+
+/** A hint about the typed password's shape, never the password itself nor its length. */
+export function spaceHint(password: string): string | null {
+  return /^\s|\s$/u.test(password) ? 'It starts or ends with a space: Open Dental passwords rarely do; try it without.' : null;
 }
 
 export function nextStepsAfterWrongPasswords(located: LocatedHeader): string[] {
   const user = safeText(whoOpens(located.header).userName, 60);
-  const made = humanDate(located.header.createdAt);
+  const since = passwordChanged(located)
+    ? `${user} has changed it since: the older password is the one needed, not the one ${user} uses today.`
+    : 'If they changed it since, the older password is the one needed.';
   return [
     'What to do next:',
-    `  - Ask ${user} for their Open Dental password as it was on ${made}. If they changed it since, the older password is the one needed.`,
+    `  - Ask ${user} for their Open Dental password ${asOfWhen(located)}. ${since}`,
     '  - Check that Caps Lock is off and the keyboard is set to the usual language.',
     '  - Nobody else can open this file, not even Open Dental support: without that password it stays locked.',
     '    Support may have an older backup made while another admin was the last to log on.',
@@ -104,9 +128,10 @@ export async function unlockBackup(ask: Ask, located: LocatedHeader, opts: Unloc
     } catch (err) {
       if (!isLrError(err, 'LR_WRONG_PASSWORD')) throw err;
       const left = attempts - tries;
+      const hint = spaceHint(password);
       ask.say(left > 0
-        ? `That password does not open this backup (try ${tries} of ${attempts}). It must be ${user}'s Open Dental password as it was on ${humanDate(located.header.createdAt)}. Check Caps Lock and try again.`
-        : `That password does not open this backup either (try ${tries} of ${attempts}).`);
+        ? `That password does not open this backup (try ${tries} of ${attempts}).${hint ? ` ${hint}` : ''} It must be ${user}'s Open Dental password ${asOfWhen(located)}. Check Caps Lock and try again.`
+        : `That password does not open this backup either (try ${tries} of ${attempts}).${hint ? ` ${hint}` : ''}`);
     }
   }
   for (const line of nextStepsAfterWrongPasswords(located)) ask.say(line);

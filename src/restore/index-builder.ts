@@ -44,7 +44,7 @@ export class IndexBuilder {
       await record(conn, keys.finished(s.index));
     } catch (err) {
       if (isConnectionLost(err)) throw err;
-      s.error = `its indexes could not be rebuilt (${failureCode(err, s.name)})`;
+      s.error = `its indexes could not be rebuilt (${failureCode(err, s.name, this.run.diskFull)})`;
     }
   }
 
@@ -77,7 +77,7 @@ export class IndexBuilder {
         await record(conn, keys.fks(s.index));
       } catch (err) {
         if (isConnectionLost(err)) throw err;
-        s.error ??= `its foreign keys could not be added (${failureCode(err, s.name)})`;
+        s.error ??= `its foreign keys could not be added (${failureCode(err, s.name, this.run.diskFull)})`;
       }
     }
   }

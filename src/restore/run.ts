@@ -21,6 +21,7 @@ import { foreignDatabases } from '../sql/checks.js';
 import type { LanePlan } from './lanes.js';
 import { openRestoreAccount, type RestoreAccount } from './isolation.js';
 import { readTargetNames, ServerNames } from './server-names.js';
+import { DiskWatch } from './disk-watch.js';
 import { createProgressTable, readProgress, type ProgressState } from './progress-table.js';
 import { prepareLoadSession } from './session.js';
 import { newTableState, type TableState } from './table-state.js';
@@ -59,6 +60,8 @@ export class RestoreRun {
   mapped: MappedFile | null = null;
   /** The names and options this server does not know, mapped or dropped (read with the database). */
   names: ServerNames | null = null;
+  /** Notices loads waiting for disk space on the target (MyISAM, Aria) and ends them. */
+  diskWatch: DiskWatch | null = null;
 
   catalog: Catalog | null = null;
   /** The whole table entries of a damaged catalog. */
@@ -100,6 +103,8 @@ export class RestoreRun {
     const [schemata] = await admin.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
     this.foreign = foreignDatabases((schemata as { name: string }[]).map((r) => r.name), database, this.opts.opened.located.header.database);
     this.account = await openRestoreAccount(admin, this.opts.dsn, database);
+    this.diskWatch = new DiskWatch(admin, this.account.dsn.user, database);
+    this.diskWatch.start();
     this.main.conn = await this.loadConnection();
     this.index = await this.loadConnection();
     await createProgressTable(this.main.conn, this.opts.opened.located.header.fileId);
@@ -145,7 +150,13 @@ export class RestoreRun {
   }
 
   /** Connections first, then the temporary account, then the person's own connection. */
+  /** A statement of this restore waited for disk space on the target: nothing more is loaded this pass. */
+  get diskFull(): boolean {
+    return this.diskWatch?.full ?? false;
+  }
+
   async close(): Promise<void> {
+    this.diskWatch?.stop();
     await this.mapped?.reader.close().catch(() => {});
     await Promise.all([this.index, ...this.lanes.map((l) => l.conn)].map((c) => c?.end().catch(() => c.destroy())));
     await this.account?.close().catch((err: unknown) => this.logger.warn({ code: codeOf(err) }, 'the temporary restore account could not be dropped'));

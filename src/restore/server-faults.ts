@@ -33,8 +33,9 @@ export function scrubValues(message: string | undefined): string | undefined {
  * The code a table's problem is reported with: ENOSPC for any form of a full
  * disk. The server's own message goes to the log here, never to the person.
  */
-export function failureCode(err: unknown, table: string): string {
+export function failureCode(err: unknown, table: string, diskFull = false): string {
   const e = err as { code?: string; errno?: number; sqlMessage?: string };
-  log('restore').warn({ table, code: e.code, errno: e.errno, serverMessage: scrubValues(e.sqlMessage) }, 'the target server refused part of the restore');
-  return isDiskFullCode(e.code, e.sqlMessage) ? 'ENOSPC' : e.code ?? 'error';
+  log('restore').warn({ table, code: e.code, errno: e.errno, serverMessage: scrubValues(e.sqlMessage), diskFull }, 'the target server refused part of the restore');
+  // diskFull: the statement was ended because it waited for disk space (disk-watch.ts).
+  return diskFull || isDiskFullCode(e.code, e.sqlMessage) ? 'ENOSPC' : e.code ?? 'error';
 }

@@ -51,6 +51,10 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
       return;
     }
     s.split = checked.value;
+    if (run.diskFull) {
+      s.error = 'could not be created (ENOSPC)';
+      return;
+    }
     try {
       await conn.query(`DROP TABLE IF EXISTS ${quoteId(s.name)}`);
       await conn.query(s.split.create);
@@ -58,7 +62,7 @@ export async function createTable(run: RestoreRun, s: TableState, create: string
       s.created = true;
     } catch (err) {
       if (isConnectionLost(err)) throw err;
-      s.error = `could not be created (${failureCode(err, s.name)})`;
+      s.error = `could not be created (${failureCode(err, s.name, run.diskFull)})`;
       return;
     }
   }
@@ -127,6 +131,12 @@ export async function loadPiece(run: RestoreRun, s: TableState, piece: number, b
     run.totalRows += done.value;
     return;
   }
+  if (run.diskFull) {
+    // The target's disk is full: no more rows are tried (each would wait for space); resume loads them.
+    s.damaged = true;
+    s.error = 'rows could not be loaded (ENOSPC)';
+    return;
+  }
   const load = lane.conn!;
   const counts = { droppedBytes: 0 };
   const transactional = (s.table?.engine ?? 'InnoDB').toLowerCase() === 'innodb';
@@ -150,7 +160,7 @@ export async function loadPiece(run: RestoreRun, s: TableState, piece: number, b
     if (transactional) await load.query('ROLLBACK').catch(() => {});
     s.damaged = true;
     s.tracker.failed(mark); // the piece's rows are not there
-    s.error = `rows could not be loaded (${failureCode(err, s.name)})`;
+    s.error = `rows could not be loaded (${failureCode(err, s.name, run.diskFull)})`;
     run.logger.warn({ table: s.index, piece, code: codeOf(err) }, 'piece failed to load');
   }
   run.reportProgress(s.name);

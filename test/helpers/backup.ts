@@ -2,7 +2,6 @@
  * Test set-up shared by the suites: a generated source database with its
  * admin enrolled (cheap KDF, explicitly), and backups made by the real producer.
  */
-import { join } from 'node:path';
 import { quoteId } from '../../src/db/connect.js';
 import { parseDsn } from '../../src/db/dsn.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';

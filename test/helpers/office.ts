@@ -6,7 +6,7 @@
  * and the count, through SQL, of the pairs a restore brought back half.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { quoteId } from '../../src/db/connect.js';
+import { quoteId, type Connection } from '../../src/db/connect.js';
 import type { Engine } from '../../fixtures/lib/engine.js';
 import { makeSource } from './backup.js';
 import { connectServer, queryIn } from './db.js';
@@ -58,6 +58,8 @@ export interface WriterStats {
 }
 
 export interface Writer {
+  /** Settles once the writer has completed `n` rounds (or stopped). */
+  rounds(n: number): Promise<void>;
   /** Stops after the round under way and says what it saw. */
   stop(): Promise<WriterStats>;
 }
@@ -90,6 +92,9 @@ function startWriter(database: string, pauseMs: number, round: (q: Timed, key: n
     }
   })();
   return {
+    async rounds(n) {
+      while (stats.rounds < n && !stopping) await Promise.race([sleep(10), loop]);
+    },
     async stop() {
       stopping = true;
       await loop;
@@ -133,40 +138,65 @@ export async function halfPairs(database: string): Promise<{ half: number; whole
   return { half: Number(half), whole: Number(whole) };
 }
 
-/** A SELECT over `table` that runs for `seconds`, on a connection of its own, started and seen running on the server. */
+/**
+ * What stands in a lock's way: a SELECT scanning `table` for `seconds` (a
+ * scan: a lookup by key is read at planning time and its table let go at
+ * once), and behind it the office's UPDATE of the same table, queued for its
+ * write lock on MyISAM and Aria (a SELECT alone stops no READ LOCAL lock and
+ * no BACKUP STAGE; a write waiting behind it stops both). Each on a connection
+ * of its own, seen on the server before this returns.
+ */
 export interface LongSelect {
-  /** The server's id for its connection (what a message naming it would show). */
-  connectionId: number;
+  /** The server's ids for the SELECT's connection and the queued UPDATE's (what a message naming them would show). */
+  selectId: number;
+  updateId: number;
   /** Settles when the SELECT has ended (killed or not). */
   ended: Promise<void>;
-  /** Kills the query if it still runs and closes the connection. */
+  /** Kills the SELECT if it still runs, lets the UPDATE finish, and closes both connections. */
   close(): Promise<void>;
 }
 
-export async function startLongSelect(database: string, table: string, seconds: number): Promise<LongSelect> {
-  const conn = await connectServer(database);
+async function threadOf(conn: Connection): Promise<number> {
   const [[{ id }]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
-  const connectionId = Number(id);
-  const ended = conn.query(`SELECT id, SLEEP(${seconds}) AS slept FROM ${quoteId(table)} WHERE id = 1`).then(() => {}, () => {});
+  return Number(id);
+}
+
+/** Waits until connection `id` runs a statement whose text starts with `start` (or, with `orDone`, that promise settles). */
+async function seenRunning(id: number, start: string, orDone?: Promise<void>): Promise<void> {
+  let done = false;
+  void orDone?.then(() => (done = true));
   const deadline = Date.now() + 5000;
   for (;;) {
-    const rows = await queryIn(database, "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE 'SELECT id, SLEEP(%'", [connectionId]);
-    if (Number(rows[0].n) > 0) break;
-    if (Date.now() > deadline) throw new Error(`the long SELECT on connection ${connectionId} did not start`);
+    const rows = await queryIn('information_schema', 'SELECT COUNT(*) AS n FROM PROCESSLIST WHERE ID = ? AND INFO LIKE ?', [id, `${start}%`]);
+    if (Number(rows[0].n) > 0 || done) return;
+    if (Date.now() > deadline) throw new Error(`connection ${id} did not start ${start}`);
     await sleep(20);
   }
+}
+
+export async function startLongSelect(database: string, table: string, seconds: number): Promise<LongSelect> {
+  const reader = await connectServer(database);
+  const writer = await connectServer(database);
+  const [selectId, updateId] = [await threadOf(reader), await threadOf(writer)];
+  const ended = reader.query(`SELECT SUM(SLEEP(1)) AS slept FROM ${quoteId(table)} WHERE id BETWEEN 1 AND ${Math.round(seconds)}`).then(() => {}, () => {});
+  await seenRunning(selectId, 'SELECT SUM(SLEEP(');
+  const updated = writer.query(`UPDATE ${quoteId(table)} SET made = NOW(6) WHERE id = ${Math.round(seconds) + 1}`).then(() => {});
+  await seenRunning(updateId, 'UPDATE ', updated);
   return {
-    connectionId,
+    selectId,
+    updateId,
     ended,
     async close() {
       const admin = await connectServer();
       try {
-        await admin.query(`KILL QUERY ${connectionId}`).catch(() => {});
+        await admin.query(`KILL QUERY ${selectId}`).catch(() => {});
       } finally {
         await admin.end();
       }
       await ended;
-      await conn.end().catch(() => conn.destroy());
+      await updated;
+      await reader.end().catch(() => reader.destroy());
+      await writer.end().catch(() => writer.destroy());
     },
   };
 }
