@@ -22,7 +22,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, quoteId, type Connection } from '../src/db/connect.js';
-import { formatDsn, parseDsn, type Dsn } from '../src/db/dsn.js';
+import { parseDsn, type Dsn } from '../src/db/dsn.js';
 import { enrollAdmin } from '../src/keys/enroll.js';
 import { FAST_TEST_KDF } from '../src/keys/crypto.js';
 import { runBackup } from '../src/backup/index.js';

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--backups-only] [--verify] [--no-build]
+ * npm run bench [-- --scale 2] [--repeat N] [--only lastresort] [--backups-only] [--writer] [--verify] [--no-build]
  *
  * Backup and restore of a generated Open Dental-shaped database (about 3
  * million rows per unit of scale), beside the tools practices use today,
@@ -181,7 +181,7 @@ async function backupRound(c: RoundContext): Promise<string> {
     if (out.oneMoment !== true) throw new Error(`lastresort backup is not one moment: ${out.notOneMoment ?? '?'}`);
     hold('lastresort backup', out.writesHeldMs ?? NaN, 'writesHeldMs from its --json', backup);
     log(`lastresort backup: one moment, writes held ${out.writesHeldMs} ms over ${out.tablesHeld?.length} tables`);
-    if (!onlyLastresort) await readHeld(c, out.tablesHeld ?? [], hold);
+    if (!onlyLastresort) await readHeld(c, out.tablesHeld ?? []);
   }
   if (onlyLastresort) return out.file;
 
@@ -214,12 +214,11 @@ async function backupRound(c: RoundContext): Promise<string> {
 }
 
 /** The yardstick of the goal: reading every table lastresort held, once, on one connection, to /dev/null (no lock). */
-async function readHeld(c: RoundContext, tables: string[], hold: (key: string, ms: number, how: string) => void): Promise<void> {
+async function readHeld(c: RoundContext, tables: string[]): Promise<void> {
   if (tables.length === 0) return;
   const sql = tables.map((t) => `SELECT * FROM ${quoteId(t)};`).join(' ');
   const m = check(await measureQuiet('read the held tables (mysql --quick > /dev/null)', [{ name: 'mysql', argv: ['mysql', '--quick', '--batch', '--skip-column-names', ...clientArgs(c.source.database), '-e', sql] }], { env: clientEnv, stdoutFile: '/dev/null' }));
   c.add('read held', m);
-  hold('read held', m.seconds * 1000, 'nothing held: the time to read those tables');
 }
 
 /** mydumper 0.10 at --verbose 3 stamps each message (HH:MM:SS.mmm): from its first to the unlock. */

@@ -28,7 +28,7 @@ import type { MomentFacts } from '../format/header.js';
 import { pickRecipients } from './recipients.js';
 import { backupFileName, publishBackup, removeLeftoverTemporaries, temporaryName } from './names.js';
 import { diskFullLine, expectedBackupBytes } from './space.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectOne } from '../db/query.js';
 import { isWindows, makePrivate } from '../system/private-file.js';
 import { safeText } from '../text.js';
 

@@ -9,10 +9,12 @@
  * snapshot connections start their transactions; then the freeze is let go.
  * The holders read those tables at once (held.ts) and unlock.
  *
- * The freeze makes every lock and snapshot see the same state: BACKUP STAGE
- * BLOCK_COMMIT where the user has RELOAD (it holds commits and writes to
- * MyISAM/Aria for the few ms the locks take), else LOCK TABLES ... READ on
- * every table of the database from one more connection.
+ * The freeze makes every lock and snapshot see the same state, for the few
+ * ms they take: LOCK TABLES ... READ on every table of the database from one
+ * more connection (it waits on and holds this database only). With InnoDB
+ * tables, an open transaction that wrote to one stops it; the next try then
+ * uses BACKUP STAGE BLOCK_COMMIT where the user has RELOAD (it holds commits
+ * and MyISAM/Aria writes server-wide, but waits on no open transaction).
  *
  * Never freeze the office: a lock request queued behind a long query blocks
  * every writer after it. So each request waits at most lockWaitSeconds
@@ -74,7 +76,10 @@ type Attempt =
 export async function takeMoment(dsn: Dsn, first: Connection, opts: MomentOptions): Promise<Moment> {
   const logger = log('backup');
   const deadline = Date.now() + opts.lockWindowSeconds * 1000;
-  let freeze: Freeze = 'stage';
+  // LOCK TABLES first: it waits on and holds this database's tables only, where BACKUP STAGE
+  // waits on and holds every write on the server (other databases, other tools' long statements).
+  let freeze: Freeze = 'lock-all';
+  let stageAllowed = true;
   let longestHoldMs = 0;
   for (let attempt = 1; ; attempt++) {
     const tables = await baseTables(first, opts.database, opts.exclude);
@@ -85,17 +90,20 @@ export async function takeMoment(dsn: Dsn, first: Connection, opts: MomentOption
     }
     const r = await tryMoment(dsn, first, { ...opts, freeze, held, all: tables.map((t) => t.name), withSnapshots: held.length < tables.length });
     if (r.kind === 'ok') return { ...r.moment, longestHoldMs: Math.max(longestHoldMs, r.moment.longestHoldMs) };
-    if (r.kind === 'no-reload' && freeze === 'stage') {
-      logger.info('the database user has no RELOAD privilege: holding the tables with LOCK TABLES instead of BACKUP STAGE');
+    if (r.kind === 'no-reload') {
+      logger.info('the database user has no RELOAD privilege (or the server no BACKUP STAGE): the moment is held with LOCK TABLES only');
+      stageAllowed = false;
       freeze = 'lock-all';
       continue;
     }
-    if (r.kind === 'no-lock-grant' || r.kind === 'no-reload') {
+    if (r.kind === 'no-lock-grant') {
       const grant = `GRANT LOCK TABLES ON ${quoteId(opts.database)}.* TO the backup's database user`;
       return withoutMoment(dsn, first, opts, longestHoldMs, `the database user may not lock tables, so the MyISAM/Aria tables were each read at their own time (${grant})`);
     }
     if (r.kind === 'busy') {
       longestHoldMs = Math.max(longestHoldMs, r.heldMs);
+      // An open InnoDB transaction stops LOCK TABLES, not BACKUP STAGE BLOCK_COMMIT: with InnoDB tables, try each in turn.
+      if (held.length < tables.length && stageAllowed) freeze = freeze === 'lock-all' ? 'stage' : 'lock-all';
       logger.warn({ attempt, waitedFor: r.obstacle, lockWaitSeconds: opts.lockWaitSeconds }, 'could not hold the tables still for one moment; let go so the office can write, will try again');
     }
     const left = deadline - Date.now();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Connection } from '../db/connect.js';
 import { humanBytes } from '../text.js';
 import { backupNameOrder, backupNamePattern } from './names.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectRows } from '../db/query.js';
 import { tableBytes } from '../db/ranges.js';
 
 /** The size of the newest backup of `database` in `dir`, or the server's DATA_LENGTH sum; null if neither is known. */

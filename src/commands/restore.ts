@@ -82,7 +82,11 @@ async function restoreFrom(located: LocatedHeader, shownAs: string | null, o: Re
   const opened = await unlockLocated(located, { ...o, onKeyDerivation: () => void (o.json || note('Opening the backup (deriving the key takes a moment)…')) });
   const target = await resolveTarget(o.target, located.header.database, { dbPasswordFile: o.dbPasswordFile });
   const progress = new Progress(!o.json || !!process.stderr.isTTY);
-  const release = onInterrupt(() => controller.abort());
+  // A second Ctrl-C or SIGTERM quits at once, still with the way to continue.
+  const release = onInterrupt(() => controller.abort(), async () => {
+    progress.done();
+    note(`Quit before the restore finished: ${target.dsn.database} is marked as incomplete. To continue later${shownAs === null ? `, ${NEW_LINK}` : ''}: ${restoreCommands(shownAs, target.argument, o.dbPasswordFile).resume}`);
+  });
   let report: RestoreReport;
   try {
     report = await restoreBackup({

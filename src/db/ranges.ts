@@ -13,7 +13,7 @@
 import type { Connection } from './connect.js';
 import { quoteId } from './connect.js';
 import type { CatalogTable } from '../archive/layout.js';
-import { selectOne, selectRows } from './query.js';
+import { selectRows } from './query.js';
 
 /** `from <= key < to`; null is unbounded. */
 export interface KeyRange {

@@ -55,8 +55,12 @@ export type FrameEvent =
       fileOffset: number;
       frameLength: number;
     }
-  /** Bytes that belong to no frame: damage, inserted garbage, or what follows the last chunk. */
-  | { type: 'garbage'; fileOffset: number; length: number };
+  /**
+   * Bytes that belong to no frame: damage, inserted garbage, or what follows
+   * the last chunk. `head`: their first 28 bytes (fewer at the end of the
+   * file), a frame head damaged beyond parsing when a frame starts there.
+   */
+  | { type: 'garbage'; fileOffset: number; length: number; head: Buffer };
 
 export interface FrameHead {
   index: number;
@@ -85,6 +89,38 @@ export function parseHead(buf: Buffer, at: number, fileTag: Buffer, maxSealed: n
     if (final ? span > v3ChunkSize : span !== v3ChunkSize) return null;
   }
   return { index: hi * 2 ** 32 + buf.readUInt32BE(at + 12), final, length, span };
+}
+
+/**
+ * The span of a version 3 final chunk whose head `read` has one damaged byte
+ * (so it no longer parses), when the rest of the file proves what the head
+ * must say: this file's tag, chunk `index`, the final flag and `sealedLength`.
+ * The damaged byte is found the way the head checksum allows: in a field
+ * known here, in the head checksum (which then differs in that byte only), or
+ * in the span itself (the one value a byte away that the checksum confirms).
+ * Null when that does not single out one span of at most `chunkSize`.
+ */
+export function repairFinalSpan(read: Buffer, fileTag: Buffer, index: number, sealedLength: number, chunkSize: number): number | null {
+  if (read.length < CHUNK_HEAD_BYTES) return null;
+  const stored = read.readUInt32BE(24);
+  const expect = (span: number) => encodeChunkHead(fileTag, index, true, sealedLength, span);
+  const spanRead = read.readUIntBE(17, 3);
+  const known = expect(spanRead);
+  let differing = 0;
+  for (let i = 0; i < 24; i++) if (known[i] !== read[i]) differing++;
+  if (differing > 1) return null;
+  const crcHolds = (span: number) => span <= chunkSize && expect(span).readUInt32BE(24) === stored;
+  if (differing === 1) return crcHolds(spanRead) ? spanRead : null;
+  const found = new Set<number>();
+  const diff = (known.readUInt32BE(24) ^ stored) >>> 0;
+  if (spanRead <= chunkSize && [24, 16, 8, 0].filter((shift) => (diff >>> shift) & 0xff).length <= 1) found.add(spanRead);
+  for (let byte = 0; byte < 3; byte++) {
+    for (let v = 0; v < 256; v++) {
+      const span = (spanRead & ~(0xff << (8 * (2 - byte)))) | (v << (8 * (2 - byte)));
+      if (span !== spanRead && crcHolds(span)) found.add(span);
+    }
+  }
+  return found.size === 1 ? [...found][0]! : null;
 }
 
 function nextHeadWithin(frame: Buffer, fileTag: Buffer, maxSealed: number, v3?: number): number | null {
@@ -122,11 +158,16 @@ export async function* scanFrames(source: AsyncIterable<Buffer>, opts: ScanOptio
 async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions): AsyncGenerator<FrameEvent> {
   const maxSealed = maxSealedOf(opts.version ?? 2, opts.chunkSize);
   const v3 = opts.version === 3 ? opts.chunkSize : undefined;
-  const maxFrame = CHUNK_HEAD_BYTES + maxSealed + CHUNK_CRC_BYTES;
   const queue = new ByteQueue();
   let offset = opts.startOffset; // file offset of queue's first byte
   let garbageStart = -1;
+  let garbageHead = Buffer.alloc(0);
   let ended = false;
+  const startGarbage = () => {
+    if (garbageStart >= 0) return;
+    garbageStart = offset;
+    garbageHead = Buffer.from(queue.peek(Math.min(queue.length, CHUNK_HEAD_BYTES)));
+  };
 
   const fill = async (want: number): Promise<boolean> => {
     while (queue.length < want && !ended) {
@@ -137,7 +178,7 @@ async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions)
     return queue.length >= want;
   };
   function* flushGarbage(): Generator<FrameEvent> {
-    if (garbageStart >= 0 && offset > garbageStart) yield { type: 'garbage', fileOffset: garbageStart, length: offset - garbageStart };
+    if (garbageStart >= 0 && offset > garbageStart) yield { type: 'garbage', fileOffset: garbageStart, length: offset - garbageStart, head: garbageHead };
     garbageStart = -1;
   }
 
@@ -169,7 +210,7 @@ async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions)
       // A frame cut short by the end of the file: what is left is garbage.
     }
     // Not at a frame: search for the next marker that starts a valid head.
-    if (garbageStart < 0) garbageStart = offset;
+    startGarbage();
     const scan = queue.peek(queue.length);
     let next = -1;
     for (let at = scan.indexOf(CHUNK_MARKER, 1); at >= 0; at = scan.indexOf(CHUNK_MARKER, at + 1)) {
@@ -190,7 +231,7 @@ async function* scanFramesOf(iterator: AsyncIterator<Buffer>, opts: ScanOptions)
     offset += next;
   }
   if (queue.length > 0) {
-    if (garbageStart < 0) garbageStart = offset;
+    startGarbage();
     offset += queue.length;
     queue.skip(queue.length);
   }

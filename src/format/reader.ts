@@ -7,10 +7,11 @@
 import { crc32 } from 'node:zlib';
 import { LrError } from '../errors.js';
 import { scanFrames, type FrameEvent } from './chunks.js';
-import { acceptAuthentic, walkFrames, type PayloadShape } from './walker.js';
+import { acceptAuthentic, walkFrames, type PayloadShape, type ProvenEnd } from './walker.js';
+import { readIndexFrameBytes } from './index-frame.js';
 import { newDamageReport, type DamageReport } from './damage.js';
 import { fileTagOf, probeHeaderFrame, type BackupHeader, type HeaderFrame } from './header.js';
-import { FORMAT_VERSIONS, HEADER_FRAME_MAX, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
+import { AEAD_TAG_BYTES, FORMAT_VERSIONS, HEADER_FRAME_MAX, INDEX_HEAD_BYTES, INDEX_MARKER, INDEX_TAIL_BYTES, MAGIC_LINE, MAGIC_MAX, MAGIC_PREFIX, TRAILER_BYTES, TRAILER_MARKER } from './limits.js';
 import type { Segment } from '../archive/segment.js';
 import { localSource, type ByteSource } from './source.js';
 
@@ -145,7 +146,31 @@ export function payloadFrames(located: LocatedHeader, bytes: AsyncIterable<Buffe
 
 /** What the walker needs of a located file. */
 export function shapeOf(located: LocatedHeader): PayloadShape {
-  return { chunkSize: located.header.chunkSize, fileBytes: located.fileBytes, version: located.header.formatVersion };
+  return { chunkSize: located.header.chunkSize, fileBytes: located.fileBytes, version: located.header.formatVersion, end: () => provenEnd(located) };
+}
+
+/**
+ * What the end of the file proves (docs/format.md, "Reading with damage"):
+ * with the trailer as its last 16 bytes and the header copy before it intact,
+ * the file is whole in length, and its chunk frames end where the copy starts
+ * (version 2) or where the index frame does (version 3, whose head, checksum
+ * holding, gives the chunk count N). Null when the end is damaged or missing.
+ */
+export async function provenEnd(located: LocatedHeader): Promise<ProvenEnd | null> {
+  const { source, fileBytes } = located;
+  const copy = await readTailHeaderCopy(source, fileBytes);
+  if (copy === null || !copy.signature.equals(located.frame.signature)) return null;
+  const copyAt = fileBytes - TRAILER_BYTES - copy.frameLength;
+  const fileTag = fileTagOf(located.header);
+  const framesStart = located.payloadOffset;
+  if (located.header.formatVersion !== 3) return copyAt >= framesStart ? { framesStart, framesEnd: copyAt, chunks: null, fileTag } : null;
+  const index = await readIndexFrameBytes((at, n) => source.readAt(at, n), fileBytes, copy.frameLength);
+  if (index === null || index.length < INDEX_HEAD_BYTES + INDEX_TAIL_BYTES || !index.subarray(0, 4).equals(INDEX_MARKER) || !index.subarray(4, 8).equals(fileTag)) return null;
+  if (crc32(index.subarray(0, 16)) !== index.readUInt32BE(16)) return null;
+  const chunks = index.readUInt32BE(8);
+  const framesEnd = copyAt - index.length;
+  const fits = chunks > 0 && index.readUInt32BE(12) === 8 + 4 * chunks + AEAD_TAG_BYTES && index.length === INDEX_HEAD_BYTES + index.readUInt32BE(12) + INDEX_TAIL_BYTES;
+  return fits && framesEnd >= framesStart ? { framesStart, framesEnd, chunks, fileTag } : null;
 }
 
 /**

@@ -15,7 +15,7 @@
 import { crc32 } from 'node:zlib';
 import { openChunk } from '../keys/crypto.js';
 import { AEAD_TAG_BYTES, CHUNK_CRC_BYTES, CHUNK_HEAD_BYTES } from './limits.js';
-import type { FrameEvent } from './chunks.js';
+import { repairFinalSpan, type FrameEvent } from './chunks.js';
 import { unpackChunk } from './zstd/chunk.js';
 import { markDamaged, type DamageReport } from './damage.js';
 
@@ -31,6 +31,53 @@ export interface PayloadShape {
   fileBytes: number;
   /** The format version (2 when not given): version 3 chunks are zstd frames, of any sealed length. */
   version?: number;
+  /** What the file's intact end proves; asked only when no final frame was found (reader.ts, provenEnd). */
+  end?: () => Promise<ProvenEnd | null>;
+}
+
+/**
+ * An intact end of the file (trailer, header copy, in version 3 the index
+ * frame's checksummed head) proves the file whole in length: the chunk
+ * frames end at `framesEnd`, and in version 3 there are `chunks` of them.
+ */
+export interface ProvenEnd {
+  /** Where the first chunk frame starts (the scan start). */
+  framesStart: number;
+  /** Where the last chunk frame ends: the index frame's start (version 3), the header copy's (version 2). */
+  framesEnd: number;
+  /** Version 3: N, from the index frame's head; null in version 2. */
+  chunks: number | null;
+  fileTag: Buffer;
+}
+
+type Garbage = Extract<FrameEvent, { type: 'garbage' }>;
+
+/**
+ * The final chunk lost inside a file whole in length: its index and span, or
+ * null when the end does not say. Version 3: chunk N - 1, its span from its
+ * head repaired (one damaged byte) when the bytes before the index frame are
+ * that one frame, else the most it can be (chunkSize). Version 2: every
+ * frame but the last has the full length, so the bytes between the last
+ * chunk used and the header copy give how many chunks follow and the last
+ * one's length; null unless they fit that (bytes deleted or inserted).
+ */
+function lostFinalChunk(end: ProvenEnd, shape: PayloadShape, next: number, lastEnd: number | null, garbage: Garbage | null): { index: number; bytes: number } | null {
+  const { chunkSize } = shape;
+  if (end.chunks !== null) {
+    const index = end.chunks - 1;
+    if (index < next || !plausibleIndex(index, shape)) return null;
+    const g = garbage && garbage.fileOffset < end.framesEnd && garbage.fileOffset + garbage.length >= end.framesEnd ? garbage : null;
+    const sealedLength = g ? end.framesEnd - g.fileOffset - CHUNK_HEAD_BYTES - CHUNK_CRC_BYTES : 0;
+    const span = g && sealedLength >= AEAD_TAG_BYTES ? repairFinalSpan(g.head, end.fileTag, index, sealedLength, chunkSize) : null;
+    return { index, bytes: span ?? chunkSize };
+  }
+  const gap = end.framesEnd - (lastEnd ?? end.framesStart);
+  const full = chunkSize + MIN_FRAME_BYTES;
+  if (gap < MIN_FRAME_BYTES) return null;
+  const following = Math.floor((gap - MIN_FRAME_BYTES) / full);
+  const bytes = gap - MIN_FRAME_BYTES - following * full;
+  const index = next + following;
+  return bytes <= chunkSize && plausibleIndex(index, shape) ? { index, bytes } : null;
 }
 
 /** A frame's value when it is accepted (its plaintext, its checksum...), or null. Called only on usable frames. */
@@ -116,6 +163,8 @@ export async function* walkFrames<T>(frames: AsyncIterable<FrameEvent>, shape: P
   let finalIndex: number | null = null; // of the accepted final frame
   let claimedEnd: { index: number; bytes: number } | null = null; // the last final frame met that was not accepted
   let pastFinal = false; // what follows a final frame is the header copy and trailer, not damage
+  let lastEnd: number | null = null; // file offset where the last chunk used ends
+  let lastGarbage: Garbage | null = null;
   const held = new Map<number, { frame: Frame; value: T }>();
 
   /** Gives up chunks next..to: full chunks, but for `finalBytes` in chunk `to` when it is a lost final chunk. */
@@ -131,6 +180,7 @@ export async function* walkFrames<T>(frames: AsyncIterable<FrameEvent>, shape: P
     yield* lose(frame.index - 1);
     yield { kind: 'chunk', index: frame.index, value, frame };
     next = damage.chunks = frame.index + 1;
+    lastEnd = frame.fileOffset + frame.frameLength;
   }
   /** Uses held frames in order; when the window is over-full (or `all`), skips over the missing chunk. */
   function* release(all: boolean): Generator<WalkStep<T>> {
@@ -149,6 +199,7 @@ export async function* walkFrames<T>(frames: AsyncIterable<FrameEvent>, shape: P
   for await (const ev of frames) {
     if (ev.type === 'garbage') {
       if (!pastFinal) damage.strayBytes += ev.length;
+      lastGarbage = ev;
       continue;
     }
     if (ev.index < next || held.has(ev.index) || (finalIndex !== null && ev.index > finalIndex)) {
@@ -176,6 +227,10 @@ export async function* walkFrames<T>(frames: AsyncIterable<FrameEvent>, shape: P
   yield* release(true);
   const endsAtClaim = finalIndex === null && claimedEnd !== null && claimedEnd.index >= next;
   if (endsAtClaim) yield* lose(claimedEnd!.index, claimedEnd!.bytes);
+  // No final frame at all, yet the end of the file is intact: the final chunk is damaged, the file not cut.
+  const end = finalIndex === null && !endsAtClaim ? await shape.end?.() : null;
+  const lostFinal = end ? lostFinalChunk(end, shape, next, lastEnd, lastGarbage) : null;
+  if (lostFinal) yield* lose(lostFinal.index, lostFinal.bytes);
   damage.chunks = next;
-  damage.truncated = finalIndex === null && !endsAtClaim;
+  damage.truncated = finalIndex === null && !endsAtClaim && lostFinal === null;
 }

@@ -10,7 +10,7 @@
 import type { Connection } from '../db/connect.js';
 import type { KdfParams, SealedKey } from './crypto.js';
 import type { PinnedKey } from './producer.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectRows } from '../db/query.js';
 
 export const KEYRING_TABLE = 'lastresort_keyring';
 

@@ -4,6 +4,7 @@
  * from `vendor share` (no key at all). Both give ranged reads and a stream.
  */
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LrError } from '../errors.js';
 import { describeStoreError, makeClient, storeErrorOf } from './client.js';
@@ -148,7 +149,7 @@ export async function getRange(src: RemoteSource, start = 0, end?: number, signa
     throw refused ?? (res.body ? noTotal(src) : new LrError('LR_IO', `The store answered ${res.status} for the link with no body. Try again later, or ask support for a new one.`));
   }
   // A larger buffer than the default lets the next bytes arrive while the last are decrypted.
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream, { highWaterMark: 1 << 20 });
+  const body = Readable.fromWeb(res.body as WebReadableStream, { highWaterMark: 1 << 20 });
   return { body, length: lengthFrom(res.headers.get('content-length')) ?? 0, total, start: startFrom(res.headers.get('content-range')), etag: res.headers.get('etag') ?? undefined };
 }
 

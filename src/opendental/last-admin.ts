@@ -9,7 +9,7 @@
  * future must not choose the admin every night.
  */
 import type { Connection } from '../db/connect.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectRows } from '../db/query.js';
 
 export const PERM_SECURITY_ADMIN = 24;
 export const PERM_USER_LOG_ON_OFF = 83;

@@ -13,7 +13,7 @@ import { parseTarget, startSandbox, defaultSandboxDir, type SandboxInfo } from '
 import { safeText } from '../text.js';
 import { shortenMiddle } from '../cli/progress.js';
 import type { Ask } from './ask.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectOne } from '../db/query.js';
 
 export const SERVER_DEFAULTS = { host: '127.0.0.1', port: 3306, user: 'root' } as const;
 

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LrError } from '../errors.js';
-import { connect, quoteId, type Connection } from '../db/connect.js';
+import { quoteId, type Connection } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
 import { log } from '../log.js';
 import { restoreLockName } from './lock.js';

@@ -13,7 +13,7 @@ import { checkCreateObject, type ObjectContext } from '../sql/create-object.js';
 import { settingsProblem } from '../sql/object-settings.js';
 import { safeText } from '../text.js';
 import { log } from '../log.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectOne } from '../db/query.js';
 import { isProgressTableName, PROGRESS_TABLE } from './progress-table.js';
 import { lexModeOf } from '../sql/tokenize.js';
 import type { ServerNames } from './server-names.js';

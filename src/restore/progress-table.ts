@@ -7,7 +7,7 @@
  * dropped when a restore runs to its end.
  */
 import type { Connection } from '../db/connect.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectRows } from '../db/query.js';
 
 export const PROGRESS_TABLE = '_lastresort_restore';
 

@@ -6,7 +6,7 @@
  */
 import { quoteId, type Connection } from '../db/connect.js';
 import type { TableState } from './restore.js';
-import { selectOne, selectRows } from '../db/query.js';
+import { selectOne } from '../db/query.js';
 
 export async function recountFromServer(conn: Connection, tables: Map<number, TableState>): Promise<void> {
   for (const s of tables.values()) {

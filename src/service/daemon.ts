@@ -7,7 +7,7 @@
  * roll again); while the database is down it retries with growing pauses
  * until the window closes, then gives up for the night and alerts.
  */
-import { LrError } from '../errors.js';
+import type { LrError } from '../errors.js';
 import { log } from '../log.js';
 import type { Clock } from '../system/clock.js';
 import { loadConfig, type ServiceConfig } from './config.js';

@@ -9,7 +9,7 @@ import { redactSource, resolveSource } from './config.js';
 import { probeAdmin, type AdminProbe } from './probe.js';
 import { loadState, type BackupRecord, type CopyRecord, type AttemptRecord } from './state.js';
 import { currentOrNextWindow, parseWindow } from './window.js';
-import { LrError } from '../errors.js';
+import type { LrError } from '../errors.js';
 import type { OffsiteRecord } from './offsite-leg.js';
 
 export interface DiskSpace {

@@ -120,11 +120,15 @@ test('the connections share one snapshot: a commit made while they start is held
       rangeBytes: 1024,
       now: new Date(2026, 0, 3),
       betweenSnapshots: async () => {
-        // One transaction touching two tables that different connections read.
-        await writer.query('START TRANSACTION');
-        await writer.query("INSERT INTO dense VALUES (5000000, 'late', 1)");
-        await writer.query("INSERT INTO edge_signed VALUES (42, 'late')");
-        committed = writer.query('COMMIT').then(() => Date.now());
+        // One transaction touching two tables that different connections read. The freeze holds it at its
+        // first write (LOCK TABLES ... READ on every table) or at its COMMIT (BACKUP STAGE BLOCK_COMMIT).
+        committed = (async () => {
+          await writer.query('START TRANSACTION');
+          await writer.query("INSERT INTO dense VALUES (5000000, 'late', 1)");
+          await writer.query("INSERT INTO edge_signed VALUES (42, 'late')");
+          await writer.query('COMMIT');
+          return Date.now();
+        })();
         const settled = await Promise.race([committed.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))]);
         heldWhileStarting = settled === false;
       },

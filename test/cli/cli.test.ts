@@ -148,6 +148,9 @@ test('backup --json prints the contract fields; the file is 0600 and the passwor
   const res = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(res).sort(), ['admin', 'bytes', 'compressedBytes', 'database', 'file', 'notOneMoment', 'oneMoment', 'ratio', 'rows', 'tables', 'tablesHeld', 'uncompressedBytes', 'writesHeldMs']);
   assert.ok(res.compressedBytes > 0 && res.compressedBytes < res.uncompressedBytes && res.ratio > 1, 'version 3: the payload is compressed');
+  // The source is MyISAM, as Open Dental's is: one moment, its tables held while they were read.
+  assert.equal(res.oneMoment, true, res.notOneMoment);
+  assert.ok(res.tablesHeld.length > 0 && Number.isInteger(res.writesHeldMs), JSON.stringify(res));
   assert.equal((await stat(res.file)).mode & 0o777, 0o600);
   assert.match(res.file, new RegExp(`${source}-\\d{8}-\\d{6}\\.lrb$`));
   const restoreLog = join(out, 'restore.log');

@@ -14,14 +14,14 @@ import { dropTempDatabases } from '../helpers/db.js';
 import { passwordFile } from '../helpers/backup.js';
 import { runCli } from '../helpers/cli.js';
 import { injectDamage, type Damage, type DamageKind } from './inject.js';
-import { DAMAGE_VERSIONS, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
+import { DAMAGE_VERSIONS, damageRun, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
 import { toRanges } from './verify.js';
 
 let good: GoodBackup;
 let pwFile: string;
 
 // Every version a reader opens: version 2 (chunks stored as they are) and 3 (each chunk's span a zstd frame, sealed).
-for (const version of DAMAGE_VERSIONS) describe(`format version ${version}`, () => {
+for (const version of DAMAGE_VERSIONS) describe(damageRun(version), () => {
   before(async () => {
     good = await makeGoodBackup({ prefix: 'lrchk_src', patients: 120, formatVersion: version });
     pwFile = await passwordFile(good.dir);

@@ -21,13 +21,13 @@ import { createTempDatabase, dropDatabase, dropTempDatabases, dsnFor } from '../
 import { passwordFile } from '../helpers/backup.js';
 import { runCli } from '../helpers/cli.js';
 import { authenticBeyondFinal, fakeFrameBefore, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from './forge.js';
-import { DAMAGE_VERSIONS, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
+import { DAMAGE_VERSIONS, damageRun, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
 import { toRanges, verifyDamagedRestore } from './verify.js';
 
 let good: GoodBackup;
 
 // Every version a reader opens: version 2 (chunks stored as they are) and 3 (each chunk's span a zstd frame, sealed).
-for (const version of DAMAGE_VERSIONS) describe(`format version ${version}`, () => {
+for (const version of DAMAGE_VERSIONS) describe(damageRun(version), () => {
   before(async () => {
     good = await makeGoodBackup({ prefix: 'lrcraft_src', patients: 120, formatVersion: version });
   });

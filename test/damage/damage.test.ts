@@ -16,7 +16,7 @@ import { createTempDatabase, dropDatabase, dropTempDatabases, dsnFor, connectSer
 import { passwordFile } from '../helpers/backup.js';
 import { runCli } from '../helpers/cli.js';
 import { injectDamage, type Damage, type DamageKind } from './inject.js';
-import { DAMAGE_VERSIONS, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
+import { DAMAGE_VERSIONS, damageRun, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
 import { verifyDamagedRestore, type Verdict } from './verify.js';
 
 let good: GoodBackup;
@@ -49,7 +49,7 @@ function lostOnlyWhatWasHit(report: RestoreReport, damage: Damage): void {
 const ROW_DAMAGE: DamageKind[] = ['flip-1', 'flip-5', 'flip-20', 'zero-1mib', 'flip-last', 'truncate-random', 'truncate-boundary', 'zero-first-header', 'delete-1000', 'insert-1000', 'swap-2', 'append-garbage'];
 
 // Every version a reader opens: version 2 (chunks stored as they are) and 3 (each chunk's span a zstd frame, sealed).
-for (const version of DAMAGE_VERSIONS) describe(`format version ${version}`, () => {
+for (const version of DAMAGE_VERSIONS) describe(damageRun(version), () => {
   before(async () => {
     // About 9,000 rows in 4 KiB chunks (spans) and pieces of 64 KiB and more: damage meets rows, piece headers and entries.
     good = await makeGoodBackup({ prefix: 'lrdmg_src', patients: 300, formatVersion: version });

@@ -13,13 +13,13 @@ import { openBackup } from '../../src/decrypt/open.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { connectServer, createTempDatabase, dropDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';
 import { injectDamage } from './inject.js';
-import { DAMAGE_VERSIONS, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
+import { DAMAGE_VERSIONS, damageRun, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
 import { verifyDamagedRestore } from './verify.js';
 
 let good: GoodBackup;
 
 // Every version a reader opens: version 2 (chunks stored as they are) and 3 (each chunk's span a zstd frame, sealed).
-for (const version of DAMAGE_VERSIONS) describe(`format version ${version}`, () => {
+for (const version of DAMAGE_VERSIONS) describe(damageRun(version), () => {
   before(async () => {
     good = await makeGoodBackup({ prefix: 'lrdmgobj_src', kind: 'exotic', chunkSize: 1024, pieceBytes: 4096, formatVersion: version });
   });

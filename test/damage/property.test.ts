@@ -13,7 +13,7 @@ import { openBackup } from '../../src/decrypt/open.js';
 import { restoreBackup } from '../../src/restore/restore.js';
 import { isLrError } from '../../src/errors.js';
 import { createTempDatabase, dropDatabase, dropTempDatabases, dsnFor } from '../helpers/db.js';
-import { DAMAGE_VERSIONS, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
+import { DAMAGE_VERSIONS, damageRun, makeGoodBackup, PASSWORD, type GoodBackup } from './good-backup.js';
 import { randomDamage } from './random-damage.js';
 import { verifyDamagedRestore } from './verify.js';
 
@@ -26,7 +26,7 @@ const EXPECTED_CODES = new Set(['LR_HEADER_DAMAGED', 'LR_NOT_BACKUP', 'LR_UNSUPP
 let good: GoodBackup;
 
 // Every version a reader opens: version 2 (chunks stored as they are) and 3 (each chunk's span a zstd frame, sealed).
-for (const version of DAMAGE_VERSIONS) describe(`format version ${version}`, () => {
+for (const version of DAMAGE_VERSIONS) describe(damageRun(version), () => {
   before(async () => {
     good = await makeGoodBackup({ prefix: 'lrprop_src', patients: 60, chunkSize: 1024, pieceBytes: 16 * 1024, formatVersion: version });
   });

@@ -2,7 +2,6 @@
  * Test set-up shared by the suites: a generated source database with its
  * admin enrolled (cheap KDF, explicitly), and backups made by the real producer.
  */
-import { join } from 'node:path';
 import { quoteId } from '../../src/db/connect.js';
 import { parseDsn } from '../../src/db/dsn.js';
 import { enrollAdmin } from '../../src/keys/enroll.js';
@@ -25,7 +24,7 @@ export { ADMIN, PASSWORD, passwordFile, tempDir } from './files.js';
 const ADMIN_TABLES = ['userod', 'usergroup', 'usergroupattach', 'grouppermission', 'securitylog'];
 
 /**
- * An Open Dental-shaped source with jsmith enrolled: `opendental` (InnoDB unless `engine` says otherwise),
+ * An Open Dental-shaped source with jsmith enrolled: `opendental` (MyISAM, as real practices run, unless `engine` says otherwise),
  * `opendental2025` (the real 2025 schema, MyISAM unless `engine` says otherwise), or `exotic` plus Open Dental's user tables.
  */
 export async function makeSource(opts: { kind?: 'opendental' | 'opendental2025' | 'exotic'; patients?: number; prefix?: string; engine?: EngineChoice } = {}): Promise<string> {
@@ -34,7 +33,7 @@ export async function makeSource(opts: { kind?: 'opendental' | 'opendental2025' 
   const conn = await connectServer(database);
   try {
     if (kind === 'opendental') {
-      await generateOpenDental(conn, { database, patients: opts.patients ?? 60, seed: 7, engine: opts.engine });
+      await generateOpenDental(conn, { database, patients: opts.patients ?? 60, seed: 7, engine: opts.engine ?? 'MyISAM' });
     } else if (kind === 'opendental2025') {
       await generateOpenDental2025(conn, { database, patients: opts.patients ?? 60, seed: 7, engine: opts.engine });
     } else {

@@ -49,7 +49,7 @@ test('hand-built SHA3 input: the salt string is hashed as text, UTF-16LE, before
   assert.equal(verifyOpenDentalPassword(`SHA3_512$${salt}$${py}`, 'pw'), true);
 });
 
-test('live cross-check against Python hashlib with random salts and passwords', (t) => {
+test('live cross-check against Python hashlib with random salts and passwords', () => {
   const script = `
 import hashlib, base64, json, sys
 out = []

@@ -16,7 +16,7 @@ import { recover, type RecoverOutcome } from '../../src/recover/wizard.js';
 import { escapeHtml, renderHtml } from '../../src/report/html.js';
 import { expectedRows, incompleteTables, missingRows, resultHeadline, rowFigures, tableState, type RecoverReport } from '../../src/report/recover-report.js';
 import { nextSteps } from '../../src/recover/result.js';
-import { humanBytes, humanDate } from '../../src/text.js';
+import { humanDate } from '../../src/text.js';
 import { describeLoss } from '../../src/restore/report.js';
 import { createTempDatabase } from '../helpers/db.js';
 import { PASSWORD, damagedCopy, rowCount, sourceWithBackup, tableNames, willCreate, scratchDir, type SourceBackup } from './helpers/setup.js';

@@ -19,7 +19,7 @@ import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createSealedKey, FAST_TEST_KDF, newSigningKey } from '../../src/keys/crypto.js';
 import { createEncryptingWriter } from '../../src/format/writer.js';
-import { HEADER_PREFIX_BYTES, HEADER_SIGNATURE_BYTES, MAGIC_LINE } from '../../src/format/limits.js';
+import { MAGIC_LINE } from '../../src/format/limits.js';
 import { injectDamage, layoutOf, type DamageKind, type FileLayout } from '../damage/inject.js';
 import { authenticBeyondFinal, fakeFrameBefore, forgeFarAhead, forgeFarFinalAfterCut, shortenHead, swapFinal, type Crafted } from '../damage/forge.js';
 import { locateHeader, unlockBackup } from '../../src/format/reader.js';
