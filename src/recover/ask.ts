@@ -79,7 +79,7 @@ function output(out: NodeJS.WriteStream, showProgress: boolean): Pick<Ask, 'say'
       live.clear();
       bar?.done(); // it draws itself again on its next update
       // A terminal breaks long lines inside words: break them at spaces instead (commands so they still paste).
-      const lines = !out.isTTY ? [line] : /^\s+lastresort /.test(line) ? wrapCommand(line, liveWidth(out)) : wrapText(line, liveWidth(out));
+      const lines = !out.isTTY ? [line] : /^\s+(lastresort|mariadb|mariadb-dump|mysql|mysqldump) /.test(line) ? wrapCommand(line, liveWidth(out)) : wrapText(line, liveWidth(out));
       out.write(lines.join('\n') + '\n');
     },
     progress: (unit = 'bytes') => {

@@ -33,6 +33,29 @@ export interface RecoverCommands {
   note?: string;
   /** The backup is a link: the commands say <LINK> (never the link, a key), to be run with a new link from support. */
   newLink?: boolean;
+  /** Restored into the sandbox: how IT puts the database on the real server (Open Dental cannot use the sandbox). */
+  toServer?: { again: string; create: string; copy: string };
+}
+
+/**
+ * From the sandbox to the real server, with SERVER and USER for IT to fill
+ * in: the backup restored again straight into it, or the sandbox's copy
+ * dumped through its socket into a new database there (CREATE DATABASE
+ * without IF NOT EXISTS, so an existing database of that name is never
+ * written over).
+ */
+function toRealServer(plan: RecoveryPlan, file: string): RecoverCommands['toServer'] {
+  if (plan.where.kind !== 'sandbox') return undefined;
+  const name = plan.database.name;
+  const mysql = plan.where.sandbox.connectCommand.startsWith('mysql ');
+  const client = mysql ? 'mysql' : 'mariadb';
+  const dump = mysql ? 'mysqldump' : 'mariadb-dump';
+  const real = `${client} -h SERVER -u USER -p`;
+  return {
+    again: `lastresort recover ${file} --target mysql://USER@SERVER:3306 --report-dir ${shellQuote(plan.reportDir)}`,
+    create: `${real} -e ${shellQuote(`CREATE DATABASE \`${name}\``)}`,
+    copy: `${dump} --socket=${shellQuote(plan.where.sandbox.socket)} -uroot --single-transaction --routines --triggers --events ${shellQuote(name)} | ${real} ${shellQuote(name)}`,
+  };
 }
 
 /** How a person is told to run a command: a link's needs a new link from support in place of <LINK>. */
@@ -61,6 +84,7 @@ export function recoverCommands(plan: RecoveryPlan): RecoverCommands {
       repeat: `lastresort recover ${file} --target ${shellQuote(`sandbox:${dir}`)}${reports}`,
       validate: `lastresort validate ${file} --target ${shellQuote(socketDsn)}`,
       note: `The sandbox server must be running for the validate command: lastresort sandbox start ${shellQuote(dir)}`,
+      toServer: toRealServer(plan, file),
       ...(newLink ? { newLink } : {}),
     };
   }

@@ -75,11 +75,25 @@ function whereLines(r: RecoverReport): string[] {
       `  - The restored database ${db} is in the sandbox server on this computer (folder ${safeText(r.sandbox.dir, 120)}), which keeps running.`,
       `  - IT can open it with: ${r.sandbox.connectCommand} ${r.place.database}`,
       `  - When IT is done with it: ${r.sandbox.stopCommand}`,
+      ...toServerLines(r),
     ];
   }
   return [
     `  - The restored database is ${db} on the server ${safeText(r.place.server, 120)}.`,
     `  - IT reaches it there with the server account used here. Open Dental can use ${db} once IT has checked it.`,
+  ];
+}
+
+/** Open Dental cannot reach the sandbox: how IT puts the database on the real server. */
+function toServerLines(r: RecoverReport): string[] {
+  const t = r.commands.toServer;
+  if (!t) return [];
+  return [
+    '  - Open Dental cannot use the sandbox: it is there to look at the data. To put the database on the real server, IT runs this, with the real server for SERVER and its account for USER (it restores the backup again, straight into that server):',
+    `      ${t.again}`,
+    '    or copies the sandbox\'s database there (the sandbox must be running; the first command makes an empty database and fails if one of that name exists):',
+    `      ${t.create}`,
+    `      ${t.copy}`,
   ];
 }
 

@@ -121,7 +121,7 @@ export async function chooseServer(ask: Ask, a: ServerAnswers): Promise<{ where:
     const kind = await ask.choose({
       message: 'Restore where?',
       choices: [
-        { title: 'The sandbox on this computer (safe)', value: 'sandbox', description: 'a private database server just for this; it touches nothing else' },
+        { title: 'The sandbox on this computer (safe)', value: 'sandbox', description: 'to look at the data; Open Dental cannot use it (IT can move it to the real server after)' },
         { title: 'A database server (MySQL or MariaDB)', value: 'server', description: 'you give its address' },
       ],
     });

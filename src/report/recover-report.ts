@@ -37,7 +37,7 @@ export interface RecoverReport extends Omit<RestoreReport, 'commands'> {
   /** The "What to do next" block, as the wizard said it (for the office manager). */
   nextSteps?: string[];
   exitCode: number;
-  commands: { resume: string; validate: string; repeat: string; note?: string; enableEvents?: string; newLink?: boolean };
+  commands: { resume: string; validate: string; repeat: string; note?: string; enableEvents?: string; newLink?: boolean; toServer?: { again: string; create: string; copy: string } };
 }
 
 const count = (n: number) => n.toLocaleString('en-US');

@@ -301,7 +301,8 @@ describe('recover in a terminal, as a person drives it', { timeout: 180_000 }, (
   - The restored database ${db} is in the sandbox server on this computer (folder ${sandboxDir}), which keeps running.
   - IT can open it with: ${report.sandbox!.connectCommand} ${db}
   - When IT is done with it: ${report.sandbox!.stopCommand}
-  - The report for IT (open it in a web browser): ${html[0]} [exit 0]`)), `no "What to do next" block at the end:\n${text}`);
+  - Open Dental cannot use the sandbox: it is there to look at the data.`)), `no "What to do next" block at the end:\n${text}`);
+    assert.ok(flat(text).endsWith(flat(`  - The report for IT (open it in a web browser): ${html[0]} [exit 0] `)), `the report line does not end the screen:\n${text}`);
     assert.doesNotMatch(text, /must be running for the validate command/);
     // Counted in the sandbox itself, compared with the source on the test server.
     const info = JSON.parse(await readFile(join(sandboxDir, 'sandbox.json'), 'utf8')) as { socket: string };
