@@ -111,7 +111,8 @@ export async function takeMoment(dsn: Dsn, first: Connection, opts: MomentOption
       const why = r.kind === 'busy' ? r.obstacle : 'the tables kept changing';
       return withoutMoment(dsn, first, opts, longestHoldMs, `for ${opts.lockWindowSeconds} s the tables could not be held still for one moment (in the way: ${why})`);
     }
-    if (r.kind === 'busy') await sleep(Math.min(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]!, left), opts.signal);
+    // A table dropped between the listing and the lock ('changed'): list again soon, never in a tight loop.
+    await sleep(Math.min(r.kind === 'busy' ? RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]! : 1_000, left), opts.signal);
   }
 }
 
