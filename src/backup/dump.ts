@@ -152,8 +152,10 @@ async function writeDump(conns: Connection[], plan: DumpPlan, tar: TarWriter, op
           reader.written(p);
           readRows += p.rows;
           readBytes += p.bytes.length;
-          if (pacer) await pacer(p.bytes.length); // the spooled units were read at once: the office's writes waited on them
         }
+        // Every piece, spooled ones too: the held tables were read at once (paced, the office's writes would wait
+        // longer), but the rest of the backup (its disk writes, the file's growth) still keeps to the pace.
+        if (pacer) await pacer(p.bytes.length);
         piece++;
         rows += p.rows;
         bytes += p.bytes.length;
