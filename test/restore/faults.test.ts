@@ -30,8 +30,8 @@ const servers: SecondServer[] = [];
 before(async () => {
   dir = await tempDir();
   pwFile = await passwordFile(dir);
-  // InnoDB: on a full disk MyISAM does not fail, it waits for free space (the server's state 'Waiting for someone to free space')
-  // and the restore waits with it; that case is not handled yet (issue 27's note).
+  // InnoDB: on a full disk MyISAM does not fail, it waits for free space (the server's state 'Waiting for someone to free space');
+  // that case has its own test, test/restore/disk-full-myisam.test.ts.
   source = await makeSource({ patients: 3000, prefix: 'lr_faults_src', engine: 'InnoDB' });
   file = (await backupOf(source, dir, { pieceBytes: 256 * 1024 })).file;
 });
