@@ -24,6 +24,7 @@
  * the window ran out) the backup is still made, each table read on its own,
  * and `notOneMoment` says why.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Connection } from '../db/connect.js';
 import { connect, dropConnection, quoteId } from '../db/connect.js';
 import type { Dsn } from '../db/dsn.js';
@@ -112,7 +113,7 @@ export async function takeMoment(dsn: Dsn, first: Connection, opts: MomentOption
       return withoutMoment(dsn, first, opts, longestHoldMs, `for ${opts.lockWindowSeconds} s the tables could not be held still for one moment (in the way: ${why})`);
     }
     // A table dropped between the listing and the lock ('changed'): list again soon, never in a tight loop.
-    await sleep(Math.min(r.kind === 'busy' ? RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]! : 1_000, left), opts.signal);
+    await delay(Math.min(r.kind === 'busy' ? RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]! : 1_000, left), undefined, { signal: opts.signal });
   }
 }
 
@@ -229,20 +230,4 @@ async function whoIsInTheWay(conn: Connection, ours: Connection[], database: str
   } catch {
     return 'another session';
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const done = () => {
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-  });
 }
